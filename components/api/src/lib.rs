@@ -1,0 +1,40 @@
+//! postloan's HTTP API: a Spin HTTP component that turns JSON into WIT calls on the other
+//! postloan components and their answers back into JSON. It holds no domain logic.
+
+mod assess;
+mod problem;
+
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+
+use problem::Problem;
+
+wit_bindgen::generate!({
+    world: "api",
+    path: "../../wit",
+});
+
+#[http_component]
+fn handle(request: Request) -> Response {
+    let answer = match (request.method(), request.path()) {
+        (Method::Get, "/v1/health") => Ok(json(200, &serde_json::json!({ "status": "ok" }))),
+        (Method::Post, "/v1/assess") => assess::handle(request.body()),
+        (_, "/v1/health" | "/v1/assess") => Err(Problem::method_not_allowed(request.method())),
+        (_, path) => Err(Problem::not_found(path)),
+    };
+    answer.unwrap_or_else(Problem::into_response)
+}
+
+/// A JSON response with the given status.
+fn json(status: u16, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec_pretty(body) {
+        Ok(bytes) => Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(bytes)
+            .build(),
+        Err(error) => {
+            Problem::internal(format!("could not write the response: {error}")).into_response()
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! RFC 9457 problem bodies: every error the API answers names its kind and, where one is at
+//! fault, the field.
+
+use serde::Serialize;
+use spin_sdk::http::{Method, Response};
+
+/// An error answered as `application/problem+json`.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+impl Problem {
+    /// A field of the request that is missing, unknown, malformed or inconsistent.
+    pub fn invalid_field(field: String, reason: &str) -> Self {
+        Self {
+            kind: "urn:postloan:problem:invalid-field",
+            title: "Invalid field",
+            status: 400,
+            detail: format!("{field}: {reason}"),
+            field: Some(field),
+        }
+    }
+
+    /// A body that is not JSON at all.
+    pub fn malformed_json(field: String, reason: &str) -> Self {
+        Self {
+            kind: "urn:postloan:problem:malformed-json",
+            title: "Malformed JSON",
+            status: 400,
+            detail: format!("the body is not valid JSON: {reason}"),
+            field: Some(field),
+        }
+    }
+
+    /// No route for the path.
+    pub fn not_found(path: &str) -> Self {
+        Self {
+            kind: "urn:postloan:problem:not-found",
+            title: "Not found",
+            status: 404,
+            detail: format!("no resource at {path}"),
+            field: None,
+        }
+    }
+
+    /// A route that exists, called with a method it does not take.
+    pub fn method_not_allowed(method: &Method) -> Self {
+        Self {
+            kind: "urn:postloan:problem:method-not-allowed",
+            title: "Method not allowed",
+            status: 405,
+            detail: format!("{method:?} is not allowed here"),
+            field: None,
+        }
+    }
+
+    /// A failure that is not the caller's fault.
+    pub fn internal(detail: String) -> Self {
+        Self {
+            kind: "urn:postloan:problem:internal",
+            title: "Internal error",
+            status: 500,
+            detail,
+            field: None,
+        }
+    }
+
+    /// The problem as an HTTP response.
+    pub fn into_response(self) -> Response {
+        // A problem body always serialises: it holds only strings and a number.
+        let body = serde_json::to_vec_pretty(&self).unwrap_or_default();
+        Response::builder()
+            .status(self.status)
+            .header("content-type", "application/problem+json")
+            .body(body)
+            .build()
+    }
+}
