@@ -1,0 +1,229 @@
+//! Plugging a component's `[component.ID.dependencies]` into it, the way
+//! Spin 3's `spin-compose` crate does, using `wac-graph` as a library.
+//!
+//! The main component and each dependency are registered as packages and
+//! instantiated; every import of the main component that a dependency key
+//! matches is satisfied by the dependency's export of the same name (or the
+//! `export` named in the manifest); the main component's exports are
+//! re-exported and the graph is encoded into one self-contained component.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, anyhow, bail};
+use wac_graph::types::{Package, SubtypeChecker};
+use wac_graph::{CompositionGraph, EncodeOptions, NodeId};
+
+use crate::manifest::{Component, DependencyName};
+
+/// A dependency whose bytes are already loaded.
+#[derive(Debug, Clone)]
+pub struct LoadedDependency {
+    /// The manifest key.
+    pub name: DependencyName,
+    /// The dependency component's bytes.
+    pub bytes: Vec<u8>,
+    /// Export to use instead of the matched import name.
+    pub export: Option<String>,
+}
+
+/// Reads a manifest component and its dependencies from disk and composes
+/// them. A component without dependencies is returned unchanged.
+pub fn compose_component(component: &Component) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(&component.source).with_context(|| {
+        format!(
+            "component `{}`: cannot read source {} (did you run `postloan-host build`?)",
+            component.id,
+            component.source.display()
+        )
+    })?;
+    let mut deps = Vec::new();
+    for dep in &component.dependencies {
+        let bytes = std::fs::read(&dep.path).with_context(|| {
+            format!(
+                "component `{}`: cannot read dependency `{}` from {}",
+                component.id,
+                dep.name,
+                dep.path.display()
+            )
+        })?;
+        deps.push(LoadedDependency {
+            name: dep.name.clone(),
+            bytes,
+            export: dep.export.clone(),
+        });
+    }
+    compose(&component.id, bytes, &deps)
+}
+
+/// Composes the component `main` (named `id` in errors) with `deps`.
+pub fn compose(id: &str, main: Vec<u8>, deps: &[LoadedDependency]) -> Result<Vec<u8>> {
+    if deps.is_empty() {
+        return Ok(main);
+    }
+    let mut graph = CompositionGraph::new();
+    let main_pkg = Package::from_bytes(&package_name(id, 0), None, main, graph.types_mut())
+        .with_context(|| format!("component `{id}` is not a valid Wasm component"))?;
+    let main_world = main_pkg.ty();
+    let main_pkg = graph
+        .register_package(main_pkg)
+        .with_context(|| format!("component `{id}`: cannot register package"))?;
+    let main_inst = graph.instantiate(main_pkg);
+
+    let import_names: Vec<String> = graph.types()[main_world].imports.keys().cloned().collect();
+
+    // import name -> index into `deps`
+    let mut assignments: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, dep) in deps.iter().enumerate() {
+        let matched: Vec<&String> = import_names
+            .iter()
+            .filter(|import| dep.name.matches_import(import))
+            .collect();
+        if matched.is_empty() {
+            bail!(
+                "component `{id}`: dependency `{}` doesn't match any import of the component (imports: {})",
+                dep.name,
+                import_names.join(", ")
+            );
+        }
+        for import in matched {
+            assignments.entry(import.clone()).or_default().push(i);
+        }
+    }
+    if let Some((import, conflicting)) = assignments.iter().find(|(_, d)| d.len() > 1) {
+        let names: Vec<String> = conflicting
+            .iter()
+            .map(|&i| deps[i].name.to_string())
+            .collect();
+        bail!(
+            "component `{id}`: import `{import}` is satisfied by several dependencies: {}",
+            names.join(", ")
+        );
+    }
+
+    // Register and instantiate each dependency that matched something.
+    let mut dep_nodes: BTreeMap<usize, (wac_graph::types::WorldId, NodeId)> = BTreeMap::new();
+    for (i, dep) in deps.iter().enumerate() {
+        let pkg = Package::from_bytes(
+            &package_name(dep.name.package_name(), i + 1),
+            None,
+            dep.bytes.clone(),
+            graph.types_mut(),
+        )
+        .with_context(|| {
+            format!(
+                "component `{id}`: dependency `{}` is not a valid Wasm component",
+                dep.name
+            )
+        })?;
+        let world = pkg.ty();
+        let pkg = graph.register_package(pkg).with_context(|| {
+            format!(
+                "component `{id}`: cannot register dependency `{}`",
+                dep.name
+            )
+        })?;
+        dep_nodes.insert(i, (world, graph.instantiate(pkg)));
+    }
+
+    let mut cache = Default::default();
+    let mut checker = SubtypeChecker::new(&mut cache);
+    for (import, dep_indexes) in &assignments {
+        let i = dep_indexes[0];
+        let dep = &deps[i];
+        let (world, inst) = dep_nodes[&i];
+        let export_name = dep.export.clone().unwrap_or_else(|| import.clone());
+        let Some(export_ty) = graph.types()[world].exports.get(&export_name).copied() else {
+            let exports: Vec<&String> = graph.types()[world].exports.keys().collect();
+            bail!(
+                "component `{id}`: dependency `{}` does not export `{export_name}` needed for import `{import}` (it exports: {})",
+                dep.name,
+                exports
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        };
+        let import_ty = graph.types()[main_world]
+            .imports
+            .get(import)
+            .copied()
+            .ok_or_else(|| anyhow!("component `{id}`: import `{import}` vanished"))?;
+        checker
+            .is_subtype(export_ty, graph.types(), import_ty, graph.types())
+            .with_context(|| {
+                format!(
+                    "component `{id}`: dependency `{}` exports `{export_name}` with a type incompatible with import `{import}`",
+                    dep.name
+                )
+            })?;
+        let alias = graph
+            .alias_instance_export(inst, &export_name)
+            .with_context(|| format!("component `{id}`: cannot alias `{export_name}`"))?;
+        graph
+            .set_instantiation_argument(main_inst, import, alias)
+            .with_context(|| format!("component `{id}`: cannot plug import `{import}`"))?;
+    }
+
+    let export_names: Vec<String> = graph.types()[main_world].exports.keys().cloned().collect();
+    for name in export_names {
+        let alias = graph
+            .alias_instance_export(main_inst, &name)
+            .with_context(|| format!("component `{id}`: cannot alias export `{name}`"))?;
+        graph
+            .export(alias, &name)
+            .with_context(|| format!("component `{id}`: cannot export `{name}`"))?;
+    }
+
+    graph
+        .encode(EncodeOptions::default())
+        .with_context(|| format!("component `{id}`: cannot encode the composition"))
+}
+
+/// A unique, valid wac package name (`ns:name`) for graph node `n`.
+fn package_name(name: &str, n: usize) -> String {
+    let kebab: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let kebab = kebab.trim_matches('-');
+    let kebab = if kebab.is_empty() { "component" } else { kebab };
+    format!("postloan-compose:{kebab}-{n}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_names_are_unique_and_valid() {
+        assert_eq!(
+            package_name("postloan:core", 1),
+            "postloan-compose:postloan-core-1"
+        );
+        assert_eq!(package_name("api", 0), "postloan-compose:api-0");
+        assert_eq!(package_name("--", 3), "postloan-compose:component-3");
+    }
+
+    #[test]
+    fn no_dependencies_returns_input() {
+        assert_eq!(compose("x", vec![1, 2, 3], &[]).unwrap(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn garbage_main_is_a_clear_error() {
+        let dep = LoadedDependency {
+            name: DependencyName::parse("a:b/c").unwrap(),
+            bytes: vec![],
+            export: None,
+        };
+        let err = format!("{:#}", compose("api", vec![0, 1], &[dep]).unwrap_err());
+        assert!(err.contains("component `api`"), "{err}");
+    }
+}

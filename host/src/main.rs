@@ -1,0 +1,162 @@
+//! The `postloan-host` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use postloan_host::manifest::Manifest;
+use postloan_host::runtime::{DEFAULT_MAX_INSTANCES, DEFAULT_MAX_MEMORY, RuntimeConfig};
+use postloan_host::server::UpOptions;
+use postloan_host::{builder, compose, server};
+
+/// Run a Spin (manifest version 2) HTTP application on wasmtime.
+#[derive(Parser)]
+#[command(name = "postloan-host", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load the manifest, compose and pre-instantiate its components, serve its HTTP routes.
+    ///
+    /// Only [[trigger.http]] routes and components with local `source` paths and
+    /// `{ path = ... }` dependencies are served. Spin keys not implemented yet
+    /// (variables, key_value_stores, sqlite_databases, other triggers, ...) are ignored.
+    Up(UpArgs),
+    /// Run each component's `[component.ID.build] command`, like `spin build`.
+    Build {
+        /// Path of the Spin manifest.
+        #[arg(long = "from", short = 'f', default_value = "spin.toml")]
+        from: PathBuf,
+        /// Build only this component.
+        #[arg(long)]
+        component: Option<String>,
+    },
+    /// Write a component with its dependencies plugged in, as one self-contained .wasm
+    /// (runnable with `wasmtime serve`).
+    Compose {
+        /// Path of the Spin manifest.
+        #[arg(long = "from", short = 'f', default_value = "spin.toml")]
+        from: PathBuf,
+        /// Id of the component to compose.
+        #[arg(long)]
+        component: String,
+        /// Output path.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct UpArgs {
+    /// Path of the Spin manifest.
+    #[arg(long = "from", short = 'f', default_value = "spin.toml")]
+    from: PathBuf,
+    /// Address to listen on (port 0 picks a free port; the real one is printed).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Per-request deadline for guest execution, e.g. `10s`, `500ms`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    request_timeout: Duration,
+    /// Linear-memory limit per request, in MiB.
+    #[arg(long, default_value_t = (DEFAULT_MAX_MEMORY / (1024 * 1024)) as u64)]
+    max_memory_mib: u64,
+    /// Maximum number of concurrently live component instances.
+    #[arg(long, default_value_t = DEFAULT_MAX_INSTANCES)]
+    max_instances: u32,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration `{s}` (use e.g. `10s` or `500ms`)"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("invalid duration unit in `{s}` (use ms, s or m)")),
+    };
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(format!("duration `{s}` must be positive"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("postloan-host: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Up(args) => {
+            let max_memory = usize::try_from(args.max_memory_mib.saturating_mul(1024 * 1024))
+                .context("--max-memory-mib is too large")?;
+            let opts = UpOptions {
+                manifest: args.from,
+                listen: args.listen,
+                runtime: RuntimeConfig {
+                    request_timeout: args.request_timeout,
+                    max_memory,
+                    max_instances: args.max_instances,
+                },
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the tokio runtime")?
+                .block_on(server::up(opts))
+        }
+        Command::Build { from, component } => {
+            let manifest = Manifest::load(&from)?;
+            builder::build(&manifest, component.as_deref())
+        }
+        Command::Compose {
+            from,
+            component,
+            out,
+        } => {
+            let manifest = Manifest::load(&from)?;
+            let bytes = compose::compose_component(manifest.component_by_id(&component)?)?;
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "postloan-host: wrote component `{component}` to {}",
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,634 @@
+//! Parsing of Spin application manifests (`spin.toml`, `spin_manifest_version = 2`).
+//!
+//! Only the subset postloan-host implements is modelled. Keys that Spin
+//! understands but this host does not implement yet (`variables`,
+//! `sqlite_databases`, `key_value_stores`, `trigger.redis`, `environment`,
+//! `files`, ...) are ignored so that the same manifest runs unchanged on Spin.
+//! Every error names the manifest file and, where the TOML parser or a span
+//! gives one, the line and column.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A loaded and validated Spin manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// Path of the manifest file, as given.
+    pub path: PathBuf,
+    /// Directory that relative paths in the manifest are resolved against.
+    pub dir: PathBuf,
+    /// The `[application]` table.
+    pub application: Application,
+    /// The `[[trigger.http]]` entries, in manifest order.
+    pub http_triggers: Vec<HttpTrigger>,
+    /// The `[component.ID]` tables, keyed by component id.
+    pub components: BTreeMap<String, Component>,
+}
+
+/// The `[application]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Application {
+    /// Application name.
+    pub name: String,
+    /// Application version, if given.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Application description, if given.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// One `[[trigger.http]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpTrigger {
+    /// The route pattern, e.g. `/v1/...` or `/health`.
+    pub route: String,
+    /// Id of the component handling the route.
+    pub component: String,
+}
+
+/// One `[component.ID]` table.
+#[derive(Debug, Clone)]
+pub struct Component {
+    /// The component id (the table key).
+    pub id: String,
+    /// Absolute (manifest-dir-joined) path of the component's Wasm file.
+    pub source: PathBuf,
+    /// Hosts the component may make outbound requests to.
+    pub allowed_outbound_hosts: Vec<String>,
+    /// The `[component.ID.build]` table, if any.
+    pub build: Option<BuildConfig>,
+    /// The `[component.ID.dependencies]` table.
+    pub dependencies: Vec<Dependency>,
+}
+
+/// The `[component.ID.build]` table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BuildConfig {
+    /// Shell command to run.
+    pub command: String,
+    /// Working directory, relative to the manifest directory.
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// Globs `spin watch` watches; kept for completeness.
+    #[serde(default)]
+    pub watch: Vec<String>,
+}
+
+/// One entry of `[component.ID.dependencies]`.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    /// The parsed key, e.g. `postloan:core/overdue`.
+    pub name: DependencyName,
+    /// Absolute path of the dependency's Wasm file.
+    pub path: PathBuf,
+    /// Export of the dependency to use instead of the matched import name.
+    pub export: Option<String>,
+}
+
+/// A dependency key as Spin 3 accepts it.
+///
+/// * `foo-bar` — a plain (kebab) import name;
+/// * `ns:pkg/iface`, `ns:pkg/iface@1.2.3` — one interface;
+/// * `ns:pkg`, `ns:pkg@1.2.3` — every import of that package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DependencyName {
+    /// A plain kebab-case import name.
+    Plain(String),
+    /// A package (optionally interface) name, optionally versioned.
+    Package {
+        /// `namespace:name`.
+        package: String,
+        /// Interface name, if the key names one.
+        interface: Option<String>,
+        /// Exact version, if the key names one.
+        version: Option<String>,
+    },
+}
+
+impl DependencyName {
+    /// Parses a dependency key.
+    pub fn parse(key: &str) -> Result<Self> {
+        if !key.contains(':') {
+            if key.contains(['/', '@']) || !is_kebab(key) {
+                bail!(
+                    "invalid dependency name `{key}`: expected `ns:pkg/iface[@x.y.z]`, `ns:pkg[@x.y.z]` or a kebab-case name"
+                );
+            }
+            return Ok(Self::Plain(key.to_owned()));
+        }
+        let (rest, version) = match key.split_once('@') {
+            Some((rest, version)) => {
+                if !is_version(version) {
+                    bail!("invalid version `{version}` in dependency name `{key}`");
+                }
+                (rest, Some(version.to_owned()))
+            }
+            None => (key, None),
+        };
+        let (package, interface) = match rest.split_once('/') {
+            Some((package, interface)) => (package, Some(interface.to_owned())),
+            None => (rest, None),
+        };
+        let valid_package = package
+            .split_once(':')
+            .is_some_and(|(ns, name)| is_kebab(ns) && is_kebab(name));
+        if !valid_package || interface.as_deref().is_some_and(|i| !is_kebab(i)) {
+            bail!(
+                "invalid dependency name `{key}`: expected `ns:pkg/iface[@x.y.z]` or `ns:pkg[@x.y.z]`"
+            );
+        }
+        Ok(Self::Package {
+            package: package.to_owned(),
+            interface,
+            version,
+        })
+    }
+
+    /// Whether this dependency satisfies the component import called `import_name`
+    /// (e.g. `postloan:core/overdue@0.1.0`), following Spin's rules: the package
+    /// must be equal; an interface in the key must be equal; a version in the key
+    /// must be equal (a key without version matches any version).
+    pub fn matches_import(&self, import_name: &str) -> bool {
+        match self {
+            Self::Plain(name) => name == import_name,
+            Self::Package {
+                package,
+                interface,
+                version,
+            } => {
+                let Some((import_package, rest)) = import_name.split_once('/') else {
+                    return false;
+                };
+                let (import_interface, import_version) = match rest.split_once('@') {
+                    Some((i, v)) => (i, Some(v)),
+                    None => (rest, None),
+                };
+                import_package == package
+                    && interface.as_deref().is_none_or(|i| i == import_interface)
+                    && version.as_deref().is_none_or(|v| Some(v) == import_version)
+            }
+        }
+    }
+
+    /// A name usable as a wac package name for this dependency.
+    pub fn package_name(&self) -> &str {
+        match self {
+            Self::Plain(name) => name,
+            Self::Package { package, .. } => package,
+        }
+    }
+}
+
+impl fmt::Display for DependencyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Plain(name) => f.write_str(name),
+            Self::Package {
+                package,
+                interface,
+                version,
+            } => {
+                f.write_str(package)?;
+                if let Some(i) = interface {
+                    write!(f, "/{i}")?;
+                }
+                if let Some(v) = version {
+                    write!(f, "@{v}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn is_version(s: &str) -> bool {
+    let core = s.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+// ---- raw serde model -------------------------------------------------------
+
+#[derive(Deserialize)]
+struct RawManifest {
+    spin_manifest_version: Spanned<toml::Value>,
+    #[serde(default)]
+    application: Option<Application>,
+    #[serde(default)]
+    trigger: RawTriggers,
+    #[serde(default)]
+    component: BTreeMap<String, Spanned<RawComponent>>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawTriggers {
+    #[serde(default)]
+    http: Vec<Spanned<RawHttpTrigger>>,
+}
+
+#[derive(Deserialize)]
+struct RawHttpTrigger {
+    route: Spanned<toml::Value>,
+    component: Spanned<toml::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawComponent {
+    source: Spanned<toml::Value>,
+    #[serde(default)]
+    allowed_outbound_hosts: Vec<String>,
+    #[serde(default)]
+    build: Option<BuildConfig>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, Spanned<toml::Value>>,
+}
+
+/// Error helper that renders `file:line:col: message`.
+struct Located<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Located<'_> {
+    fn err(&self, span: Range<usize>, msg: impl fmt::Display) -> anyhow::Error {
+        let (line, col) = line_col(self.text, span.start);
+        anyhow::anyhow!(
+            "invalid manifest {}: line {line}, column {col}: {msg}",
+            self.path.display()
+        )
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl Manifest {
+    /// Reads and validates the manifest at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read manifest {}", path.display()))?;
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        Self::parse(&text, path, &dir)
+    }
+
+    /// Parses manifest `text`; `path` is used in error messages and `dir` to
+    /// resolve relative paths.
+    pub fn parse(text: &str, path: &Path, dir: &Path) -> Result<Self> {
+        let loc = Located { path, text };
+        let raw: RawManifest = toml::from_str(text).map_err(|e| {
+            let msg = e.message().to_owned();
+            match e.span() {
+                Some(span) => loc.err(span, msg),
+                None => anyhow::anyhow!("invalid manifest {}: {msg}", path.display()),
+            }
+        })?;
+
+        let version = &raw.spin_manifest_version;
+        if version.get_ref().as_integer() != Some(2) {
+            return Err(loc.err(
+                version.span(),
+                format!(
+                    "spin_manifest_version must be 2 (postloan-host supports only manifest version 2), found {}",
+                    version.get_ref()
+                ),
+            ));
+        }
+
+        let mut components = BTreeMap::new();
+        for (id, raw_component) in raw.component {
+            let span = raw_component.span();
+            let component =
+                Self::component(&loc, dir, &id, raw_component.into_inner()).map_err(|e| {
+                    match e.downcast::<LocatedError>() {
+                        Ok(located) => located.0,
+                        Err(e) => loc.err(span.clone(), format!("component `{id}`: {e:#}")),
+                    }
+                })?;
+            components.insert(id, component);
+        }
+
+        let mut http_triggers = Vec::new();
+        for trigger in raw.trigger.http {
+            let trigger = trigger.into_inner();
+            let route = match trigger.route.get_ref() {
+                toml::Value::String(route) => route.clone(),
+                toml::Value::Table(t) if t.get("private").is_some() => {
+                    return Err(loc.err(
+                        trigger.route.span(),
+                        "private routes (`route = { private = true }`) are not supported by postloan-host",
+                    ));
+                }
+                other => {
+                    return Err(loc.err(
+                        trigger.route.span(),
+                        format!("route must be a string such as \"/api/...\", found {other}"),
+                    ));
+                }
+            };
+            let component = match trigger.component.get_ref() {
+                toml::Value::String(id) => id.clone(),
+                toml::Value::Table(_) => {
+                    return Err(loc.err(
+                        trigger.component.span(),
+                        "inline component tables in [[trigger.http]] are not supported by postloan-host; declare a [component.ID] table and reference it by id",
+                    ));
+                }
+                other => {
+                    return Err(loc.err(
+                        trigger.component.span(),
+                        format!("component must be a component id string, found {other}"),
+                    ));
+                }
+            };
+            if !components.contains_key(&component) {
+                return Err(loc.err(
+                    trigger.component.span(),
+                    format!(
+                        "trigger for route `{route}` references unknown component `{component}`"
+                    ),
+                ));
+            }
+            http_triggers.push(HttpTrigger { route, component });
+        }
+
+        Ok(Self {
+            path: path.to_path_buf(),
+            dir: dir.to_path_buf(),
+            application: raw.application.unwrap_or_default(),
+            http_triggers,
+            components,
+        })
+    }
+
+    fn component(loc: &Located<'_>, dir: &Path, id: &str, raw: RawComponent) -> Result<Component> {
+        let source = match raw.source.get_ref() {
+            toml::Value::String(p) => dir.join(p),
+            toml::Value::Table(t) if t.contains_key("url") => {
+                return Err(LocatedError(loc.err(
+                    raw.source.span(),
+                    format!("component `{id}`: `source = {{ url, digest }}` is not supported by postloan-host; build or download the Wasm file and use a path"),
+                ))
+                .into());
+            }
+            other => {
+                return Err(LocatedError(loc.err(
+                    raw.source.span(),
+                    format!("component `{id}`: `source` must be a path to a .wasm file, found {other} (not supported by postloan-host)"),
+                ))
+                .into());
+            }
+        };
+
+        let mut dependencies = Vec::new();
+        for (key, value) in raw.dependencies {
+            let span = value.span();
+            let name = DependencyName::parse(&key).map_err(|e| {
+                LocatedError(loc.err(span.clone(), format!("component `{id}`: {e:#}")))
+            })?;
+            let not_supported = |what: &str| {
+                LocatedError(loc.err(
+                    span.clone(),
+                    format!("component `{id}`: dependency `{key}`: {what} is not supported by postloan-host; use `{{ path = \"...\" }}`"),
+                ))
+            };
+            let table = match value.get_ref() {
+                toml::Value::Table(t) => t,
+                toml::Value::String(_) => return Err(not_supported("a registry version").into()),
+                _ => return Err(not_supported("this kind of dependency").into()),
+            };
+            let Some(path) = table.get("path") else {
+                let what = if table.contains_key("url") {
+                    "a `url` source"
+                } else if table.contains_key("component") {
+                    "a reference to another component"
+                } else {
+                    "a registry package"
+                };
+                return Err(not_supported(what).into());
+            };
+            let Some(path) = path.as_str() else {
+                return Err(not_supported("a non-string `path`").into());
+            };
+            let export = match table.get("export") {
+                None => None,
+                Some(toml::Value::String(e)) => Some(e.clone()),
+                Some(_) => return Err(not_supported("a non-string `export`").into()),
+            };
+            dependencies.push(Dependency {
+                name,
+                path: dir.join(path),
+                export,
+            });
+        }
+
+        Ok(Component {
+            id: id.to_owned(),
+            source,
+            allowed_outbound_hosts: raw.allowed_outbound_hosts,
+            build: raw.build,
+            dependencies,
+        })
+    }
+
+    /// Looks up a component by id, with an error listing the known ids.
+    pub fn component_by_id(&self, id: &str) -> Result<&Component> {
+        self.components.get(id).with_context(|| {
+            let known: Vec<&str> = self.components.keys().map(String::as_str).collect();
+            format!(
+                "manifest {} has no component `{id}` (components: {})",
+                self.path.display(),
+                known.join(", ")
+            )
+        })
+    }
+}
+
+/// An error that already carries its location.
+#[derive(Debug)]
+struct LocatedError(anyhow::Error);
+
+impl fmt::Display for LocatedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for LocatedError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest> {
+        Manifest::parse(text, Path::new("spin.toml"), Path::new("/app"))
+    }
+
+    const GOOD: &str = r#"
+spin_manifest_version = 2
+
+[application]
+name = "demo"
+version = "0.1.0"
+
+[variables]
+secret = { required = true }
+
+[[trigger.http]]
+route = "/v1/..."
+component = "api"
+
+[[trigger.redis]]
+channel = "x"
+component = "api"
+
+[component.api]
+source = "target/api.wasm"
+allowed_outbound_hosts = ["https://example.com"]
+key_value_stores = ["default"]
+environment = { A = "b" }
+
+[component.api.build]
+command = "cargo build"
+watch = ["src/**/*.rs"]
+
+[component.api.dependencies]
+"postloan:core/overdue" = { path = "target/overdue.wasm" }
+"postloan:util@1.0.0" = { path = "target/util.wasm", export = "x:y/z" }
+"#;
+
+    #[test]
+    fn parses_supported_subset_and_ignores_the_rest() {
+        let m = parse(GOOD).unwrap();
+        assert_eq!(m.application.name, "demo");
+        assert_eq!(
+            m.http_triggers,
+            vec![HttpTrigger {
+                route: "/v1/...".into(),
+                component: "api".into()
+            }]
+        );
+        let api = m.component_by_id("api").unwrap();
+        assert_eq!(api.source, Path::new("/app/target/api.wasm"));
+        assert_eq!(api.allowed_outbound_hosts, vec!["https://example.com"]);
+        assert_eq!(api.build.as_ref().unwrap().command, "cargo build");
+        assert_eq!(api.dependencies.len(), 2);
+        assert_eq!(
+            api.dependencies[0].name.to_string(),
+            "postloan:core/overdue"
+        );
+        assert_eq!(api.dependencies[1].export.as_deref(), Some("x:y/z"));
+    }
+
+    #[test]
+    fn syntax_error_names_file_and_line() {
+        let text = "spin_manifest_version = 2\n[application]\nname = \"x\"\nversion = \n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(err.contains("spin.toml"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_line() {
+        let text = "spin_manifest_version = 2\n\n[[trigger.http]]\nroute = 5\ncomponent = \"a\"\n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn version_must_be_two() {
+        let err = format!("{:#}", parse("spin_manifest_version = 1\n").unwrap_err());
+        assert!(err.contains("line 1") && err.contains("must be 2"), "{err}");
+    }
+
+    #[test]
+    fn unknown_component_and_inline_component_are_errors() {
+        let text =
+            "spin_manifest_version = 2\n[[trigger.http]]\nroute = \"/\"\ncomponent = \"nope\"\n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(
+            err.contains("unknown component `nope`") && err.contains("line 4"),
+            "{err}"
+        );
+
+        let text = "spin_manifest_version = 2\n[[trigger.http]]\nroute = \"/\"\ncomponent = { source = \"a.wasm\" }\n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(err.contains("inline component"), "{err}");
+    }
+
+    #[test]
+    fn url_source_is_not_supported() {
+        let text = "spin_manifest_version = 2\n[component.a]\nsource = { url = \"https://x/a.wasm\", digest = \"sha256:00\" }\n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(
+            err.contains("not supported by postloan-host") && err.contains("line 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_dependency_key_is_an_error() {
+        let text = "spin_manifest_version = 2\n[component.a]\nsource = \"a.wasm\"\n[component.a.dependencies]\n\"Not Valid/\" = { path = \"b.wasm\" }\n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(
+            err.contains("invalid dependency name") && err.contains("line 5"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn dependency_key_matching() {
+        let cases = [
+            ("foo:bar/baz@0.1.0", "foo:bar/baz@0.1.0", true),
+            ("foo:bar/baz", "foo:bar/baz@0.1.0", true),
+            ("foo:bar/baz", "foo:bar/baz", true),
+            ("foo:bar", "foo:bar/baz@0.1.0", true),
+            ("foo:bar", "foo:bar/baz", true),
+            ("foo:bar@0.1.0", "foo:bar/baz@0.1.0", true),
+            ("foo-bar", "foo-bar", true),
+            ("foo:bar/baz@0.1.0", "foo:bar/baz", false),
+            ("foo:bar/baz", "foo:bar/bub", false),
+            ("foo:bar/baz", "foo:bar/bub@0.1.0", false),
+            ("foo:bar", "foo:bub/bib", false),
+            ("foo:bar@0.1.0", "foo:bar/baz", false),
+            ("foo:bar/baz", "foo:bar/baz-bub", false),
+            ("foo:bar/baz", "foo-bar", false),
+        ];
+        for (key, import, expected) in cases {
+            let name = DependencyName::parse(key).unwrap();
+            assert_eq!(name.matches_import(import), expected, "{key} vs {import}");
+        }
+    }
+
+    #[test]
+    fn line_col_is_one_based() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+}
