@@ -71,21 +71,35 @@ pub fn handle(body: &[u8]) -> Result<Response, Problem> {
 
 fn parse(body: &[u8]) -> Result<AssessRequest, Problem> {
     let mut reader = serde_json::Deserializer::from_slice(body);
-    let request: AssessRequest =
-        serde_path_to_error::deserialize(&mut reader).map_err(|error| {
-            let path = error.path().to_string();
-            let field = if path == "." { "body".to_owned() } else { path };
-            let inner = error.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                Problem::malformed_json(field, &inner.to_string())
-            } else {
-                Problem::invalid_field(field, &inner.to_string())
-            }
-        })?;
+    let request: AssessRequest = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let reason = inner.to_string();
+        if inner.is_syntax() || inner.is_eof() {
+            Problem::malformed_json(field_path(&path, None), &reason)
+        } else {
+            Problem::invalid_field(field_path(&path, missing_field(&reason)), &reason)
+        }
+    })?;
     reader
         .end()
         .map_err(|error| Problem::malformed_json("body".to_owned(), &error.to_string()))?;
     Ok(request)
+}
+
+/// The name in serde's "missing field `name`" error, whose path stops at the parent.
+fn missing_field(reason: &str) -> Option<&str> {
+    reason.strip_prefix("missing field `")?.split('`').next()
+}
+
+/// A field's path as the problem body names it: `body` for the whole document.
+fn field_path(parent: &str, child: Option<&str>) -> String {
+    match (parent, child) {
+        (".", None) => "body".to_owned(),
+        (".", Some(child)) => child.to_owned(),
+        (parent, None) => parent.to_owned(),
+        (parent, Some(child)) => format!("{parent}.{child}"),
+    }
 }
 
 fn loan(loan: LoanJson) -> wit::Loan {
@@ -211,5 +225,32 @@ impl From<wit::InstallmentAssessment> for InstallmentAssessmentJson {
             paid_off_on: i.paid_off_on,
             days_late: i.days_late,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(body: &str) -> String {
+        parse(body.as_bytes()).err().expect("refused").field().to_owned()
+    }
+
+    #[test]
+    fn names_missing_unknown_and_mistyped_fields() {
+        assert_eq!(field_of("{}"), "as_of");
+        assert_eq!(field_of(r#"{"as_of": "x", "loan": {"id": "L"}}"#), "loan.currency");
+        assert_eq!(field_of(r#"{"as_of": "x", "colour": 1}"#), "colour");
+        assert_eq!(
+            field_of(
+                r#"{"as_of": "x", "loan": {"id": "L", "currency": "CNY",
+                    "installments": [{"seq": 1, "due_date": "d", "principal": 1}]}}"#
+            ),
+            "loan.installments[0].principal"
+        );
+        assert_eq!(field_of("not json"), "body");
+        assert_eq!(field_of(r#"{"as_of": "x"}"#), "loan");
+        let complete = r#"{"as_of": "x", "loan": {"id": "L", "currency": "C", "installments": []}}"#;
+        assert_eq!(field_of(&format!("{complete} trailing")), "body");
     }
 }

@@ -72,6 +72,12 @@ impl Problem {
         }
     }
 
+    /// The field at fault, if any.
+    #[cfg(test)]
+    pub fn field(&self) -> &str {
+        self.field.as_deref().unwrap_or_default()
+    }
+
     /// The problem as an HTTP response.
     pub fn into_response(self) -> Response {
         // A problem body always serialises: it holds only strings and a number.

@@ -1,0 +1,127 @@
+//! `/v1/assess` and `/v1/health` over real HTTP, through postloan-host serving spin.toml:
+//! the api component calling the overdue component that spin.toml plugs into it.
+
+use postloan_tests::{Host, post, root};
+use serde_json::{Value, json};
+
+fn host() -> Host {
+    Host::start(&root().join("spin.toml"))
+}
+
+/// Three monthly installments: 1000.00 principal each, interest 50.00 / 40.00 / 30.00,
+/// fees 10.00 each, so 1060.00, 1050.00 and 1040.00.
+fn three_month_loan(payments: Value) -> Value {
+    json!({
+        "id": "L-1001",
+        "currency": "CNY",
+        "installments": [
+            { "seq": 1, "due_date": "2026-01-15", "principal": "1000.00", "interest": "50.00", "fees": "10.00" },
+            { "seq": 2, "due_date": "2026-02-15", "principal": "1000.00", "interest": "40.00", "fees": "10.00" },
+            { "seq": 3, "due_date": "2026-03-15", "principal": "1000.00", "interest": "30.00", "fees": "10.00" }
+        ],
+        "payments": payments
+    })
+}
+
+#[test]
+fn health_answers_ok() {
+    let host = host();
+    let response = reqwest::blocking::get(host.url("/v1/health")).expect("the host answers");
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().expect("JSON");
+    assert_eq!(body["status"], "ok");
+}
+
+#[test]
+fn a_partial_payment_is_measured_as_the_hand_worked_example_says() {
+    let host = host();
+    let request = json!({
+        "as_of": "2026-03-10",
+        "loan": three_month_loan(json!([
+            { "id": "P1", "value_date": "2026-01-15", "amount": "1060.00" },
+            { "id": "P2", "value_date": "2026-02-20", "amount": "500.00" },
+            { "id": "P3", "value_date": "2026-03-12", "amount": "550.00" }
+        ])),
+        "policy": { "grace_days": 5 }
+    });
+    let (status, content_type, a) = post(&host.url("/v1/assess"), request.to_string());
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(content_type, "application/json");
+    // P1 clears installment 1. P2's 500.00 pays installment 2's fees 10.00 and interest
+    // 40.00, then 450.00 principal: 550.00 principal stays unpaid. P3 is valued after as_of.
+    // 2026-02-15 to 2026-03-10: 13 days left in February 2026, plus 10 = 23 days past due;
+    // less 5 grace days = 18 days in arrears.
+    assert_eq!(a["dpd"], 23);
+    assert_eq!(a["days_in_arrears"], 18);
+    assert_eq!(a["overdue_since"], "2026-02-15");
+    assert_eq!(
+        a["overdue"],
+        json!({ "principal": "550.00", "interest": "0.00", "fees": "0.00", "penalty": "0.00", "total": "550.00" })
+    );
+    // Outstanding adds installment 3 (not yet due): 550.00 + 1040.00 = 1590.00.
+    assert_eq!(
+        a["outstanding"],
+        json!({ "principal": "1550.00", "interest": "30.00", "fees": "10.00", "penalty": "0.00", "total": "1590.00" })
+    );
+    let statuses: Vec<&str> = a["installments"]
+        .as_array()
+        .expect("installments")
+        .iter()
+        .map(|i| i["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(statuses, ["paid", "overdue", "not_due"]);
+    assert_eq!(a["installments"][1]["paid"]["principal"], "450.00");
+    assert_eq!(a["overpaid"], "0.00");
+    assert_eq!(a["explanation"][1]["rule"], "dpd.oldest-unpaid-installment");
+}
+
+#[test]
+fn payments_valued_after_as_of_are_ignored() {
+    let host = host();
+    let payments = json!([{ "id": "P1", "value_date": "2026-01-20", "amount": "1060.00" }]);
+    let before = json!({ "as_of": "2026-01-19", "loan": three_month_loan(payments.clone()) });
+    let (_, _, a) = post(&host.url("/v1/assess"), before.to_string());
+    // Unpaid from 2026-01-15: 4 days past due on 2026-01-19; the payment of the 20th does not count yet.
+    assert_eq!((a["dpd"].as_u64(), a["overdue"]["total"].as_str()), (Some(4), Some("1060.00")));
+    let after = json!({ "as_of": "2026-01-20", "loan": three_month_loan(payments) });
+    let (_, _, a) = post(&host.url("/v1/assess"), after.to_string());
+    assert_eq!((a["dpd"].as_u64(), a["overdue"]["total"].as_str()), (Some(0), Some("0.00")));
+    assert_eq!(a["installments"][0]["days_late"], 5);
+}
+
+#[test]
+fn the_readme_example_returns_exactly_what_the_readme_shows() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let request = block_after(&readme, "<!-- assess-example-request -->");
+    let body = request
+        .split_once("-d '")
+        .and_then(|(_, rest)| rest.rsplit_once('\''))
+        .map(|(body, _)| body)
+        .expect("the curl command sends its body with -d '...'");
+    let expected: Value =
+        serde_json::from_str(block_after(&readme, "<!-- assess-example-response -->")).expect("the README's output is JSON");
+    let host = host();
+    let (status, _, actual) = post(&host.url("/v1/assess"), body.to_owned());
+    assert_eq!(status, 200);
+    assert_eq!(actual, expected);
+}
+
+/// The contents of the first fenced code block after `marker`.
+fn block_after<'a>(text: &'a str, marker: &str) -> &'a str {
+    let after = &text[text.find(marker).expect(marker) + marker.len()..];
+    let fence = after.find("```").expect("a fenced block follows the marker");
+    let body = &after[fence..];
+    let start = body.find('\n').expect("fence line") + 1;
+    let end = body[start..].find("```").expect("closing fence");
+    &body[start..start + end]
+}
+
+#[test]
+fn unknown_paths_and_methods_get_problem_bodies() {
+    let host = host();
+    let response = reqwest::blocking::get(host.url("/v1/nothing-here")).expect("answers");
+    assert_eq!(response.status().as_u16(), 404);
+    assert_eq!(response.json::<Value>().expect("JSON")["type"], "urn:postloan:problem:not-found");
+    let response = reqwest::blocking::get(host.url("/v1/assess")).expect("answers");
+    assert_eq!(response.status().as_u16(), 405);
+}
