@@ -201,6 +201,98 @@ fn package_name(name: &str, n: usize) -> String {
 mod tests {
     use super::*;
 
+    /// A dependency exporting `test:dep/numbers@0.1.0` with `get: func() -> u32` (42).
+    const DEP: &str = r#"(component
+        (core module $m (func (export "get") (result i32) i32.const 42))
+        (core instance $i (instantiate $m))
+        (func $get (result u32) (canon lift (core func $i "get")))
+        (instance $numbers (export "get" (func $get)))
+        (export "test:dep/numbers@0.1.0" (instance $numbers))
+    )"#;
+
+    /// A main component importing `test:dep/numbers@0.1.0` and exporting
+    /// `test:main/run` with `run: func() -> u32` (the dependency's value + 1).
+    const MAIN: &str = r#"(component
+        (import "test:dep/numbers@0.1.0" (instance $dep (export "get" (func (result u32)))))
+        (alias export $dep "get" (func $get))
+        (core func $get_core (canon lower (func $get)))
+        (core module $m
+            (import "dep" "get" (func $get (result i32)))
+            (func (export "run") (result i32) call $get i32.const 1 i32.add))
+        (core instance $deps (export "get" (func $get_core)))
+        (core instance $i (instantiate $m (with "dep" (instance $deps))))
+        (func $run (result u32) (canon lift (core func $i "run")))
+        (instance $out (export "run" (func $run)))
+        (export "test:main/run" (instance $out))
+    )"#;
+
+    fn dep(key: &str, wat_text: &str) -> LoadedDependency {
+        LoadedDependency {
+            name: DependencyName::parse(key).unwrap(),
+            bytes: wat::parse_str(wat_text).unwrap(),
+            export: None,
+        }
+    }
+
+    fn run_composed(bytes: &[u8]) -> u32 {
+        use wasmtime::component::{Component, Linker};
+        let engine = wasmtime::Engine::default();
+        let component = Component::new(&engine, bytes).unwrap();
+        // No host imports: the composition must be self-contained.
+        let linker = Linker::<()>::new(&engine);
+        let mut store = wasmtime::Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let run_iface = instance
+            .get_export_index(&mut store, None, "test:main/run")
+            .unwrap();
+        let run_idx = instance
+            .get_export_index(&mut store, Some(&run_iface), "run")
+            .unwrap();
+        let run = instance
+            .get_typed_func::<(), (u32,)>(&mut store, run_idx)
+            .unwrap();
+        run.call(&mut store, ()).unwrap().0
+    }
+
+    #[test]
+    fn plugs_dependency_by_interface_with_or_without_version() {
+        let main = wat::parse_str(MAIN).unwrap();
+        for key in [
+            "test:dep/numbers",
+            "test:dep/numbers@0.1.0",
+            "test:dep",
+            "test:dep@0.1.0",
+        ] {
+            let composed = compose("main", main.clone(), &[dep(key, DEP)]).unwrap();
+            assert_eq!(run_composed(&composed), 43, "key {key}");
+        }
+    }
+
+    #[test]
+    fn unmatched_dependency_is_an_error() {
+        let main = wat::parse_str(MAIN).unwrap();
+        let err = compose("api", main, &[dep("test:other/numbers", DEP)]).unwrap_err();
+        let err = format!("{err:#}");
+        assert!(
+            err.contains("component `api`") && err.contains("test:other/numbers"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn dependency_missing_the_export_is_an_error() {
+        let main = wat::parse_str(MAIN).unwrap();
+        let empty = "(component)";
+        let err = compose("api", main, &[dep("test:dep/numbers", empty)]).unwrap_err();
+        let err = format!("{err:#}");
+        assert!(
+            err.contains("component `api`")
+                && err.contains("does not export")
+                && err.contains("test:dep/numbers@0.1.0"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn package_names_are_unique_and_valid() {
         assert_eq!(

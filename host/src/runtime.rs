@@ -325,3 +325,41 @@ fn classify(e: wasmtime::Error, timeout: Duration) -> GuestFailure {
     };
     GuestFailure::Trap(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsatisfiable_import_names_component_and_import() {
+        let runtime = Runtime::new(RuntimeConfig {
+            max_instances: 2,
+            ..RuntimeConfig::default()
+        })
+        .unwrap();
+        let bytes = wat::parse_str(
+            r#"(component (import "acme:missing/thing@1.0.0" (instance (export "f" (func)))))"#,
+        )
+        .unwrap();
+        let err = format!("{:#}", runtime.prepare("api", &bytes).err().unwrap());
+        assert!(
+            err.contains("component `api`") && err.contains("acme:missing/thing@1.0.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn non_http_component_is_rejected() {
+        let runtime = Runtime::new(RuntimeConfig {
+            max_instances: 2,
+            ..RuntimeConfig::default()
+        })
+        .unwrap();
+        let bytes = wat::parse_str("(component)").unwrap();
+        let err = format!("{:#}", runtime.prepare("worker", &bytes).err().unwrap());
+        assert!(
+            err.contains("component `worker`") && err.contains("wasi:http/incoming-handler"),
+            "{err}"
+        );
+    }
+}

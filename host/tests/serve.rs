@@ -284,3 +284,34 @@ fn build_runs_commands_and_names_failing_component() {
         "good component's command ran in the manifest dir"
     );
 }
+
+#[test]
+fn passes_original_uri_and_spin_headers() {
+    let wasm = fixture();
+    let manifest = write_manifest(
+        "headers",
+        &format!(
+            "spin_manifest_version = 2\n[application]\nname = \"x\"\n\n[[trigger.http]]\nroute = \"/v1/...\"\ncomponent = \"hello\"\n\n[component.hello]\nsource = \"{}\"\n",
+            wasm.display()
+        ),
+    );
+    let host = start(&manifest, &[]);
+    let r = get(host.addr, "/v1/loans/headers?x=1");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let addr = host.addr;
+    for expected in [
+        format!("uri: http://{addr}/v1/loans/headers?x=1"),
+        format!("spin-full-url: http://{addr}/v1/loans/headers?x=1"),
+        "spin-path-info: /loans/headers".to_owned(),
+        "spin-matched-route: /v1/...".to_owned(),
+        "spin-component-route: /v1".to_owned(),
+        "spin-base-path: /".to_owned(),
+        "spin-client-addr: 127.0.0.1:".to_owned(),
+    ] {
+        assert!(
+            r.body.lines().any(|l| l.starts_with(&expected)),
+            "missing `{expected}` in:\n{}",
+            r.body
+        );
+    }
+}
