@@ -6,12 +6,14 @@
 //! manifest ([`manifest`]), plugs each component's declared dependencies in
 //! ([`compose`]), pre-instantiates every component once ([`runtime`]) and
 //! dispatches HTTP requests to them by route ([`routes`], [`server`]).
-//! [`builder`] runs the components' build commands.
+//! [`outbound`] enforces `allowed_outbound_hosts`; [`builder`] runs the
+//! components' build commands.
 #![deny(missing_docs)]
 
 pub mod builder;
 pub mod compose;
 pub mod manifest;
+pub mod outbound;
 pub mod routes;
 pub mod runtime;
 pub mod server;

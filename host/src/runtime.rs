@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::outbound::OutboundPolicy;
 use anyhow::{Context, Result};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
@@ -53,6 +54,7 @@ pub struct HostState {
     http: WasiHttpCtx,
     table: ResourceTable,
     limits: StoreLimits,
+    outbound: OutboundPolicy,
 }
 
 impl WasiView for HostState {
@@ -69,7 +71,7 @@ impl WasiHttpView for HostState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.outbound,
         }
     }
 }
@@ -93,6 +95,7 @@ impl Drop for Runtime {
 pub struct PreparedComponent {
     id: Arc<str>,
     pre: ProxyPre<HostState>,
+    outbound: OutboundPolicy,
 }
 
 impl PreparedComponent {
@@ -202,7 +205,15 @@ impl Runtime {
     /// Compiles `bytes` and pre-instantiates it against the host's imports.
     /// Fails with the component id and the unsatisfied import if the host
     /// cannot provide one of its imports, or if it is not a `wasi:http` proxy.
-    pub fn prepare(&self, id: &str, bytes: &[u8]) -> Result<PreparedComponent> {
+    ///
+    /// `allowed_outbound_hosts` are the patterns its outgoing HTTP requests
+    /// must match (empty: none allowed).
+    pub fn prepare(
+        &self,
+        id: &str,
+        bytes: &[u8],
+        allowed_outbound_hosts: &[String],
+    ) -> Result<PreparedComponent> {
         let component = wt(Component::new(&self.engine, bytes))
             .with_context(|| format!("component `{id}`: cannot compile"))?;
         let ty = component.component_type();
@@ -219,10 +230,14 @@ impl Runtime {
         let pre = wt(ProxyPre::new(instance_pre)).with_context(|| {
             format!("component `{id}` does not export `wasi:http/incoming-handler@0.2.x`")
         })?;
-        Ok(PreparedComponent { id: id.into(), pre })
+        Ok(PreparedComponent {
+            id: id.into(),
+            pre,
+            outbound: OutboundPolicy::new(allowed_outbound_hosts),
+        })
     }
 
-    fn new_store(&self) -> Store<HostState> {
+    fn new_store(&self, outbound: OutboundPolicy) -> Store<HostState> {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stdout().inherit_stderr();
         let state = HostState {
@@ -233,6 +248,7 @@ impl Runtime {
                 .memory_size(self.config.max_memory)
                 .instances(self.config.max_instances as usize)
                 .build(),
+            outbound,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -262,7 +278,7 @@ impl Runtime {
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let timeout = self.config.request_timeout;
-        let mut store = self.new_store();
+        let mut store = self.new_store(component.outbound.clone());
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = (|| -> Result<_> {
             let req = store
@@ -341,7 +357,7 @@ mod tests {
             r#"(component (import "acme:missing/thing@1.0.0" (instance (export "f" (func)))))"#,
         )
         .unwrap();
-        let err = format!("{:#}", runtime.prepare("api", &bytes).err().unwrap());
+        let err = format!("{:#}", runtime.prepare("api", &bytes, &[]).err().unwrap());
         assert!(
             err.contains("component `api`") && err.contains("acme:missing/thing@1.0.0"),
             "{err}"
@@ -356,7 +372,10 @@ mod tests {
         })
         .unwrap();
         let bytes = wat::parse_str("(component)").unwrap();
-        let err = format!("{:#}", runtime.prepare("worker", &bytes).err().unwrap());
+        let err = format!(
+            "{:#}",
+            runtime.prepare("worker", &bytes, &[]).err().unwrap()
+        );
         assert!(
             err.contains("component `worker`") && err.contains("wasi:http/incoming-handler"),
             "{err}"

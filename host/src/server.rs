@@ -60,7 +60,8 @@ impl App {
             }
             let component = manifest.component_by_id(&trigger.component)?;
             let bytes = compose_component(component)?;
-            let prepared = runtime.prepare(&component.id, &bytes)?;
+            let prepared =
+                runtime.prepare(&component.id, &bytes, &component.allowed_outbound_hosts)?;
             components.insert(component.id.clone(), prepared);
         }
         Ok(Self {
