@@ -26,6 +26,31 @@ pub fn artifact(relative: &str) -> PathBuf {
     path
 }
 
+/// The release `postloan-host` binary that scripts/build wrote.
+pub fn host_binary() -> PathBuf {
+    artifact("target/release/postloan-host")
+}
+
+/// Writes `manifest` as `spin.toml` in a fresh temporary folder named after `name`.
+pub fn write_manifest(name: &str, manifest: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("postloan-test-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, manifest).expect("manifest written");
+    path
+}
+
+/// A manifest serving one component from `source` on `route`.
+pub fn single_component_manifest(route: &str, source: &Path) -> String {
+    format!(
+        "spin_manifest_version = 2\n\
+         [application]\nname = \"test\"\n\
+         [[trigger.http]]\nroute = {route:?}\ncomponent = \"main\"\n\
+         [component.main]\nsource = {:?}\n",
+        source.display().to_string()
+    )
+}
+
 /// A `postloan-host up` process serving a manifest; killed when dropped.
 pub struct Host {
     child: Child,
@@ -35,10 +60,16 @@ pub struct Host {
 impl Host {
     /// Starts the release host on `manifest` at 127.0.0.1 on a free port, and waits until it listens.
     pub fn start(manifest: &Path) -> Self {
-        let mut child = Command::new(artifact("target/release/postloan-host"))
+        Self::start_with(manifest, &[])
+    }
+
+    /// Like [`Host::start`], with more `postloan-host up` options.
+    pub fn start_with(manifest: &Path, options: &[&str]) -> Self {
+        let mut child = Command::new(host_binary())
             .args(["up", "--from"])
             .arg(manifest)
             .args(["--listen", "127.0.0.1:0"])
+            .args(options)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -72,7 +103,10 @@ impl Drop for Host {
 }
 
 /// The status, content type and JSON body of a POST of `body` to `url`.
-pub fn post(url: &str, body: impl Into<reqwest::blocking::Body>) -> (u16, String, serde_json::Value) {
+pub fn post(
+    url: &str,
+    body: impl Into<reqwest::blocking::Body>,
+) -> (u16, String, serde_json::Value) {
     let response = reqwest::blocking::Client::new()
         .post(url)
         .header("content-type", "application/json")

@@ -82,10 +82,16 @@ fn payments_valued_after_as_of_are_ignored() {
     let before = json!({ "as_of": "2026-01-19", "loan": three_month_loan(payments.clone()) });
     let (_, _, a) = post(&host.url("/v1/assess"), before.to_string());
     // Unpaid from 2026-01-15: 4 days past due on 2026-01-19; the payment of the 20th does not count yet.
-    assert_eq!((a["dpd"].as_u64(), a["overdue"]["total"].as_str()), (Some(4), Some("1060.00")));
+    assert_eq!(
+        (a["dpd"].as_u64(), a["overdue"]["total"].as_str()),
+        (Some(4), Some("1060.00"))
+    );
     let after = json!({ "as_of": "2026-01-20", "loan": three_month_loan(payments) });
     let (_, _, a) = post(&host.url("/v1/assess"), after.to_string());
-    assert_eq!((a["dpd"].as_u64(), a["overdue"]["total"].as_str()), (Some(0), Some("0.00")));
+    assert_eq!(
+        (a["dpd"].as_u64(), a["overdue"]["total"].as_str()),
+        (Some(0), Some("0.00"))
+    );
     assert_eq!(a["installments"][0]["days_late"], 5);
 }
 
@@ -99,7 +105,8 @@ fn the_readme_example_returns_exactly_what_the_readme_shows() {
         .map(|(body, _)| body)
         .expect("the curl command sends its body with -d '...'");
     let expected: Value =
-        serde_json::from_str(block_after(&readme, "<!-- assess-example-response -->")).expect("the README's output is JSON");
+        serde_json::from_str(block_after(&readme, "<!-- assess-example-response -->"))
+            .expect("the README's output is JSON");
     let host = host();
     let (status, _, actual) = post(&host.url("/v1/assess"), body.to_owned());
     assert_eq!(status, 200);
@@ -109,7 +116,9 @@ fn the_readme_example_returns_exactly_what_the_readme_shows() {
 /// The contents of the first fenced code block after `marker`.
 fn block_after<'a>(text: &'a str, marker: &str) -> &'a str {
     let after = &text[text.find(marker).expect(marker) + marker.len()..];
-    let fence = after.find("```").expect("a fenced block follows the marker");
+    let fence = after
+        .find("```")
+        .expect("a fenced block follows the marker");
     let body = &after[fence..];
     let start = body.find('\n').expect("fence line") + 1;
     let end = body[start..].find("```").expect("closing fence");
@@ -121,7 +130,10 @@ fn unknown_paths_and_methods_get_problem_bodies() {
     let host = host();
     let response = reqwest::blocking::get(host.url("/v1/nothing-here")).expect("answers");
     assert_eq!(response.status().as_u16(), 404);
-    assert_eq!(response.json::<Value>().expect("JSON")["type"], "urn:postloan:problem:not-found");
+    assert_eq!(
+        response.json::<Value>().expect("JSON")["type"],
+        "urn:postloan:problem:not-found"
+    );
     let response = reqwest::blocking::get(host.url("/v1/assess")).expect("answers");
     assert_eq!(response.status().as_u16(), 405);
 }

@@ -27,10 +27,17 @@ fn assert_refused(host: &Host, body: String, kind: &str, field: &str) {
     let (status, content_type, problem) = post(&host.url("/v1/assess"), body.clone());
     assert_eq!(status, 400, "{body} -> {problem}");
     assert_eq!(content_type, "application/problem+json");
-    assert_eq!(problem["type"], format!("urn:postloan:problem:{kind}"), "{problem}");
+    assert_eq!(
+        problem["type"],
+        format!("urn:postloan:problem:{kind}"),
+        "{problem}"
+    );
     assert_eq!(problem["status"], 400);
     assert_eq!(problem["field"], field, "{problem}");
-    assert!(problem["title"].is_string() && problem["detail"].is_string(), "{problem}");
+    assert!(
+        problem["title"].is_string() && problem["detail"].is_string(),
+        "{problem}"
+    );
 }
 
 /// The valid request with `edit` applied.
@@ -47,16 +54,38 @@ fn each_bad_input_names_its_field() {
     let (status, _, _) = post(&host.url("/v1/assess"), valid_request().to_string());
     assert_eq!(status, 200);
 
-    assert_refused(&host, "{\"as_of\": \"2026-03-10\", ".into(), "malformed-json", "as_of");
-    assert_refused(&host, "not json".into(), "malformed-json", "body");
-    assert_refused(&host, with(|r| drop(r.as_object_mut().unwrap().remove("as_of"))), "invalid-field", "as_of");
     assert_refused(
         &host,
-        with(|r| drop(r["loan"]["installments"][1].as_object_mut().unwrap().remove("principal"))),
+        "{\"as_of\": \"2026-03-10\", \"loan\": {\"id\": ".into(),
+        "malformed-json",
+        "loan.id",
+    );
+    assert_refused(&host, "not json".into(), "malformed-json", "body");
+    assert_refused(
+        &host,
+        with(|r| drop(r.as_object_mut().unwrap().remove("as_of"))),
+        "invalid-field",
+        "as_of",
+    );
+    assert_refused(
+        &host,
+        with(|r| {
+            drop(
+                r["loan"]["installments"][1]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("principal"),
+            )
+        }),
         "invalid-field",
         "loan.installments[1].principal",
     );
-    assert_refused(&host, with(|r| r["loan"]["colour"] = json!("red")), "invalid-field", "loan.colour");
+    assert_refused(
+        &host,
+        with(|r| r["loan"]["colour"] = json!("red")),
+        "invalid-field",
+        "loan.colour",
+    );
     assert_refused(
         &host,
         with(|r| r["loan"]["payments"][0]["amount"] = json!("-5.00")),
@@ -90,8 +119,18 @@ fn each_bad_input_names_its_field() {
         "invalid-field",
         "loan.installments[0].principal",
     );
-    assert_refused(&host, with(|r| r["loan"]["currency"] = json!("XYZ")), "invalid-field", "loan.currency");
-    assert_refused(&host, with(|r| r["as_of"] = json!("10/03/2026")), "invalid-field", "as_of");
+    assert_refused(
+        &host,
+        with(|r| r["loan"]["currency"] = json!("XYZ")),
+        "invalid-field",
+        "loan.currency",
+    );
+    assert_refused(
+        &host,
+        with(|r| r["as_of"] = json!("10/03/2026")),
+        "invalid-field",
+        "as_of",
+    );
     assert_refused(
         &host,
         with(|r| r["loan"]["payments"][0]["value_date"] = json!("2026-02-30")),

@@ -2,7 +2,7 @@
 //! `postloan:core/overdue` and imports nothing of Spin's, and the pre-composed api component
 //! carries the overdue component inside it and runs on its own.
 
-use postloan_tests::{Host, artifact, post};
+use postloan_tests::{Host, artifact, post, single_component_manifest, write_manifest};
 use serde_json::json;
 use wasmparser::{Parser, Payload};
 
@@ -15,10 +15,18 @@ fn interface_names(path: &str) -> (Vec<String>, Vec<String>) {
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) => depth -= 1,
             Payload::ComponentImportSection(section) if depth == 0 => {
-                imports.extend(section.into_iter().map(|i| i.expect("import").name.name.to_owned()));
+                imports.extend(
+                    section
+                        .into_iter()
+                        .map(|i| i.expect("import").name.name.to_owned()),
+                );
             }
             Payload::ComponentExportSection(section) if depth == 0 => {
-                exports.extend(section.into_iter().map(|e| e.expect("export").name.name.to_owned()));
+                exports.extend(
+                    section
+                        .into_iter()
+                        .map(|e| e.expect("export").name.name.to_owned()),
+                );
             }
             _ => {}
         }
@@ -44,29 +52,31 @@ fn the_overdue_component_exports_overdue_and_imports_no_host_capabilities() {
 #[test]
 fn the_composed_api_component_has_the_overdue_engine_plugged_in() {
     let (imports, exports) = interface_names("target/composed/postloan-api.wasm");
-    assert!(exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@0.2")), "{exports:?}");
-    assert!(!imports.iter().any(|i| i.starts_with("postloan:core/overdue")), "{imports:?}");
+    assert!(
+        exports
+            .iter()
+            .any(|e| e.starts_with("wasi:http/incoming-handler@0.2")),
+        "{exports:?}"
+    );
+    assert!(
+        !imports
+            .iter()
+            .any(|i| i.starts_with("postloan:core/overdue")),
+        "{imports:?}"
+    );
     let (plain_imports, _) = interface_names("target/wasm32-wasip2/release/postloan_api.wasm");
-    assert!(plain_imports.iter().any(|i| i == "postloan:core/overdue@0.1.0"), "{plain_imports:?}");
+    assert!(
+        plain_imports
+            .iter()
+            .any(|i| i == "postloan:core/overdue@0.1.0"),
+        "{plain_imports:?}"
+    );
 }
 
 #[test]
 fn the_composed_api_component_serves_without_any_composition() {
     let composed = artifact("target/composed/postloan-api.wasm");
-    let dir = std::env::temp_dir().join(format!("postloan-composed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let manifest = dir.join("spin.toml");
-    std::fs::write(
-        &manifest,
-        format!(
-            "spin_manifest_version = 2\n\
-             [application]\nname = \"composed\"\n\
-             [[trigger.http]]\nroute = \"/...\"\ncomponent = \"api\"\n\
-             [component.api]\nsource = {:?}\n",
-            composed.display().to_string()
-        ),
-    )
-    .expect("manifest written");
+    let manifest = write_manifest("composed", &single_component_manifest("/...", &composed));
     let host = Host::start(&manifest);
     // One installment of 100.00 due 2026-01-31, unpaid on 2026-02-02: 2 days past due.
     let request = json!({
@@ -81,5 +91,4 @@ fn the_composed_api_component_serves_without_any_composition() {
     assert_eq!(status, 200, "{assessment}");
     assert_eq!(assessment["dpd"], 2);
     assert_eq!(assessment["overdue"]["total"], "100.00");
-    let _ = std::fs::remove_dir_all(dir);
 }

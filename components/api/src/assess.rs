@@ -71,16 +71,17 @@ pub fn handle(body: &[u8]) -> Result<Response, Problem> {
 
 fn parse(body: &[u8]) -> Result<AssessRequest, Problem> {
     let mut reader = serde_json::Deserializer::from_slice(body);
-    let request: AssessRequest = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        let reason = inner.to_string();
-        if inner.is_syntax() || inner.is_eof() {
-            Problem::malformed_json(field_path(&path, None), &reason)
-        } else {
-            Problem::invalid_field(field_path(&path, missing_field(&reason)), &reason)
-        }
-    })?;
+    let request: AssessRequest =
+        serde_path_to_error::deserialize(&mut reader).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            let reason = inner.to_string();
+            if inner.is_syntax() || inner.is_eof() {
+                Problem::malformed_json(field_path(&path, None), &reason)
+            } else {
+                Problem::invalid_field(field_path(&path, missing_field(&reason)), &reason)
+            }
+        })?;
     reader
         .end()
         .map_err(|error| Problem::malformed_json("body".to_owned(), &error.to_string()))?;
@@ -92,13 +93,15 @@ fn missing_field(reason: &str) -> Option<&str> {
     reason.strip_prefix("missing field `")?.split('`').next()
 }
 
-/// A field's path as the problem body names it: `body` for the whole document.
+/// A field's path as the problem body names it: `body` for the whole document. serde marks a
+/// key it never read (the input ended first) as `?`; the path then stops at its parent.
 fn field_path(parent: &str, child: Option<&str>) -> String {
-    match (parent, child) {
-        (".", None) => "body".to_owned(),
-        (".", Some(child)) => child.to_owned(),
-        (parent, None) => parent.to_owned(),
-        (parent, Some(child)) => format!("{parent}.{child}"),
+    let known = parent.trim_end_matches('?').trim_end_matches('.');
+    match (known, child) {
+        ("", None) => "body".to_owned(),
+        ("", Some(child)) => child.to_owned(),
+        (known, None) => known.to_owned(),
+        (known, Some(child)) => format!("{known}.{child}"),
     }
 }
 
@@ -233,13 +236,20 @@ mod tests {
     use super::*;
 
     fn field_of(body: &str) -> String {
-        parse(body.as_bytes()).err().expect("refused").field().to_owned()
+        parse(body.as_bytes())
+            .err()
+            .expect("refused")
+            .field()
+            .to_owned()
     }
 
     #[test]
     fn names_missing_unknown_and_mistyped_fields() {
         assert_eq!(field_of("{}"), "as_of");
-        assert_eq!(field_of(r#"{"as_of": "x", "loan": {"id": "L"}}"#), "loan.currency");
+        assert_eq!(
+            field_of(r#"{"as_of": "x", "loan": {"id": "L"}}"#),
+            "loan.currency"
+        );
         assert_eq!(field_of(r#"{"as_of": "x", "colour": 1}"#), "colour");
         assert_eq!(
             field_of(
@@ -249,8 +259,12 @@ mod tests {
             "loan.installments[0].principal"
         );
         assert_eq!(field_of("not json"), "body");
+        assert_eq!(field_of(r#"{"as_of": "x", "#), "body");
+        assert_eq!(field_of(r#"{"as_of": "x", "loan": {"id": "#), "loan.id");
+        assert_eq!(field_of(r#"{"as_of": "x", "loan": {"id": "L", "#), "loan");
         assert_eq!(field_of(r#"{"as_of": "x"}"#), "loan");
-        let complete = r#"{"as_of": "x", "loan": {"id": "L", "currency": "C", "installments": []}}"#;
+        let complete =
+            r#"{"as_of": "x", "loan": {"id": "L", "currency": "C", "installments": []}}"#;
         assert_eq!(field_of(&format!("{complete} trailing")), "body");
     }
 }
