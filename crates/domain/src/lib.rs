@@ -5,10 +5,12 @@
 //! free of I/O, so it unit-tests natively and fast.
 #![deny(missing_docs)]
 
+pub mod calendar;
 pub mod date;
 pub mod error;
 pub mod loan;
 pub mod money;
 pub mod overdue;
+pub mod policy;
 
 pub use error::FieldError;

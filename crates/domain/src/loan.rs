@@ -32,6 +32,25 @@ pub struct Payment {
     pub amount: Decimal,
 }
 
+/// A span in which days do not count toward days in arrears (hardship, dispute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    /// The first paused day.
+    pub from: NaiveDate,
+    /// The first day no longer paused.
+    pub to: NaiveDate,
+    /// Why the loan was paused.
+    pub reason: String,
+}
+
+impl Pause {
+    /// Paused days from `start` up to, not including, `end`.
+    pub fn days_within(&self, start: NaiveDate, end: NaiveDate) -> u32 {
+        let (from, to) = (self.from.max(start), self.to.min(end));
+        u32::try_from((to - from).num_days()).unwrap_or(0)
+    }
+}
+
 /// A loan whose schedule and payments have been checked to hang together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loan {
@@ -39,6 +58,8 @@ pub struct Loan {
     currency: Currency,
     installments: Vec<Installment>,
     payments: Vec<Payment>,
+    reversed: Vec<String>,
+    pauses: Vec<Pause>,
 }
 
 impl Loan {
@@ -60,7 +81,54 @@ impl Loan {
             currency,
             installments,
             payments,
+            reversed: Vec::new(),
+            pauses: Vec::new(),
         })
+    }
+
+    /// Marks payments as reversed (a bounced debit, a chargeback): they count as never made.
+    /// Each id must name a payment of the loan, once.
+    pub fn with_reversals(mut self, payment_ids: Vec<String>) -> Result<Self, FieldError> {
+        for (i, id) in payment_ids.iter().enumerate() {
+            let field = || format!("loan.reversals[{i}].payment_id");
+            if !self.payments.iter().any(|p| &p.id == id) {
+                return Err(FieldError::new(
+                    field(),
+                    format!("no payment `{id}` in loan.payments"),
+                ));
+            }
+            if payment_ids[..i].contains(id) {
+                return Err(FieldError::new(
+                    field(),
+                    format!("payment `{id}` is already reversed"),
+                ));
+            }
+        }
+        self.reversed = payment_ids;
+        Ok(self)
+    }
+
+    /// Adds pauses, which may not overlap one another nor end before they start.
+    pub fn with_pauses(mut self, pauses: Vec<Pause>) -> Result<Self, FieldError> {
+        for (i, pause) in pauses.iter().enumerate() {
+            if pause.to < pause.from {
+                return Err(FieldError::new(
+                    format!("loan.pauses[{i}].to"),
+                    format!("{} is before the pause starts on {}", pause.to, pause.from),
+                ));
+            }
+            if let Some(j) = pauses[..i]
+                .iter()
+                .position(|p| p.from < pause.to && pause.from < p.to)
+            {
+                return Err(FieldError::new(
+                    format!("loan.pauses[{i}].from"),
+                    format!("overlaps loan.pauses[{j}]; pauses may not overlap"),
+                ));
+            }
+        }
+        self.pauses = pauses;
+        Ok(self)
     }
 
     /// The lender's identifier for the loan.
@@ -78,9 +146,21 @@ impl Loan {
         &self.installments
     }
 
-    /// The payments, as given.
+    /// The payments, as given, reversed ones included.
     pub fn payments(&self) -> &[Payment] {
         &self.payments
+    }
+
+    /// The payments that stand: those not reversed.
+    pub fn standing_payments(&self) -> impl Iterator<Item = &Payment> {
+        self.payments
+            .iter()
+            .filter(|p| !self.reversed.contains(&p.id))
+    }
+
+    /// The pauses.
+    pub fn pauses(&self) -> &[Pause] {
+        &self.pauses
     }
 }
 
@@ -220,6 +300,64 @@ mod tests {
     #[test]
     fn rejects_an_empty_schedule() {
         assert_eq!(loan(vec![], vec![]).unwrap_err().field, "loan.installments");
+    }
+
+    #[test]
+    fn reversals_must_name_a_payment_once() {
+        let schedule = vec![installment(1, "2026-01-31")];
+        let base = || loan(schedule.clone(), vec![payment("P1", Decimal::ONE)]).unwrap();
+        let reversed = base().with_reversals(vec!["P1".into()]).unwrap();
+        assert_eq!(reversed.standing_payments().count(), 0);
+        let unknown = base().with_reversals(vec!["P9".into()]).unwrap_err();
+        assert_eq!(unknown.field, "loan.reversals[0].payment_id");
+        let twice = base()
+            .with_reversals(vec!["P1".into(), "P1".into()])
+            .unwrap_err();
+        assert_eq!(twice.field, "loan.reversals[1].payment_id");
+    }
+
+    #[test]
+    fn pauses_may_not_overlap_or_run_backwards() {
+        let pause = |from: &str, to: &str| Pause {
+            from: date(from),
+            to: date(to),
+            reason: "hardship".into(),
+        };
+        let base = || loan(vec![installment(1, "2026-01-31")], vec![]).unwrap();
+        let touching = vec![
+            pause("2026-02-01", "2026-02-10"),
+            pause("2026-02-10", "2026-02-20"),
+        ];
+        assert!(base().with_pauses(touching).is_ok());
+        let overlapping = vec![
+            pause("2026-02-01", "2026-02-10"),
+            pause("2026-02-09", "2026-02-20"),
+        ];
+        assert_eq!(
+            base().with_pauses(overlapping).unwrap_err().field,
+            "loan.pauses[1].from"
+        );
+        let backwards = vec![pause("2026-02-10", "2026-02-01")];
+        assert_eq!(
+            base().with_pauses(backwards).unwrap_err().field,
+            "loan.pauses[0].to"
+        );
+    }
+
+    #[test]
+    fn a_pause_counts_days_up_to_not_including_its_end() {
+        let pause = Pause {
+            from: date("2026-02-01"),
+            to: date("2026-02-11"),
+            reason: "dispute".into(),
+        };
+        // 2026-02-01 ..= 2026-02-10: 10 days; cut at 2026-02-05: 4 days (1st to 4th).
+        assert_eq!(
+            pause.days_within(date("2026-01-01"), date("2026-03-01")),
+            10
+        );
+        assert_eq!(pause.days_within(date("2026-01-01"), date("2026-02-05")), 4);
+        assert_eq!(pause.days_within(date("2026-03-01"), date("2026-04-01")), 0);
     }
 
     #[test]

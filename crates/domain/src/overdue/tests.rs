@@ -1,6 +1,7 @@
 //! Hand-worked examples: every expected figure is worked out in the comments beside it.
 
 use super::*;
+use crate::loan::Installment;
 use crate::money::Currency;
 
 fn date(text: &str) -> NaiveDate {
@@ -101,7 +102,7 @@ fn partial_payment_leaves_the_oldest_installment_overdue() {
     assert!(
         a.explanation[0]
             .detail
-            .contains("1 payment(s) valued after 2026-03-20 ignored")
+            .contains("1 payment(s) reversed or valued after 2026-03-20 left out")
     );
 }
 
@@ -171,9 +172,23 @@ fn grace_days_reduce_days_in_arrears_but_not_dpd() {
     // 2026-01-15 to 2026-01-20 is 5 days past due; 3 grace days leave 2 in arrears,
     // 7 grace days leave none.
     let loan = four_month_loan(vec![]);
-    let a = assess(&loan, date("2026-01-20"), &Policy { grace_days: 3 });
+    let a = assess(
+        &loan,
+        date("2026-01-20"),
+        &Policy {
+            grace_days: 3,
+            ..Policy::default()
+        },
+    );
     assert_eq!((a.dpd, a.days_in_arrears), (5, 2));
-    let a = assess(&loan, date("2026-01-20"), &Policy { grace_days: 7 });
+    let a = assess(
+        &loan,
+        date("2026-01-20"),
+        &Policy {
+            grace_days: 7,
+            ..Policy::default()
+        },
+    );
     assert_eq!((a.dpd, a.days_in_arrears), (5, 0));
 }
 
@@ -200,4 +215,290 @@ fn arrival_order_does_not_change_the_answer() {
     assert_eq!(shuffled, expected);
     // 500.00 + 300.00 + 70.00 = 870.00 against installment 2's 1050.00 leaves 180.00.
     assert_eq!(expected.installments[1].unpaid.total(), amount("180.00"));
+}
+
+fn policy() -> Policy {
+    Policy::default()
+}
+
+#[test]
+fn penalty_accrues_daily_on_overdue_principal_and_is_paid_first() {
+    use crate::policy::{Penalty, PenaltyBasis};
+    // 18% a year on overdue principal, actual/365. Installment 1 (1000.00 + 50.00 + 10.00)
+    // falls due 2026-01-15 unpaid.
+    // 2026-01-16..=2026-01-25, 10 days on 1000.00: 1000 × 0.18 × 10 / 365 = 4.9315… → 4.93.
+    // P1 (560.00 on 2026-01-25): penalty 4.93, fees 10.00, interest 50.00, principal 495.07;
+    // 504.93 principal stays unpaid.
+    // 2026-01-26..=2026-02-14, 20 days on 504.93: 504.93 × 0.18 × 20 / 365 = 4.9801…
+    // Accrued in all 4.9315… + 4.9801… = 9.9116… → 9.91, rounded once; 9.91 − 4.93 = 4.98 unpaid.
+    let policy = Policy {
+        penalty: Some(Penalty {
+            annual_rate: amount("0.18"),
+            basis: PenaltyBasis::OverduePrincipal,
+        }),
+        ..policy()
+    };
+    let loan = four_month_loan(vec![payment("P1", "2026-01-25", "560.00")]);
+    let a = assess(&loan, date("2026-02-14"), &policy);
+    let first = &a.installments[0];
+    assert_eq!(first.paid.penalty, amount("4.93"));
+    assert_eq!(first.paid.principal, amount("495.07"));
+    assert_eq!(first.unpaid.penalty, amount("4.98"));
+    assert_eq!(first.unpaid.principal, amount("504.93"));
+    assert_eq!(a.overdue.penalty, amount("4.98"));
+    // Installment 2 is not due until 2026-02-15: no penalty on it.
+    assert_eq!(a.installments[1].unpaid.penalty, Decimal::ZERO);
+}
+
+#[test]
+fn penalty_on_the_overdue_total_with_no_payment() {
+    use crate::policy::{Penalty, PenaltyBasis};
+    // 30 days on 1060.00 at 18%: 1060 × 0.18 × 30 / 365 = 15.6821… → 15.68.
+    let policy = Policy {
+        penalty: Some(Penalty {
+            annual_rate: amount("0.18"),
+            basis: PenaltyBasis::OverdueTotal,
+        }),
+        ..policy()
+    };
+    let a = assess(&four_month_loan(vec![]), date("2026-02-14"), &policy);
+    assert_eq!(a.installments[0].unpaid.penalty, amount("15.68"));
+}
+
+#[test]
+fn a_remainder_within_tolerance_is_not_overdue() {
+    use crate::policy::Tolerance;
+    // Installment 1 asks 1060.00; 1055.00 paid leaves 5.00.
+    let loan = four_month_loan(vec![payment("P1", "2026-01-15", "1055.00")]);
+    let tolerate = |flat: &str| Policy {
+        tolerance: Some(Tolerance {
+            amount: Some(amount(flat)),
+            ..Tolerance::default()
+        }),
+        ..policy()
+    };
+    let within = assess(&loan, date("2026-02-01"), &tolerate("5.00"));
+    assert_eq!(within.dpd, 0);
+    assert_eq!(
+        within.installments[0].status,
+        InstallmentStatus::PartiallyPaid
+    );
+    assert_eq!(within.overdue.total(), Decimal::ZERO);
+    assert_eq!(within.outstanding.total(), amount("3125.00")); // 5.00 + 1050 + 1040 + 1030
+    // 4.99 tolerated: the 5.00 left makes it overdue, 2026-01-15 to 2026-02-01 = 17 days.
+    let beyond = assess(&loan, date("2026-02-01"), &tolerate("4.99"));
+    assert_eq!(beyond.dpd, 17);
+    assert_eq!(beyond.overdue.total(), amount("5.00"));
+}
+
+#[test]
+fn paused_and_grace_days_come_off_days_in_arrears() {
+    use crate::loan::Pause;
+    // Overdue since 2026-01-15; on 2026-02-14: 30 days past due. The pause covers
+    // 2026-01-20 up to, not including, 2026-01-30: 10 days. Grace 3. 30 − 3 − 10 = 17.
+    let loan = four_month_loan(vec![])
+        .with_pauses(vec![Pause {
+            from: date("2026-01-20"),
+            to: date("2026-01-30"),
+            reason: "hardship".into(),
+        }])
+        .unwrap();
+    let a = assess(
+        &loan,
+        date("2026-02-14"),
+        &Policy {
+            grace_days: 3,
+            ..policy()
+        },
+    );
+    assert_eq!((a.dpd, a.days_in_arrears), (30, 17));
+    assert_eq!(a.bucket, "M1");
+    assert_eq!(
+        a.explanation[2].detail,
+        "30 days past due less 3 grace days and 10 paused days: 17 days in arrears"
+    );
+}
+
+#[test]
+fn an_open_pause_counts_up_to_the_assessment_date() {
+    use crate::loan::Pause;
+    // Pause from 2026-02-01 to 2026-03-01, assessed 2026-02-10: 2026-02-01..=2026-02-09 = 9 days.
+    // 2026-01-15 to 2026-02-10 = 26 days past due; 26 − 9 = 17.
+    let loan = four_month_loan(vec![])
+        .with_pauses(vec![Pause {
+            from: date("2026-02-01"),
+            to: date("2026-03-01"),
+            reason: "dispute".into(),
+        }])
+        .unwrap();
+    let a = assess(&loan, date("2026-02-10"), &policy());
+    assert_eq!((a.dpd, a.days_in_arrears), (26, 17));
+}
+
+#[test]
+fn a_reversed_payment_counts_as_never_made() {
+    let loan = four_month_loan(vec![payment("P1", "2026-01-15", "1060.00")])
+        .with_reversals(vec!["P1".into()])
+        .unwrap();
+    let a = assess(&loan, date("2026-01-20"), &policy());
+    assert_eq!(a.dpd, 5);
+    assert_eq!(a.overdue.total(), amount("1060.00"));
+}
+
+#[test]
+fn a_due_date_on_a_sunday_moves_to_monday() {
+    use crate::calendar::{Calendar, DueDateShift};
+    use chrono::Weekday;
+    // Installment 2 is due Sunday 2026-02-15; the next working day is Monday 2026-02-16.
+    let policy = Policy {
+        calendar: Calendar {
+            weekend: vec![Weekday::Sat, Weekday::Sun],
+            holidays: Default::default(),
+            shift: DueDateShift::NextWorkingDay,
+        },
+        ..policy()
+    };
+    let loan = four_month_loan(vec![payment("P1", "2026-01-15", "1060.00")]);
+    let monday = assess(&loan, date("2026-02-16"), &policy);
+    assert_eq!(monday.dpd, 0);
+    assert_eq!(monday.installments[1].status, InstallmentStatus::DueToday);
+    assert_eq!(
+        monday.installments[1].effective_due_date,
+        date("2026-02-16")
+    );
+    assert_eq!(
+        monday.next_due,
+        Some((date("2026-02-16"), amount("1050.00")))
+    );
+    let tuesday = assess(&loan, date("2026-02-17"), &policy);
+    assert_eq!(tuesday.dpd, 1);
+    assert_eq!(tuesday.overdue_since, Some(date("2026-02-16")));
+}
+
+#[test]
+fn buckets_and_five_categories_follow_days_in_arrears() {
+    // Unpaid since 2026-01-15: on 2026-04-15, 90 days (16 + 28 + 31 + 15); on 2026-04-16, 91.
+    let loan = four_month_loan(vec![]);
+    let at_90 = assess(&loan, date("2026-04-15"), &policy());
+    assert_eq!(
+        (
+            at_90.dpd,
+            at_90.bucket.as_str(),
+            at_90.classification.as_str()
+        ),
+        (90, "M3", "special_mention")
+    );
+    let at_91 = assess(&loan, date("2026-04-16"), &policy());
+    assert_eq!(
+        (
+            at_91.dpd,
+            at_91.bucket.as_str(),
+            at_91.classification.as_str()
+        ),
+        (91, "M4", "substandard")
+    );
+    let current = assess(&loan, date("2026-01-15"), &policy());
+    assert_eq!(
+        (current.bucket.as_str(), current.classification.as_str()),
+        ("M0", "normal")
+    );
+}
+
+#[test]
+fn ffiec_retail_is_substandard_from_90_days_and_loss_from_120() {
+    use crate::policy::{Classification, Ranges};
+    let policy = Policy {
+        classification: Classification::Ranges(Ranges::ffiec_retail()),
+        ..policy()
+    };
+    let loan = four_month_loan(vec![]);
+    // 2026-01-15 + 89 days = 2026-04-14; + 90 = 2026-04-15; + 120 = 2026-05-15.
+    let name = |as_of: &str| assess(&loan, date(as_of), &policy).classification;
+    assert_eq!(
+        [
+            name("2026-04-14"),
+            name("2026-04-15"),
+            name("2026-05-14"),
+            name("2026-05-15")
+        ],
+        ["pass", "substandard", "substandard", "loss"]
+    );
+}
+
+#[test]
+fn eba_default_counts_days_since_both_thresholds_are_breached() {
+    use crate::policy::{Classification, Materiality};
+    let eba = |absolute: &str| Policy {
+        classification: Classification::EbaDefault(Materiality {
+            absolute: amount(absolute),
+            relative: amount("0.01"),
+        }),
+        ..policy()
+    };
+    let loan = four_month_loan(vec![]);
+    // From 2026-01-16, 1060.00 is overdue: above 100 and above 1% of the 4180.00 owed.
+    // 2026-01-16 is day 1; 2026-04-15 is day 90 (performing), 2026-04-16 day 91 (default).
+    assert_eq!(
+        assess(&loan, date("2026-04-15"), &eba("100")).classification,
+        "performing"
+    );
+    assert_eq!(
+        assess(&loan, date("2026-04-16"), &eba("100")).classification,
+        "default"
+    );
+    // Raise the absolute threshold above 1060.00: breached only from 2026-02-16, when
+    // installment 2 joins (2110.00 overdue). Day 91 from there is 2026-05-17.
+    assert_eq!(
+        assess(&loan, date("2026-05-16"), &eba("1500")).classification,
+        "performing"
+    );
+    assert_eq!(
+        assess(&loan, date("2026-05-17"), &eba("1500")).classification,
+        "default"
+    );
+}
+
+#[test]
+fn a_custom_allocation_order_is_followed() {
+    use crate::policy::Part;
+    // Principal first: 45.00 goes wholly to principal.
+    let policy = Policy {
+        allocation: [Part::Principal, Part::Interest, Part::Fees, Part::Penalty],
+        ..policy()
+    };
+    let loan = four_month_loan(vec![payment("P1", "2026-01-10", "45.00")]);
+    let a = assess(&loan, date("2026-01-10"), &policy);
+    assert_eq!(a.installments[0].paid, breakdown("45.00", "0", "0"));
+}
+
+#[test]
+fn contagion_raises_every_loan_to_the_borrowers_worst_class() {
+    // Loan A unpaid since 2026-01-15 is 91 days overdue on 2026-04-16: substandard.
+    // Loan B is fully paid so far (its first installment): normal on its own.
+    let a = four_month_loan(vec![]);
+    let b = Loan::new(
+        "L-2002".into(),
+        cny(),
+        vec![installment(1, "2026-04-10", "100.00", "0", "0")],
+        vec![payment("Q1", "2026-04-10", "100.00")],
+    )
+    .unwrap();
+    let loans = [a, b];
+    let alone = assess_borrower(&loans, date("2026-04-16"), &policy());
+    assert_eq!(alone.worst_classification, "substandard");
+    assert_eq!(alone.loans[1].classification, "normal");
+    let together = assess_borrower(
+        &loans,
+        date("2026-04-16"),
+        &Policy {
+            contagion: true,
+            ..policy()
+        },
+    );
+    assert!(together.contagion_applied);
+    assert_eq!(together.loans[1].classification, "substandard");
+    assert_eq!(
+        together.loans[1].explanation.last().unwrap().rule,
+        "classification.contagion"
+    );
 }

@@ -1,0 +1,169 @@
+//! The plain-words reasons an assessment gives for each figure.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::{InstallmentAssessment, Reason};
+use crate::loan::Payment;
+use crate::money::Currency;
+use crate::policy::{Materiality, Part, PenaltyBasis, Policy, Range};
+
+pub(super) fn allocation(
+    received: usize,
+    counted: &[&Payment],
+    as_of: NaiveDate,
+    policy: &Policy,
+    currency: Currency,
+) -> Reason {
+    let total: Decimal = counted.iter().map(|p| p.amount).sum();
+    let order: Vec<&str> = policy
+        .allocation
+        .iter()
+        .map(|part| part_name(*part))
+        .collect();
+    let mut detail = format!(
+        "{} payment(s) totalling {} {} applied in value-date order to the oldest installment first, \
+         within each: {}",
+        counted.len(),
+        currency.format(total),
+        currency.code(),
+        order.join(", "),
+    );
+    let left_out = received - counted.len();
+    if left_out > 0 {
+        detail.push_str(&format!(
+            "; {left_out} payment(s) reversed or valued after {as_of} left out"
+        ));
+    }
+    if let Some(penalty) = &policy.penalty {
+        let basis = match penalty.basis {
+            PenaltyBasis::OverduePrincipal => "overdue principal",
+            PenaltyBasis::OverdueTotal => "overdue principal, interest and fees",
+        };
+        detail.push_str(&format!(
+            "; penalty interest at {} a year on {basis}, daily, actual/365, rounded once per installment",
+            penalty.annual_rate
+        ));
+    }
+    Reason {
+        rule: "allocation.oldest-first",
+        detail,
+    }
+}
+
+fn part_name(part: Part) -> &'static str {
+    match part {
+        Part::Penalty => "penalty",
+        Part::Fees => "fees",
+        Part::Interest => "interest",
+        Part::Principal => "principal",
+    }
+}
+
+pub(super) fn dpd(
+    oldest_overdue: Option<&InstallmentAssessment>,
+    as_of: NaiveDate,
+    currency: Currency,
+) -> Reason {
+    match oldest_overdue {
+        Some(i) => {
+            let shifted = if i.effective_due_date == i.due_date {
+                String::new()
+            } else {
+                format!(" (moved by the calendar to {})", i.effective_due_date)
+            };
+            Reason {
+                rule: "dpd.oldest-unpaid-installment",
+                detail: format!(
+                    "installment {} due {}{shifted} still had {} {} unpaid on {as_of}, more than tolerance allows: \
+                     {} days past due",
+                    i.seq,
+                    i.due_date,
+                    currency.format(i.unpaid.total()),
+                    currency.code(),
+                    i.days_late,
+                ),
+            }
+        }
+        None => Reason {
+            rule: "dpd.nothing-overdue",
+            detail: format!(
+                "no installment due before {as_of} has more unpaid than tolerance allows: 0 days past due"
+            ),
+        },
+    }
+}
+
+pub(super) fn arrears(dpd: u32, grace_days: u32, paused_days: u32, days_in_arrears: u32) -> Reason {
+    Reason {
+        rule: "arrears.grace-and-pauses",
+        detail: format!(
+            "{dpd} days past due less {grace_days} grace days and {paused_days} paused days: \
+             {days_in_arrears} days in arrears"
+        ),
+    }
+}
+
+pub(super) fn bucket(bucket: &Range, days_in_arrears: u32) -> Reason {
+    Reason {
+        rule: "bucket.days-in-arrears",
+        detail: format!(
+            "{days_in_arrears} days in arrears fall in bucket {}",
+            describe(bucket)
+        ),
+    }
+}
+
+pub(super) fn classification_range(range: &Range, days_in_arrears: u32) -> Reason {
+    Reason {
+        rule: "classification.days-in-arrears",
+        detail: format!(
+            "{days_in_arrears} days in arrears classify as {}",
+            describe(range)
+        ),
+    }
+}
+
+pub(super) fn classification_eba(
+    materiality: &Materiality,
+    breached_since: Option<NaiveDate>,
+    days: u32,
+    currency: Currency,
+) -> Reason {
+    let thresholds = format!(
+        "more than {} {} overdue and more than {} of the exposure",
+        materiality.absolute,
+        currency.code(),
+        materiality.relative
+    );
+    let detail = match breached_since {
+        Some(since) if days > super::EBA_DEFAULT_DAYS => {
+            format!("{thresholds} since {since}: {days} consecutive days, more than 90: default")
+        }
+        Some(since) => format!(
+            "{thresholds} since {since}: {days} consecutive days, not more than 90: performing"
+        ),
+        None => format!("not {thresholds} on the assessment date: performing"),
+    };
+    Reason {
+        rule: "classification.eba-materiality",
+        detail,
+    }
+}
+
+pub(super) fn contagion(own: &str, worst: &str, worst_loan: &str) -> Reason {
+    Reason {
+        rule: "classification.contagion",
+        detail: format!(
+            "classified {own} on its own; raised to {worst}, the borrower's worst, from loan {worst_loan}"
+        ),
+    }
+}
+
+fn describe(range: &Range) -> String {
+    match range.max_days {
+        Some(max) if max == range.min_days => format!("{} ({max} days)", range.name),
+        Some(max) => format!("{} ({} to {max} days)", range.name, range.min_days),
+        None => format!("{} ({} days and more)", range.name, range.min_days),
+    }
+}

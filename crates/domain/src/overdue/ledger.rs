@@ -1,0 +1,212 @@
+//! Replays a loan's value-dated history day by day: penalty accrues on what is overdue,
+//! payments are allocated as they arrive, and the EBA materiality breach is tracked.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::Breakdown;
+use crate::loan::{Installment, Payment};
+use crate::policy::{Classification, Materiality, Part, Penalty, PenaltyBasis, Policy};
+
+/// One installment's account: what it asks for, what was paid, what penalty accrued.
+#[derive(Debug, Clone)]
+pub(super) struct Ledger {
+    /// The date it is due, after the calendar's shift.
+    pub due_date: NaiveDate,
+    /// Principal, interest and fees as scheduled.
+    pub scheduled: Breakdown,
+    /// What payments covered.
+    pub paid: Breakdown,
+    /// The value date of the payment that cleared it.
+    pub paid_off_on: Option<NaiveDate>,
+    /// Remainders up to this do not make it overdue.
+    pub tolerated: Decimal,
+    /// Penalty accrued so far, unrounded; rounded once, when it is read.
+    penalty_accrued: Decimal,
+    accrued_through: NaiveDate,
+}
+
+impl Ledger {
+    fn new(installment: &Installment, due_date: NaiveDate, policy: &Policy) -> Self {
+        let scheduled = Breakdown {
+            principal: installment.principal,
+            interest: installment.interest,
+            fees: installment.fees,
+            penalty: Decimal::ZERO,
+        };
+        let tolerated = policy
+            .tolerance
+            .map_or(Decimal::ZERO, |t| t.threshold(scheduled.total()));
+        Self {
+            due_date,
+            scheduled,
+            paid: Breakdown::default(),
+            paid_off_on: None,
+            tolerated,
+            penalty_accrued: Decimal::ZERO,
+            accrued_through: due_date,
+        }
+    }
+
+    /// What it asks for by now, penalty rounded to the minor unit.
+    pub fn owed(&self, minor_unit: u32) -> Breakdown {
+        let penalty = self
+            .penalty_accrued
+            .round_dp_with_strategy(minor_unit, RoundingStrategy::MidpointAwayFromZero);
+        Breakdown {
+            penalty,
+            ..self.scheduled
+        }
+    }
+
+    /// What is still owed.
+    pub fn unpaid(&self, minor_unit: u32) -> Breakdown {
+        self.owed(minor_unit).minus(&self.paid)
+    }
+
+    /// Unpaid principal, interest and fees: what penalty and materiality are measured on.
+    fn unpaid_before_penalty(&self) -> Breakdown {
+        Breakdown {
+            penalty: Decimal::ZERO,
+            ..self.scheduled.minus(&self.paid)
+        }
+    }
+
+    /// Whether the unpaid remainder, penalty aside, is more than tolerance allows.
+    fn above_tolerance(&self) -> bool {
+        self.unpaid_before_penalty().total() > self.tolerated
+    }
+
+    /// Accrues penalty for the days after `accrued_through` up to and including `until`,
+    /// on the unpaid basis as it stood over those days: simple interest, actual/365.
+    fn accrue(&mut self, until: NaiveDate, penalty: Option<&Penalty>) {
+        if until <= self.accrued_through {
+            return;
+        }
+        if let Some(penalty) = penalty.filter(|_| self.above_tolerance()) {
+            let unpaid = self.unpaid_before_penalty();
+            let basis = match penalty.basis {
+                PenaltyBasis::OverduePrincipal => unpaid.principal,
+                PenaltyBasis::OverdueTotal => unpaid.total(),
+            };
+            let days = Decimal::from((until - self.accrued_through).num_days());
+            self.penalty_accrued += basis * penalty.annual_rate * days / Decimal::from(365);
+        }
+        self.accrued_through = until;
+    }
+}
+
+/// The loan's accounts after replaying its history up to the assessment date.
+pub(super) struct Replay {
+    /// One ledger per installment, in schedule order.
+    pub ledgers: Vec<Ledger>,
+    /// Money received beyond everything the schedule asked for.
+    pub overpaid: Decimal,
+    /// For EBA classification: since when both materiality thresholds have been breached.
+    pub breached_since: Option<NaiveDate>,
+}
+
+/// Replays `payments` (standing, valued by `as_of`, in value-date order) against the
+/// schedule whose shifted due dates are `due_dates`.
+pub(super) fn replay(
+    installments: &[Installment],
+    due_dates: &[NaiveDate],
+    payments: &[&Payment],
+    as_of: NaiveDate,
+    policy: &Policy,
+    minor_unit: u32,
+) -> Replay {
+    let mut ledgers: Vec<Ledger> = installments
+        .iter()
+        .zip(due_dates)
+        .map(|(installment, &due)| Ledger::new(installment, due, policy))
+        .collect();
+    let materiality = match &policy.classification {
+        Classification::EbaDefault(materiality) => Some(*materiality),
+        Classification::Ranges(_) => None,
+    };
+    let mut overpaid = Decimal::ZERO;
+    let mut breached_since = None;
+    let mut pending = payments.iter().peekable();
+    for date in event_dates(due_dates, payments, as_of) {
+        for ledger in &mut ledgers {
+            ledger.accrue(date, policy.penalty.as_ref());
+        }
+        while let Some(payment) = pending.next_if(|p| p.value_date == date) {
+            overpaid += allocate(payment, &mut ledgers, &policy.allocation, minor_unit);
+        }
+        if let Some(materiality) = materiality {
+            let breached = is_material(&ledgers, date, materiality);
+            breached_since = breached.then(|| breached_since.unwrap_or(date));
+        }
+    }
+    for ledger in &mut ledgers {
+        ledger.accrue(as_of, policy.penalty.as_ref());
+    }
+    Replay {
+        ledgers,
+        overpaid,
+        breached_since,
+    }
+}
+
+/// The days on which something changes: a payment's value date, or the day after a due date,
+/// when an unpaid installment falls overdue.
+fn event_dates(
+    due_dates: &[NaiveDate],
+    payments: &[&Payment],
+    as_of: NaiveDate,
+) -> BTreeSet<NaiveDate> {
+    let overdue_from = due_dates
+        .iter()
+        .filter_map(|d| d.succ_opt())
+        .filter(|d| *d <= as_of);
+    payments
+        .iter()
+        .map(|p| p.value_date)
+        .chain(overdue_from)
+        .collect()
+}
+
+/// Applies a payment to the oldest installment with anything unpaid, part by part in
+/// `order`; returns what is left after the last installment.
+fn allocate(
+    payment: &Payment,
+    ledgers: &mut [Ledger],
+    order: &[Part; 4],
+    minor_unit: u32,
+) -> Decimal {
+    let mut left = payment.amount;
+    for ledger in ledgers.iter_mut() {
+        if left.is_zero() {
+            break;
+        }
+        let owed = ledger.owed(minor_unit);
+        for &part in order {
+            let applied = (owed.part(part) - ledger.paid.part(part)).min(left);
+            *ledger.paid.part_mut(part) += applied;
+            left -= applied;
+        }
+        if ledger.paid_off_on.is_none() && ledger.unpaid(minor_unit).total().is_zero() {
+            ledger.paid_off_on = Some(payment.value_date);
+        }
+    }
+    left
+}
+
+/// EBA materiality on `date`: the overdue amount exceeds both the absolute threshold and the
+/// relative one (its share of everything owed). Penalty is left out of both.
+fn is_material(ledgers: &[Ledger], date: NaiveDate, materiality: Materiality) -> bool {
+    let overdue: Decimal = ledgers
+        .iter()
+        .filter(|l| l.due_date < date)
+        .map(|l| l.unpaid_before_penalty().total())
+        .sum();
+    let exposure: Decimal = ledgers
+        .iter()
+        .map(|l| l.unpaid_before_penalty().total())
+        .sum();
+    overdue > materiality.absolute && overdue > materiality.relative * exposure
+}

@@ -1,0 +1,381 @@
+//! The overdue assessment: allocate payments to the schedule, then measure lateness.
+//!
+//! The result depends only on the value-dated history: payments are applied in value-date
+//! order (payment id breaks ties), so the order in which they arrived never matters.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::loan::{Loan, Payment};
+use crate::money::Currency;
+use crate::policy::{Classification, Part, Policy};
+
+mod explain;
+mod ledger;
+
+use ledger::{Ledger, Replay};
+
+/// The parts of an amount owed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Breakdown {
+    /// Principal part.
+    pub principal: Decimal,
+    /// Interest part.
+    pub interest: Decimal,
+    /// Fees part.
+    pub fees: Decimal,
+    /// Penalty interest part.
+    pub penalty: Decimal,
+}
+
+impl Breakdown {
+    /// The sum of the four parts.
+    pub fn total(&self) -> Decimal {
+        self.principal + self.interest + self.fees + self.penalty
+    }
+
+    pub(super) fn part_mut(&mut self, part: Part) -> &mut Decimal {
+        match part {
+            Part::Penalty => &mut self.penalty,
+            Part::Fees => &mut self.fees,
+            Part::Interest => &mut self.interest,
+            Part::Principal => &mut self.principal,
+        }
+    }
+
+    pub(super) fn part(mut self, part: Part) -> Decimal {
+        *self.part_mut(part)
+    }
+
+    pub(super) fn minus(&self, other: &Self) -> Self {
+        Self {
+            principal: self.principal - other.principal,
+            interest: self.interest - other.interest,
+            fees: self.fees - other.fees,
+            penalty: self.penalty - other.penalty,
+        }
+    }
+
+    fn plus(&self, other: &Self) -> Self {
+        Self {
+            principal: self.principal + other.principal,
+            interest: self.interest + other.interest,
+            fees: self.fees + other.fees,
+            penalty: self.penalty + other.penalty,
+        }
+    }
+}
+
+/// Where an installment stands on the assessment date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallmentStatus {
+    /// Nothing is left unpaid.
+    Paid,
+    /// Some has been paid, the rest is not yet late.
+    PartiallyPaid,
+    /// Its due date has passed with an amount still unpaid.
+    Overdue,
+    /// It falls due on the assessment date and nothing has been paid toward it.
+    DueToday,
+    /// It falls due later and nothing has been paid toward it.
+    NotDue,
+}
+
+/// One installment as it stood on the assessment date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallmentAssessment {
+    /// Position in the schedule.
+    pub seq: u32,
+    /// Its due date as scheduled.
+    pub due_date: NaiveDate,
+    /// The date lateness counts from: the due date moved off non-working days by the calendar.
+    pub effective_due_date: NaiveDate,
+    /// Where it stands.
+    pub status: InstallmentStatus,
+    /// What payments have covered.
+    pub paid: Breakdown,
+    /// What is still owed.
+    pub unpaid: Breakdown,
+    /// The value date of the payment that cleared it.
+    pub paid_off_on: Option<NaiveDate>,
+    /// Days from due date until cleared, or until the assessment date while unpaid.
+    pub days_late: u32,
+}
+
+/// Why a decision came out as it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// A stable identifier of the rule.
+    pub rule: &'static str,
+    /// The rule's finding in plain words.
+    pub detail: String,
+}
+
+/// A loan as it stood at the end of a business date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// The loan assessed.
+    pub loan_id: String,
+    /// The business date.
+    pub as_of: NaiveDate,
+    /// The loan's currency.
+    pub currency: Currency,
+    /// Days past due of the oldest installment still unpaid; 0 when nothing is overdue.
+    pub dpd: u32,
+    /// Days past due less grace days and paused days, never below 0.
+    pub days_in_arrears: u32,
+    /// The due date of the oldest overdue installment.
+    pub overdue_since: Option<NaiveDate>,
+    /// What is past due and unpaid.
+    pub overdue: Breakdown,
+    /// Everything still unpaid, due or not.
+    pub outstanding: Breakdown,
+    /// The delinquency bucket, read from days in arrears.
+    pub bucket: String,
+    /// The regulatory classification.
+    pub classification: String,
+    /// How bad the classification is: 0 is the mildest class of the policy's scheme.
+    pub classification_rank: usize,
+    /// The next installment falling due on or after the assessment date, and what it still asks for.
+    pub next_due: Option<(NaiveDate, Decimal)>,
+    /// Money received beyond everything the schedule asks for.
+    pub overpaid: Decimal,
+    /// Each installment, in schedule order.
+    pub installments: Vec<InstallmentAssessment>,
+    /// The rules behind the figures.
+    pub explanation: Vec<Reason>,
+}
+
+/// Assesses `loan` as it stood at the end of `as_of`: reversed payments and payments valued
+/// later are left out, and the rest are replayed in value-date order.
+pub fn assess(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Assessment {
+    let currency = loan.currency();
+    let minor_unit = currency.minor_unit();
+    let due_dates: Vec<NaiveDate> = loan
+        .installments()
+        .iter()
+        .map(|i| policy.calendar.shift(i.due_date))
+        .collect();
+    let counted = payments_up_to(loan.standing_payments(), as_of);
+    let Replay {
+        ledgers,
+        overpaid,
+        breached_since,
+    } = ledger::replay(
+        loan.installments(),
+        &due_dates,
+        &counted,
+        as_of,
+        policy,
+        minor_unit,
+    );
+    let installments: Vec<InstallmentAssessment> = loan
+        .installments()
+        .iter()
+        .zip(&ledgers)
+        .map(|(installment, ledger)| {
+            judge(
+                installment.seq,
+                installment.due_date,
+                ledger,
+                as_of,
+                minor_unit,
+            )
+        })
+        .collect();
+
+    let oldest_overdue = installments
+        .iter()
+        .find(|i| i.status == InstallmentStatus::Overdue);
+    let overdue_since = oldest_overdue.map(|i| i.effective_due_date);
+    let dpd = overdue_since.map_or(0, |since| days_between(since, as_of));
+    let paused = overdue_since.map_or(0, |since| paused_days(loan, since, as_of));
+    let days_in_arrears = dpd.saturating_sub(policy.grace_days).saturating_sub(paused);
+    let (_, bucket) = policy.buckets.find(days_in_arrears);
+    let (classification_rank, classification_reason) = classify(
+        &policy.classification,
+        days_in_arrears,
+        breached_since,
+        as_of,
+        currency,
+    );
+
+    let explanation = vec![
+        explain::allocation(loan.payments().len(), &counted, as_of, policy, currency),
+        explain::dpd(oldest_overdue, as_of, currency),
+        explain::arrears(dpd, policy.grace_days, paused, days_in_arrears),
+        explain::bucket(bucket, days_in_arrears),
+        classification_reason,
+    ];
+    Assessment {
+        loan_id: loan.id().to_owned(),
+        as_of,
+        currency,
+        dpd,
+        days_in_arrears,
+        overdue_since,
+        overdue: sum(installments
+            .iter()
+            .filter(|i| i.status == InstallmentStatus::Overdue)),
+        outstanding: sum(installments.iter()),
+        bucket: bucket.name.clone(),
+        classification: policy.classification.name(classification_rank).to_owned(),
+        classification_rank,
+        next_due: installments
+            .iter()
+            .find(|i| i.effective_due_date >= as_of && !i.unpaid.total().is_zero())
+            .map(|i| (i.effective_due_date, i.unpaid.total())),
+        overpaid,
+        installments,
+        explanation,
+    }
+}
+
+/// Payments valued on or before `as_of`, in value-date order, id breaking ties, so the
+/// order in which they arrived never matters.
+fn payments_up_to<'a>(
+    payments: impl Iterator<Item = &'a Payment>,
+    as_of: NaiveDate,
+) -> Vec<&'a Payment> {
+    let mut counted: Vec<&Payment> = payments.filter(|p| p.value_date <= as_of).collect();
+    counted.sort_by(|a, b| (a.value_date, &a.id).cmp(&(b.value_date, &b.id)));
+    counted
+}
+
+fn judge(
+    seq: u32,
+    due_date: NaiveDate,
+    ledger: &Ledger,
+    as_of: NaiveDate,
+    minor_unit: u32,
+) -> InstallmentAssessment {
+    let unpaid = ledger.unpaid(minor_unit);
+    let effective = ledger.due_date;
+    let nothing_paid = ledger.paid.total().is_zero();
+    // An installment with nothing scheduled is settled from the start, on its due date.
+    let paid_off_on = match ledger.paid_off_on {
+        None if ledger.scheduled.total().is_zero() && effective <= as_of => Some(effective),
+        other => other,
+    };
+    let status = if unpaid.total().is_zero() {
+        InstallmentStatus::Paid
+    } else if effective < as_of && unpaid.total() > ledger.tolerated {
+        InstallmentStatus::Overdue
+    } else if effective == as_of && nothing_paid {
+        InstallmentStatus::DueToday
+    } else if effective > as_of && nothing_paid {
+        InstallmentStatus::NotDue
+    } else {
+        // Partly paid and not late yet, or late by no more than tolerance allows.
+        InstallmentStatus::PartiallyPaid
+    };
+    let late_until = match status {
+        InstallmentStatus::Overdue => Some(as_of),
+        _ => paid_off_on,
+    };
+    InstallmentAssessment {
+        seq,
+        due_date,
+        effective_due_date: effective,
+        status,
+        paid: ledger.paid,
+        unpaid,
+        paid_off_on,
+        days_late: late_until.map_or(0, |until| days_between(effective, until)),
+    }
+}
+
+/// Paused days since the loan fell overdue: from the day after `overdue_since` up to, not
+/// including, `as_of`.
+fn paused_days(loan: &Loan, overdue_since: NaiveDate, as_of: NaiveDate) -> u32 {
+    let first_late_day = overdue_since.succ_opt().unwrap_or(overdue_since);
+    loan.pauses()
+        .iter()
+        .map(|p| p.days_within(first_late_day, as_of))
+        .sum()
+}
+
+/// The classification's rank, with the reason for it.
+fn classify(
+    classification: &Classification,
+    days_in_arrears: u32,
+    breached_since: Option<NaiveDate>,
+    as_of: NaiveDate,
+    currency: Currency,
+) -> (usize, Reason) {
+    match classification {
+        Classification::Ranges(ranges) => {
+            let (rank, range) = ranges.find(days_in_arrears);
+            (rank, explain::classification_range(range, days_in_arrears))
+        }
+        Classification::EbaDefault(materiality) => {
+            // The first day of breach counts as day 1, as the day after a due date is 1 DPD.
+            let days = breached_since.map_or(0, |since| days_between(since, as_of) + 1);
+            let rank = usize::from(days > EBA_DEFAULT_DAYS);
+            (
+                rank,
+                explain::classification_eba(materiality, breached_since, days, currency),
+            )
+        }
+    }
+}
+
+/// EBA: past due more than this many consecutive days on a material amount means default.
+const EBA_DEFAULT_DAYS: u32 = 90;
+
+/// Whole days from `from` to `to`, 0 when `to` is not later.
+fn days_between(from: NaiveDate, to: NaiveDate) -> u32 {
+    u32::try_from((to - from).num_days()).unwrap_or(0)
+}
+
+fn sum<'a>(installments: impl Iterator<Item = &'a InstallmentAssessment>) -> Breakdown {
+    installments.fold(Breakdown::default(), |total, i| total.plus(&i.unpaid))
+}
+
+/// Several loans of one borrower, assessed together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BorrowerAssessment {
+    /// Each loan's assessment, in the order given.
+    pub loans: Vec<Assessment>,
+    /// The worst classification among the loans, before contagion.
+    pub worst_classification: String,
+    /// Whether the worst classification was applied to every loan.
+    pub contagion_applied: bool,
+}
+
+/// Assesses a borrower's loans; with `policy.contagion`, the worst classification among them
+/// is applied to all (one seriously delinquent loan pulls the others into closer watch).
+pub fn assess_borrower(loans: &[Loan], as_of: NaiveDate, policy: &Policy) -> BorrowerAssessment {
+    let mut assessments: Vec<Assessment> = loans
+        .iter()
+        .map(|loan| assess(loan, as_of, policy))
+        .collect();
+    let worst = assessments
+        .iter()
+        .max_by_key(|a| a.classification_rank)
+        .map(|a| (a.classification_rank, a.loan_id.clone()));
+    let (worst_rank, worst_loan) = worst.unwrap_or_default();
+    let worst_classification = policy.classification.name(worst_rank).to_owned();
+    if policy.contagion {
+        for a in assessments
+            .iter_mut()
+            .filter(|a| a.classification_rank < worst_rank)
+        {
+            a.explanation.push(explain::contagion(
+                &a.classification,
+                &worst_classification,
+                &worst_loan,
+            ));
+            a.classification_rank = worst_rank;
+            a.classification = worst_classification.clone();
+        }
+    }
+    BorrowerAssessment {
+        loans: assessments,
+        worst_classification,
+        contagion_applied: policy.contagion,
+    }
+}
+
+#[cfg(test)]
+mod tests;
