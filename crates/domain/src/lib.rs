@@ -12,5 +12,6 @@ pub mod loan;
 pub mod money;
 pub mod overdue;
 pub mod policy;
+pub mod schedule;
 
 pub use error::FieldError;

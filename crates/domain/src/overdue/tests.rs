@@ -502,3 +502,53 @@ fn contagion_raises_every_loan_to_the_borrowers_worst_class() {
         "classification.contagion"
     );
 }
+
+mod arrival_order {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::policy::{Penalty, PenaltyBasis, Tolerance};
+
+    fn payments() -> impl Strategy<Value = Vec<Payment>> {
+        // Up to 8 payments of 0.01 to 2000.00 valued over the first five months of 2026.
+        prop::collection::vec((1i64..200_000, 0u64..150), 0..8).prop_map(|drawn| {
+            drawn
+                .into_iter()
+                .enumerate()
+                .map(|(k, (cents, day))| Payment {
+                    id: format!("P{k}"),
+                    value_date: date("2026-01-01") + chrono::Days::new(day),
+                    amount: Decimal::new(cents, 2),
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// The same payments in any arrival order give identical assessments, with penalty
+        /// interest and tolerance in play.
+        #[test]
+        fn any_arrival_order_gives_the_same_assessment(
+            payments in payments(),
+            shuffle in any::<prop::sample::Index>(),
+            days in 0u64..200,
+        ) {
+            let policy = Policy {
+                penalty: Some(Penalty { annual_rate: amount("0.24"), basis: PenaltyBasis::OverdueTotal }),
+                tolerance: Some(Tolerance { amount: Some(amount("1.00")), ..Tolerance::default() }),
+                ..Policy::default()
+            };
+            let as_of = date("2026-01-01") + chrono::Days::new(days);
+            let expected = assess(&four_month_loan(payments.clone()), as_of, &policy);
+            let mut arrived = payments;
+            if !arrived.is_empty() {
+                let pivot = shuffle.index(arrived.len());
+                arrived.rotate_left(pivot);
+                arrived.reverse();
+            }
+            prop_assert_eq!(assess(&four_month_loan(arrived), as_of, &policy), expected);
+        }
+    }
+}
