@@ -12,7 +12,7 @@ use postloan_host::runtime::{DEFAULT_MAX_INSTANCES, DEFAULT_MAX_MEMORY, RuntimeC
 use postloan_host::server::UpOptions;
 use postloan_host::{builder, compose, server};
 
-/// Run a Spin (manifest version 2) HTTP application on wasmtime.
+/// Run a Spin (manifest version 2) application on wasmtime: HTTP, Redis and cron triggers.
 #[derive(Parser)]
 #[command(name = "postloan-host", version, about, long_about = None)]
 struct Cli {
@@ -22,11 +22,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Load the manifest, compose and pre-instantiate its components, serve its HTTP routes.
+    /// Load the manifest, compose and pre-instantiate its components, and run its
+    /// HTTP routes, Redis channels and cron schedules.
     ///
-    /// Only [[trigger.http]] routes and components with local `source` paths and
-    /// `{ path = ... }` dependencies are served. Spin keys not implemented yet
-    /// (variables, key_value_stores, sqlite_databases, other triggers, ...) are ignored.
+    /// Components get Spin's SQLite, key-value, variables and outbound Redis
+    /// interfaces, as `spin.toml` grants them. Components need local `source` paths
+    /// and `{ path = ... }` dependencies; see docs/host.md for what else of Spin is
+    /// not implemented.
     Up(UpArgs),
     /// Run each component's `[component.ID.build] command`, like `spin build`.
     Build {
@@ -69,6 +71,12 @@ struct UpArgs {
     /// Maximum number of concurrently live component instances.
     #[arg(long, default_value_t = DEFAULT_MAX_INSTANCES)]
     max_instances: u32,
+    /// Runtime config file in Spin's TOML format (database paths, variable providers).
+    #[arg(long)]
+    runtime_config_file: Option<PathBuf>,
+    /// Folder for SQLite and key-value files [default: .postloan/ next to the manifest].
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -112,6 +120,8 @@ fn run(cli: Cli) -> Result<()> {
                     max_memory,
                     max_instances: args.max_instances,
                 },
+                runtime_config_file: args.runtime_config_file,
+                state_dir: args.state_dir,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

@@ -1,9 +1,11 @@
 //! Parsing of Spin application manifests (`spin.toml`, `spin_manifest_version = 2`).
 //!
-//! Only the subset postloan-host implements is modelled. Keys that Spin
-//! understands but this host does not implement yet (`variables`,
-//! `sqlite_databases`, `key_value_stores`, `trigger.redis`, `environment`,
-//! `files`, ...) are ignored so that the same manifest runs unchanged on Spin.
+//! Only the subset postloan-host implements is modelled: HTTP, Redis and cron
+//! triggers, application and component variables, and the SQLite databases
+//! and key-value stores each component is granted. Keys that Spin
+//! understands but this host does not implement (`environment`, `files`,
+//! other trigger types, ...) are ignored so that the same manifest runs
+//! unchanged on Spin.
 //! Every error names the manifest file and, where the TOML parser or a span
 //! gives one, the line and column.
 
@@ -16,6 +18,9 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::cron::Schedule;
+use crate::variables::{Template, VariableDefinition, is_valid_name};
+
 /// A loaded and validated Spin manifest.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -25,8 +30,14 @@ pub struct Manifest {
     pub dir: PathBuf,
     /// The `[application]` table.
     pub application: Application,
+    /// The `[variables]` table: the application variables.
+    pub variables: BTreeMap<String, VariableDefinition>,
     /// The `[[trigger.http]]` entries, in manifest order.
     pub http_triggers: Vec<HttpTrigger>,
+    /// The `[[trigger.redis]]` entries, in manifest order.
+    pub redis_triggers: Vec<RedisTrigger>,
+    /// The `[[trigger.cron]]` entries, in manifest order.
+    pub cron_triggers: Vec<CronTrigger>,
     /// The `[component.ID]` tables, keyed by component id.
     pub components: BTreeMap<String, Component>,
 }
@@ -42,6 +53,44 @@ pub struct Application {
     /// Application description, if given.
     #[serde(default)]
     pub description: Option<String>,
+    /// Application-level trigger settings (`[application.trigger.redis]`).
+    #[serde(default)]
+    pub trigger: ApplicationTriggers,
+}
+
+/// The `[application.trigger]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApplicationTriggers {
+    /// `[application.trigger.redis]`.
+    #[serde(default)]
+    pub redis: Option<ApplicationRedis>,
+}
+
+/// The `[application.trigger.redis]` table.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApplicationRedis {
+    /// Default Redis URL of the `[[trigger.redis]]` entries, e.g. `redis://localhost:6379`.
+    pub address: String,
+}
+
+/// One `[[trigger.redis]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisTrigger {
+    /// The channel to subscribe to.
+    pub channel: String,
+    /// Id of the component each message goes to.
+    pub component: String,
+    /// The Redis URL: the entry's own `address`, else the application's.
+    pub address: String,
+}
+
+/// One `[[trigger.cron]]` entry.
+#[derive(Debug, Clone)]
+pub struct CronTrigger {
+    /// Id of the component the schedule runs.
+    pub component: String,
+    /// The parsed `cron_expression`.
+    pub schedule: Schedule,
 }
 
 /// One `[[trigger.http]]` entry.
@@ -66,6 +115,12 @@ pub struct Component {
     pub build: Option<BuildConfig>,
     /// The `[component.ID.dependencies]` table.
     pub dependencies: Vec<Dependency>,
+    /// SQLite database labels the component may open (`sqlite_databases`).
+    pub sqlite_databases: Vec<String>,
+    /// Key-value store labels the component may open (`key_value_stores`).
+    pub key_value_stores: Vec<String>,
+    /// The `[component.ID.variables]` templates.
+    pub variables: BTreeMap<String, Template>,
 }
 
 /// The `[component.ID.build]` table.
@@ -233,6 +288,8 @@ struct RawManifest {
     #[serde(default)]
     application: Option<Application>,
     #[serde(default)]
+    variables: BTreeMap<String, Spanned<RawVariable>>,
+    #[serde(default)]
     trigger: RawTriggers,
     #[serde(default)]
     component: BTreeMap<String, Spanned<RawComponent>>,
@@ -242,6 +299,35 @@ struct RawManifest {
 struct RawTriggers {
     #[serde(default)]
     http: Vec<Spanned<RawHttpTrigger>>,
+    #[serde(default)]
+    redis: Vec<Spanned<RawRedisTrigger>>,
+    #[serde(default)]
+    cron: Vec<Spanned<RawCronTrigger>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariable {
+    #[serde(default)]
+    default: Option<String>,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    secret: bool,
+}
+
+#[derive(Deserialize)]
+struct RawRedisTrigger {
+    channel: String,
+    component: Spanned<String>,
+    #[serde(default)]
+    address: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawCronTrigger {
+    component: Spanned<String>,
+    cron_expression: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -259,6 +345,12 @@ struct RawComponent {
     build: Option<BuildConfig>,
     #[serde(default)]
     dependencies: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    sqlite_databases: Vec<String>,
+    #[serde(default)]
+    key_value_stores: Vec<String>,
+    #[serde(default)]
+    variables: BTreeMap<String, Spanned<String>>,
 }
 
 /// Error helper that renders `file:line:col: message`.
@@ -321,15 +413,14 @@ impl Manifest {
             ));
         }
 
+        let variables = Self::variables(&loc, raw.variables)?;
         let mut components = BTreeMap::new();
         for (id, raw_component) in raw.component {
             let span = raw_component.span();
-            let component =
-                Self::component(&loc, dir, &id, raw_component.into_inner()).map_err(|e| {
-                    match e.downcast::<LocatedError>() {
-                        Ok(located) => located.0,
-                        Err(e) => loc.err(span.clone(), format!("component `{id}`: {e:#}")),
-                    }
+            let component = Self::component(&loc, dir, &id, &variables, raw_component.into_inner())
+                .map_err(|e| match e.downcast::<LocatedError>() {
+                    Ok(located) => located.0,
+                    Err(e) => loc.err(span.clone(), format!("component `{id}`: {e:#}")),
                 })?;
             components.insert(id, component);
         }
@@ -378,16 +469,154 @@ impl Manifest {
             http_triggers.push(HttpTrigger { route, component });
         }
 
+        let application = raw.application.unwrap_or_default();
+        let default_address = application
+            .trigger
+            .redis
+            .as_ref()
+            .map(|r| r.address.clone());
+        let redis_triggers =
+            Self::redis_triggers(&loc, raw.trigger.redis, default_address, &components)?;
+        let cron_triggers = Self::cron_triggers(&loc, raw.trigger.cron, &components)?;
         Ok(Self {
             path: path.to_path_buf(),
             dir: dir.to_path_buf(),
-            application: raw.application.unwrap_or_default(),
+            application,
+            variables,
             http_triggers,
+            redis_triggers,
+            cron_triggers,
             components,
         })
     }
 
-    fn component(loc: &Located<'_>, dir: &Path, id: &str, raw: RawComponent) -> Result<Component> {
+    fn variables(
+        loc: &Located<'_>,
+        raw: BTreeMap<String, Spanned<RawVariable>>,
+    ) -> Result<BTreeMap<String, VariableDefinition>> {
+        let mut variables = BTreeMap::new();
+        for (name, raw) in raw {
+            let span = raw.span();
+            let raw = raw.into_inner();
+            if !is_valid_name(&name) {
+                return Err(loc.err(span, format!("variable `{name}`: names are lowercase letters, digits and single `_`, starting with a letter")));
+            }
+            if raw.required == raw.default.is_some() {
+                return Err(loc.err(
+                    span,
+                    format!("variable `{name}` must have either a `default` or `required = true`"),
+                ));
+            }
+            let definition = VariableDefinition {
+                default: raw.default,
+                required: raw.required,
+                secret: raw.secret,
+            };
+            variables.insert(name, definition);
+        }
+        Ok(variables)
+    }
+
+    fn known_component(
+        loc: &Located<'_>,
+        components: &BTreeMap<String, Component>,
+        id: &Spanned<String>,
+        trigger: &str,
+    ) -> Result<String> {
+        if components.contains_key(id.get_ref()) {
+            return Ok(id.get_ref().clone());
+        }
+        Err(loc.err(
+            id.span(),
+            format!("{trigger} references unknown component `{}`", id.get_ref()),
+        ))
+    }
+
+    fn redis_triggers(
+        loc: &Located<'_>,
+        raw: Vec<Spanned<RawRedisTrigger>>,
+        default_address: Option<String>,
+        components: &BTreeMap<String, Component>,
+    ) -> Result<Vec<RedisTrigger>> {
+        let mut triggers = Vec::new();
+        for trigger in raw {
+            let span = trigger.span();
+            let trigger = trigger.into_inner();
+            let what = format!("[[trigger.redis]] for channel `{}`", trigger.channel);
+            let component = Self::known_component(loc, components, &trigger.component, &what)?;
+            let Some(address) = trigger.address.or_else(|| default_address.clone()) else {
+                return Err(loc.err(span, format!("{what} has no `address` and there is no [application.trigger.redis] address")));
+            };
+            triggers.push(RedisTrigger {
+                channel: trigger.channel,
+                component,
+                address,
+            });
+        }
+        Ok(triggers)
+    }
+
+    fn cron_triggers(
+        loc: &Located<'_>,
+        raw: Vec<Spanned<RawCronTrigger>>,
+        components: &BTreeMap<String, Component>,
+    ) -> Result<Vec<CronTrigger>> {
+        let mut triggers = Vec::new();
+        for trigger in raw {
+            let trigger = trigger.into_inner();
+            let component =
+                Self::known_component(loc, components, &trigger.component, "[[trigger.cron]]")?;
+            let expression = &trigger.cron_expression;
+            let schedule = Schedule::parse(expression.get_ref())
+                .map_err(|e| loc.err(expression.span(), format!("{e:#}")))?;
+            triggers.push(CronTrigger {
+                component,
+                schedule,
+            });
+        }
+        Ok(triggers)
+    }
+
+    fn component_variables(
+        loc: &Located<'_>,
+        id: &str,
+        app_variables: &BTreeMap<String, VariableDefinition>,
+        raw: BTreeMap<String, Spanned<String>>,
+    ) -> Result<BTreeMap<String, Template>> {
+        let mut templates = BTreeMap::new();
+        for (name, text) in raw {
+            let located = |msg: String| -> anyhow::Error {
+                LocatedError(loc.err(
+                    text.span(),
+                    format!("component `{id}` variable `{name}`: {msg}"),
+                ))
+                .into()
+            };
+            if !is_valid_name(&name) {
+                return Err(located("not a valid variable name".into()));
+            }
+            let template =
+                Template::parse(text.get_ref()).map_err(|e| located(format!("{e:#}")))?;
+            if let Some(unknown) = template
+                .references()
+                .find(|r| !app_variables.contains_key(*r))
+            {
+                return Err(located(format!(
+                    "refers to `{unknown}`, which is not in [variables]"
+                )));
+            }
+            templates.insert(name, template);
+        }
+        Ok(templates)
+    }
+
+    fn component(
+        loc: &Located<'_>,
+        dir: &Path,
+        id: &str,
+        app_variables: &BTreeMap<String, VariableDefinition>,
+        raw: RawComponent,
+    ) -> Result<Component> {
         let source = match raw.source.get_ref() {
             toml::Value::String(p) => dir.join(p),
             toml::Value::Table(t) if t.contains_key("url") => {
@@ -448,12 +677,16 @@ impl Manifest {
             });
         }
 
+        let variables = Self::component_variables(loc, id, app_variables, raw.variables)?;
         Ok(Component {
             id: id.to_owned(),
             source,
             allowed_outbound_hosts: raw.allowed_outbound_hosts,
             build: raw.build,
             dependencies,
+            sqlite_databases: raw.sqlite_databases,
+            key_value_stores: raw.key_value_stores,
+            variables,
         })
     }
 
@@ -497,8 +730,12 @@ spin_manifest_version = 2
 name = "demo"
 version = "0.1.0"
 
+[application.trigger.redis]
+address = "redis://localhost:6379"
+
 [variables]
-secret = { required = true }
+token = { required = true, secret = true }
+host = { default = "example.com" }
 
 [[trigger.http]]
 route = "/v1/..."
@@ -508,11 +745,27 @@ component = "api"
 channel = "x"
 component = "api"
 
+[[trigger.redis]]
+channel = "y"
+component = "api"
+address = "redis://other:6380"
+
+[[trigger.cron]]
+component = "api"
+cron_expression = "*/5 * * * * *"
+
+[[trigger.mqtt]]
+component = "api"
+
 [component.api]
 source = "target/api.wasm"
 allowed_outbound_hosts = ["https://example.com"]
 key_value_stores = ["default"]
+sqlite_databases = ["default", "audit"]
 environment = { A = "b" }
+
+[component.api.variables]
+url = "https://{{ host }}/v1"
 
 [component.api.build]
 command = "cargo build"
@@ -544,6 +797,51 @@ watch = ["src/**/*.rs"]
             "postloan:core/overdue"
         );
         assert_eq!(api.dependencies[1].export.as_deref(), Some("x:y/z"));
+        assert_eq!(api.sqlite_databases, ["default", "audit"]);
+        assert_eq!(api.key_value_stores, ["default"]);
+        assert_eq!(
+            api.variables["url"].references().collect::<Vec<_>>(),
+            ["host"]
+        );
+        assert!(m.variables["token"].required && m.variables["token"].secret);
+        assert_eq!(m.variables["host"].default.as_deref(), Some("example.com"));
+        let addresses: Vec<(&str, &str)> = m
+            .redis_triggers
+            .iter()
+            .map(|t| (t.channel.as_str(), t.address.as_str()))
+            .collect();
+        assert_eq!(
+            addresses,
+            [("x", "redis://localhost:6379"), ("y", "redis://other:6380")]
+        );
+        assert_eq!(m.cron_triggers.len(), 1);
+        assert_eq!(m.cron_triggers[0].component, "api");
+    }
+
+    #[test]
+    fn a_bad_cron_expression_names_its_line() {
+        let text = "spin_manifest_version = 2\n[component.a]\nsource = \"a.wasm\"\n[[trigger.cron]]\ncomponent = \"a\"\ncron_expression = \"61 * * * * *\"\n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(err.contains("line 6") && err.contains("cron"), "{err}");
+    }
+
+    #[test]
+    fn a_redis_trigger_needs_an_address() {
+        let text = "spin_manifest_version = 2\n[component.a]\nsource = \"a.wasm\"\n[[trigger.redis]]\nchannel = \"c\"\ncomponent = \"a\"\n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(err.contains("line 4") && err.contains("address"), "{err}");
+    }
+
+    #[test]
+    fn variables_are_checked_with_their_line() {
+        let text =
+            "spin_manifest_version = 2\n[variables]\nhost = { default = \"h\", required = true }\n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(err.contains("line 3") && err.contains("either"), "{err}");
+
+        let text = "spin_manifest_version = 2\n[component.a]\nsource = \"a.wasm\"\n[component.a.variables]\nurl = \"{{ nope }}\"\n";
+        let err = format!("{:#}", parse(text).unwrap_err());
+        assert!(err.contains("line 5") && err.contains("`nope`"), "{err}");
     }
 
     #[test]

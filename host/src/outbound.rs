@@ -1,5 +1,5 @@
 //! Enforcement of a component's `allowed_outbound_hosts` for outgoing
-//! `wasi:http` requests, following Spin's pattern syntax for the common
+//! `wasi:http` requests and Redis connections, following Spin's pattern syntax for the common
 //! cases: `scheme://host[:port]`, with `*` for any scheme, host or port, and
 //! `*.example.com` for subdomains. A missing port means the scheme's default.
 //! Anything not allowed (including everything when the list is empty, as in
@@ -25,14 +25,20 @@ impl OutboundPolicy {
 
     /// Whether a request to `scheme://host:port` is allowed.
     pub fn allows(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
-        let port = port.or(match scheme {
-            "http" => Some(80),
-            "https" => Some(443),
-            _ => None,
-        });
+        let port = port.or(default_port(scheme));
         self.allowed
             .iter()
             .any(|pattern| pattern_allows(pattern, scheme, host, port))
+    }
+}
+
+/// The port a URL of `scheme` means when it names none.
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        "redis" | "rediss" => Some(6379),
+        _ => None,
     }
 }
 
@@ -56,14 +62,7 @@ fn pattern_allows(pattern: &str, scheme: &str, host: &str, port: Option<u16>) ->
     let port_ok = match p_port {
         Some("*") => true,
         Some(p) => p.parse::<u16>().ok().is_some_and(|p| Some(p) == port),
-        None => {
-            let default = match p_scheme {
-                "http" => Some(80),
-                "https" => Some(443),
-                _ => None,
-            };
-            default.is_some_and(|d| Some(d) == port)
-        }
+        None => default_port(p_scheme).is_some_and(|d| Some(d) == port),
     };
     scheme_ok && host_ok && port_ok
 }
@@ -138,5 +137,13 @@ mod tests {
         assert!(!p.allows("https", "acme.io.evil.com", None));
         assert!(p.allows("http", "any.org", Some(8080)));
         assert!(!p.allows("https", "other.org", None));
+    }
+
+    #[test]
+    fn redis_addresses_default_to_port_6379() {
+        let p = policy(&["redis://127.0.0.1"]);
+        assert!(p.allows("redis", "127.0.0.1", Some(6379)));
+        assert!(p.allows("redis", "127.0.0.1", None));
+        assert!(!p.allows("redis", "127.0.0.1", Some(6380)));
     }
 }

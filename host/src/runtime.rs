@@ -1,13 +1,27 @@
 //! The wasmtime side: one engine (pooling allocator, epoch interruption),
-//! components compiled and pre-instantiated once, one instantiation per request.
+//! components compiled and pre-instantiated once, one instantiation per
+//! request or trigger event, each bounded by the same deadline and memory
+//! limit whichever trigger started it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::bindings::cron_trigger::SpinCronPre;
+use crate::bindings::cron_trigger::fermyon::spin_cron::cron_types::Metadata;
+use crate::bindings::redis_trigger::RedisTriggerPre;
+use crate::key_value::KeyValueAccess;
+use crate::key_value::binding::KeyValueView;
 use crate::outbound::OutboundPolicy;
+use crate::redis::RedisAccess;
+use crate::redis::binding::RedisView;
+use crate::sqlite::SqliteAccess;
+use crate::sqlite::binding::SqliteView;
+use crate::variables::ComponentVariables;
+use crate::variables::binding::VariablesView;
+use crate::{key_value, redis, sqlite, variables};
 use anyhow::{Context, Result};
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
     StoreLimitsBuilder, Trap, UpdateDeadline,
@@ -48,13 +62,58 @@ impl Default for RuntimeConfig {
     }
 }
 
+/// What the host offers one component beyond WASI, limited to what its
+/// `spin.toml` table grants it.
+#[derive(Clone, Default)]
+pub struct ComponentServices {
+    /// `allowed_outbound_hosts`, for HTTP.
+    pub outbound: OutboundPolicy,
+    /// Its `sqlite_databases`.
+    pub sqlite: SqliteAccess,
+    /// Its `key_value_stores`.
+    pub key_value: KeyValueAccess,
+    /// Its `[component.ID.variables]`, rendered.
+    pub variables: Arc<ComponentVariables>,
+    /// Outbound Redis, to `allowed_outbound_hosts`.
+    pub redis: RedisAccess,
+}
+
 /// Per-request store data.
 pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
     limits: StoreLimits,
-    outbound: OutboundPolicy,
+    services: ComponentServices,
+}
+
+impl HostState {
+    fn sqlite(&mut self) -> SqliteView<'_> {
+        SqliteView {
+            access: &self.services.sqlite,
+            table: &mut self.table,
+        }
+    }
+
+    fn key_value(&mut self) -> KeyValueView<'_> {
+        KeyValueView {
+            access: &self.services.key_value,
+            table: &mut self.table,
+        }
+    }
+
+    fn variables(&mut self) -> VariablesView<'_> {
+        VariablesView {
+            variables: &self.services.variables,
+        }
+    }
+
+    fn redis(&mut self) -> RedisView<'_> {
+        RedisView {
+            access: &self.services.redis,
+            table: &mut self.table,
+        }
+    }
 }
 
 impl WasiView for HostState {
@@ -71,7 +130,7 @@ impl WasiHttpView for HostState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: &mut self.outbound,
+            hooks: &mut self.services.outbound,
         }
     }
 }
@@ -90,12 +149,30 @@ impl Drop for Runtime {
     }
 }
 
-/// A component compiled and pre-instantiated, ready to handle requests.
+/// Which export of a component a trigger calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TriggerKind {
+    /// `wasi:http/incoming-handler.handle`.
+    Http,
+    /// `fermyon:spin/inbound-redis.handle-message`.
+    Redis,
+    /// `handle-cron-event` of `fermyon:spin-cron/spin-cron@2.0.0`.
+    Cron,
+}
+
+#[derive(Clone)]
+enum Entrypoint {
+    Http(ProxyPre<HostState>),
+    Redis(RedisTriggerPre<HostState>),
+    Cron(SpinCronPre<HostState>),
+}
+
+/// A component compiled and pre-instantiated, ready to handle events of one trigger kind.
 #[derive(Clone)]
 pub struct PreparedComponent {
     id: Arc<str>,
-    pre: ProxyPre<HostState>,
-    outbound: OutboundPolicy,
+    entrypoint: Entrypoint,
+    services: ComponentServices,
 }
 
 impl PreparedComponent {
@@ -114,6 +191,10 @@ pub enum GuestFailure {
     Timeout(Duration),
     /// The guest returned without setting a response, or answered with an error code.
     NoResponse(String),
+    /// A trigger handler returned an error value.
+    Failed(String),
+    /// The component does not export what the trigger calls.
+    WrongTrigger(TriggerKind),
 }
 
 impl std::fmt::Display for GuestFailure {
@@ -122,6 +203,8 @@ impl std::fmt::Display for GuestFailure {
             Self::Trap(msg) => write!(f, "trapped: {msg}"),
             Self::Timeout(d) => write!(f, "exceeded the request deadline of {d:?}"),
             Self::NoResponse(msg) => write!(f, "did not produce a response: {msg}"),
+            Self::Failed(msg) => write!(f, "returned an error: {msg}"),
+            Self::WrongTrigger(kind) => write!(f, "cannot handle {kind:?} events"),
         }
     }
 }
@@ -167,6 +250,8 @@ impl Runtime {
             &mut linker,
         ))
         .context("cannot add wasi-http to the linker")?;
+        wt(add_spin_services(&mut linker))
+            .context("cannot add the Spin interfaces to the linker")?;
 
         let stop_ticker = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.weak();
@@ -202,42 +287,44 @@ impl Runtime {
         &self.engine
     }
 
-    /// Compiles `bytes` and pre-instantiates it against the host's imports.
-    /// Fails with the component id and the unsatisfied import if the host
-    /// cannot provide one of its imports, or if it is not a `wasi:http` proxy.
-    ///
-    /// `allowed_outbound_hosts` are the patterns its outgoing HTTP requests
-    /// must match (empty: none allowed).
+    /// Compiles `bytes` and pre-instantiates it against the host's imports
+    /// for a trigger of `kind`. Fails with the component id and the
+    /// unsatisfied import if the host cannot provide one of its imports, or
+    /// with the missing export if it does not export what `kind` calls.
     pub fn prepare(
         &self,
         id: &str,
         bytes: &[u8],
-        allowed_outbound_hosts: &[String],
+        services: ComponentServices,
+        kind: TriggerKind,
     ) -> Result<PreparedComponent> {
         let component = wt(Component::new(&self.engine, bytes))
             .with_context(|| format!("component `{id}`: cannot compile"))?;
-        let ty = component.component_type();
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
-            let imports: Vec<String> = ty
-                .imports(&self.engine)
-                .map(|(name, _)| name.to_owned())
-                .collect();
-            e.context(format!(
-                "component `{id}` has an import postloan-host cannot satisfy (it imports: {})",
-                imports.join(", ")
-            ))
-        })?;
-        let pre = wt(ProxyPre::new(instance_pre)).with_context(|| {
-            format!("component `{id}` does not export `wasi:http/incoming-handler@0.2.x`")
-        })?;
+        let instance_pre = self.instantiate_pre(id, &component)?;
+        let entrypoint = entrypoint(instance_pre, kind)
+            .with_context(|| format!("component `{id}` does not export {}", export_name(kind)))?;
         Ok(PreparedComponent {
             id: id.into(),
-            pre,
-            outbound: OutboundPolicy::new(allowed_outbound_hosts),
+            entrypoint,
+            services,
         })
     }
 
-    fn new_store(&self, outbound: OutboundPolicy) -> Store<HostState> {
+    fn instantiate_pre(&self, id: &str, component: &Component) -> Result<InstancePre<HostState>> {
+        self.linker.instantiate_pre(component).map_err(|e| {
+            let imports: Vec<String> = component
+                .component_type()
+                .imports(&self.engine)
+                .map(|(name, _)| name.to_owned())
+                .collect();
+            anyhow::Error::from(e).context(format!(
+                "component `{id}` has an import postloan-host cannot satisfy (it imports: {})",
+                imports.join(", ")
+            ))
+        })
+    }
+
+    fn new_store(&self, services: ComponentServices) -> Store<HostState> {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stdout().inherit_stderr();
         let state = HostState {
@@ -248,7 +335,7 @@ impl Runtime {
                 .memory_size(self.config.max_memory)
                 .instances(self.config.max_instances as usize)
                 .build(),
-            outbound,
+            services,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -277,8 +364,11 @@ impl Runtime {
         B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
+        let Entrypoint::Http(pre) = &component.entrypoint else {
+            return Err(GuestFailure::WrongTrigger(TriggerKind::Http));
+        };
         let timeout = self.config.request_timeout;
-        let mut store = self.new_store(component.outbound.clone());
+        let mut store = self.new_store(component.services.clone());
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = (|| -> Result<_> {
             let req = store
@@ -290,7 +380,7 @@ impl Runtime {
         })();
         let (req, out) = prepared.map_err(|e| GuestFailure::NoResponse(format!("{e:#}")))?;
 
-        let pre = component.pre.clone();
+        let pre = pre.clone();
         let task = tokio::task::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy
@@ -318,6 +408,126 @@ impl Runtime {
                 Err(GuestFailure::Timeout(timeout))
             }
         }
+    }
+}
+
+impl Runtime {
+    /// Delivers one Redis message to `component`'s `handle-message`.
+    pub async fn handle_redis_message(
+        &self,
+        component: &PreparedComponent,
+        message: Vec<u8>,
+    ) -> Result<(), GuestFailure> {
+        let Entrypoint::Redis(pre) = &component.entrypoint else {
+            return Err(GuestFailure::WrongTrigger(TriggerKind::Redis));
+        };
+        let pre = pre.clone();
+        let outcome = self
+            .run_bounded(component, move |mut store| async move {
+                let guest = pre.instantiate_async(&mut store).await?;
+                guest
+                    .fermyon_spin_inbound_redis()
+                    .call_handle_message(&mut store, &message)
+                    .await
+            })
+            .await?;
+        outcome.map_err(|e| GuestFailure::Failed(format!("{e:?}")))
+    }
+
+    /// Calls `component`'s `handle-cron-event` for the event due at `timestamp`
+    /// (seconds since the Unix epoch).
+    pub async fn handle_cron_event(
+        &self,
+        component: &PreparedComponent,
+        timestamp: u64,
+    ) -> Result<(), GuestFailure> {
+        let Entrypoint::Cron(pre) = &component.entrypoint else {
+            return Err(GuestFailure::WrongTrigger(TriggerKind::Cron));
+        };
+        let pre = pre.clone();
+        let outcome = self
+            .run_bounded(component, move |mut store| async move {
+                let guest = pre.instantiate_async(&mut store).await?;
+                guest
+                    .call_handle_cron_event(&mut store, Metadata { timestamp })
+                    .await
+            })
+            .await?;
+        outcome.map_err(|e| GuestFailure::Failed(format!("{e:?}")))
+    }
+
+    /// Runs `call` on a fresh store for `component` in its own task, within
+    /// the deadline (also when the guest is blocked in host I/O, which epochs
+    /// cannot interrupt).
+    async fn run_bounded<T, F, Fut>(
+        &self,
+        component: &PreparedComponent,
+        call: F,
+    ) -> Result<T, GuestFailure>
+    where
+        F: FnOnce(Store<HostState>) -> Fut,
+        Fut: Future<Output = wasmtime::Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let timeout = self.config.request_timeout;
+        let store = self.new_store(component.services.clone());
+        let mut task = tokio::task::spawn(call(store));
+        match tokio::time::timeout(timeout + Duration::from_millis(500), &mut task).await {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(e))) => Err(classify(e, timeout)),
+            Ok(Err(join)) => Err(GuestFailure::Trap(format!("host task failed: {join}"))),
+            Err(_elapsed) => {
+                task.abort();
+                Err(GuestFailure::Timeout(timeout))
+            }
+        }
+    }
+}
+
+/// Logs one trigger invocation with its outcome and duration.
+pub fn log_invocation(
+    trigger: &str,
+    component: &PreparedComponent,
+    detail: &str,
+    started: Instant,
+    outcome: &Result<(), GuestFailure>,
+) {
+    let status = match outcome {
+        Ok(()) => "ok".to_owned(),
+        Err(failure) => format!("failed ({failure})"),
+    };
+    eprintln!(
+        "postloan-host: {trigger} {detail} component={} status={status} duration_ms={:.1}",
+        component.id(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
+/// Adds the Spin interfaces to `linker`, plus the type-only interfaces the
+/// trigger worlds `use` (a guest imports them to name its export's types).
+fn add_spin_services(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    sqlite::binding::add_to_linker(linker, HostState::sqlite)?;
+    key_value::binding::add_to_linker(linker, HostState::key_value)?;
+    variables::binding::add_to_linker(linker, HostState::variables)?;
+    redis::binding::add_to_linker(linker, HostState::redis)?;
+    linker.instance("fermyon:spin/redis-types")?;
+    linker.instance("fermyon:spin-cron/cron-types@2.0.0")?;
+    Ok(())
+}
+
+fn entrypoint(pre: InstancePre<HostState>, kind: TriggerKind) -> Result<Entrypoint> {
+    Ok(match kind {
+        TriggerKind::Http => Entrypoint::Http(wt(ProxyPre::new(pre))?),
+        TriggerKind::Redis => Entrypoint::Redis(wt(RedisTriggerPre::new(pre))?),
+        TriggerKind::Cron => Entrypoint::Cron(wt(SpinCronPre::new(pre))?),
+    })
+}
+
+fn export_name(kind: TriggerKind) -> &'static str {
+    match kind {
+        TriggerKind::Http => "`wasi:http/incoming-handler@0.2.x`",
+        TriggerKind::Redis => "`fermyon:spin/inbound-redis` (spin-sdk's #[redis_component])",
+        TriggerKind::Cron => "`handle-cron-event` of `fermyon:spin-cron/spin-cron@2.0.0`",
     }
 }
 
@@ -357,7 +567,18 @@ mod tests {
             r#"(component (import "acme:missing/thing@1.0.0" (instance (export "f" (func)))))"#,
         )
         .unwrap();
-        let err = format!("{:#}", runtime.prepare("api", &bytes, &[]).err().unwrap());
+        let err = format!(
+            "{:#}",
+            runtime
+                .prepare(
+                    "api",
+                    &bytes,
+                    ComponentServices::default(),
+                    TriggerKind::Http
+                )
+                .err()
+                .unwrap()
+        );
         assert!(
             err.contains("component `api`") && err.contains("acme:missing/thing@1.0.0"),
             "{err}"
@@ -374,7 +595,15 @@ mod tests {
         let bytes = wat::parse_str("(component)").unwrap();
         let err = format!(
             "{:#}",
-            runtime.prepare("worker", &bytes, &[]).err().unwrap()
+            runtime
+                .prepare(
+                    "worker",
+                    &bytes,
+                    ComponentServices::default(),
+                    TriggerKind::Http
+                )
+                .err()
+                .unwrap()
         );
         assert!(
             err.contains("component `worker`") && err.contains("wasi:http/incoming-handler"),

@@ -17,10 +17,12 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
-use crate::compose::compose_component;
+use crate::app::{DEFAULT_STATE_DIR, LoadOptions, LoadedApp};
 use crate::manifest::Manifest;
 use crate::routes::{RouteMatch, Router};
 use crate::runtime::{PreparedComponent, Runtime, RuntimeConfig};
+use crate::runtime_config::RuntimeConfigFile;
+use crate::{cron, redis_trigger};
 
 /// Options of `postloan-host up`.
 #[derive(Debug, Clone)]
@@ -31,20 +33,42 @@ pub struct UpOptions {
     pub listen: SocketAddr,
     /// Runtime tunables.
     pub runtime: RuntimeConfig,
+    /// The runtime config file (`--runtime-config-file`), if any.
+    pub runtime_config_file: Option<PathBuf>,
+    /// Where SQLite and key-value files live (`--state-dir`); default
+    /// `.postloan/` next to the manifest.
+    pub state_dir: Option<PathBuf>,
 }
 
-/// A loaded application: routes plus pre-instantiated components.
+impl UpOptions {
+    fn load_options(&self, manifest: &Manifest) -> Result<LoadOptions> {
+        let runtime_config = match &self.runtime_config_file {
+            Some(path) => RuntimeConfigFile::load(path)?,
+            None => RuntimeConfigFile::default(),
+        };
+        let state_dir = self
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| manifest.dir.join(DEFAULT_STATE_DIR));
+        Ok(LoadOptions {
+            runtime: self.runtime.clone(),
+            state_dir,
+            runtime_config,
+        })
+    }
+}
+
+/// A loaded application's HTTP side: routes plus pre-instantiated components.
 pub struct App {
     manifest: Manifest,
     router: Router,
     components: BTreeMap<String, PreparedComponent>,
-    runtime: Runtime,
+    runtime: Arc<Runtime>,
 }
 
 impl App {
-    /// Loads `manifest`, composes and pre-instantiates every component that a
-    /// route refers to.
-    pub fn load(manifest: Manifest, config: RuntimeConfig) -> Result<Self> {
+    /// The HTTP side of `loaded`, routed as `manifest` says.
+    pub fn new(manifest: Manifest, loaded: &LoadedApp) -> Result<Self> {
         let router = Router::build(
             manifest
                 .http_triggers
@@ -52,23 +76,11 @@ impl App {
                 .map(|t| (t.route.as_str(), t.component.as_str())),
         )
         .with_context(|| format!("invalid routes in {}", manifest.path.display()))?;
-        let runtime = Runtime::new(config)?;
-        let mut components = BTreeMap::new();
-        for trigger in &manifest.http_triggers {
-            if components.contains_key(&trigger.component) {
-                continue;
-            }
-            let component = manifest.component_by_id(&trigger.component)?;
-            let bytes = compose_component(component)?;
-            let prepared =
-                runtime.prepare(&component.id, &bytes, &component.allowed_outbound_hosts)?;
-            components.insert(component.id.clone(), prepared);
-        }
         Ok(Self {
             manifest,
             router,
-            components,
-            runtime,
+            components: loaded.http_components.clone(),
+            runtime: loaded.runtime.clone(),
         })
     }
 
@@ -301,13 +313,18 @@ pub async fn serve(
     Ok(())
 }
 
-/// `postloan-host up`: load, bind, print the listening line, serve until Ctrl-C.
+/// `postloan-host up`: load, start the Redis and cron triggers, bind, print
+/// the listening line, serve HTTP until Ctrl-C.
 pub async fn up(opts: UpOptions) -> Result<()> {
     let manifest = Manifest::load(&opts.manifest)?;
-    let runtime = opts.runtime.clone();
-    let app = tokio::task::spawn_blocking(move || App::load(manifest, runtime))
-        .await
-        .context("loading the application panicked")??;
+    let load_options = opts.load_options(&manifest)?;
+    let (manifest, loaded) = tokio::task::spawn_blocking(move || {
+        LoadedApp::load(&manifest, &load_options).map(|loaded| (manifest, loaded))
+    })
+    .await
+    .context("loading the application panicked")??;
+    let app = App::new(manifest, &loaded)?;
+    start_triggers(loaded);
     let listener = TcpListener::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
@@ -322,6 +339,28 @@ pub async fn up(opts: UpOptions) -> Result<()> {
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     serve(Arc::new(app), listener, shutdown_signal()).await
+}
+
+/// Spawns one task per Redis subscription and per cron schedule.
+fn start_triggers(loaded: LoadedApp) {
+    for subscription in loaded.subscriptions {
+        tokio::spawn(redis_trigger::run_subscription(
+            loaded.runtime.clone(),
+            subscription,
+        ));
+    }
+    for (component, schedule) in loaded.schedules {
+        eprintln!(
+            "postloan-host: cron `{}` -> component `{}`",
+            schedule.expression(),
+            component.id()
+        );
+        tokio::spawn(cron::run_schedule(
+            loaded.runtime.clone(),
+            component,
+            schedule,
+        ));
+    }
 }
 
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
