@@ -96,30 +96,37 @@ fn payments_valued_after_as_of_are_ignored() {
 }
 
 #[test]
-fn the_readme_example_returns_exactly_what_the_readme_shows() {
+fn the_readme_examples_return_exactly_what_the_readme_shows() {
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let request = block_after(&readme, "<!-- assess-example-request -->");
-    let body = request
-        .split_once("-d '")
-        .and_then(|(_, rest)| rest.rsplit_once('\''))
-        .map(|(body, _)| body)
-        .expect("the curl command sends its body with -d '...'");
-    let expected: Value =
-        serde_json::from_str(block_after(&readme, "<!-- assess-example-response -->"))
-            .expect("the README's output is JSON");
+    let requests: Vec<&str> = readme.split("<!-- example-request -->").skip(1).collect();
+    assert!(requests.len() >= 2, "the README shows its examples");
     let host = host();
-    let (status, _, actual) = post(&host.url("/v1/assess"), body.to_owned());
-    assert_eq!(status, 200);
-    assert_eq!(actual, expected);
+    for section in requests {
+        let curl = first_block(section);
+        let path = curl
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("http://127.0.0.1:3000"))
+            .expect("the curl command calls the app on 127.0.0.1:3000");
+        let body = curl
+            .split_once("-d '")
+            .and_then(|(_, rest)| rest.rsplit_once('\''))
+            .map(|(body, _)| body)
+            .expect("the curl command sends its body with -d '...'");
+        let shown = section
+            .split_once("<!-- example-response -->")
+            .map(|(_, rest)| first_block(rest))
+            .expect("each example request is followed by its response");
+        let expected: Value = serde_json::from_str(shown).expect("the README's output is JSON");
+        let (status, _, actual) = post(&host.url(path), body.to_owned());
+        assert_eq!(status, 200, "{path}: {actual}");
+        assert_eq!(actual, expected, "{path}");
+    }
 }
 
-/// The contents of the first fenced code block after `marker`.
-fn block_after<'a>(text: &'a str, marker: &str) -> &'a str {
-    let after = &text[text.find(marker).expect(marker) + marker.len()..];
-    let fence = after
-        .find("```")
-        .expect("a fenced block follows the marker");
-    let body = &after[fence..];
+/// The contents of the first fenced code block in `text`.
+fn first_block(text: &str) -> &str {
+    let fence = text.find("```").expect("a fenced block");
+    let body = &text[fence..];
     let start = body.find('\n').expect("fence line") + 1;
     let end = body[start..].find("```").expect("closing fence");
     &body[start..start + end]
@@ -136,4 +143,51 @@ fn unknown_paths_and_methods_get_problem_bodies() {
     );
     let response = reqwest::blocking::get(host.url("/v1/assess")).expect("answers");
     assert_eq!(response.status().as_u16(), 405);
+}
+
+#[test]
+fn penalty_interest_accrues_over_http() {
+    let host = host();
+    // Installment 1 (1060.00) unpaid from 2026-01-15; on 2026-02-14, 30 days at 18% a year
+    // on the overdue principal 1000.00: 1000 × 0.18 × 30 / 365 = 14.7945… → 14.79.
+    let request = json!({
+        "as_of": "2026-02-14",
+        "loan": three_month_loan(json!([])),
+        "policy": { "penalty": { "annual_rate": "0.18" } }
+    });
+    let (status, _, a) = post(&host.url("/v1/assess"), request.to_string());
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["overdue"]["penalty"], "14.79");
+    assert_eq!(a["overdue"]["total"], "1074.79");
+}
+
+#[test]
+fn a_borrowers_worst_loan_pulls_the_others_with_contagion() {
+    let host = host();
+    // Loan L-1001 unpaid since 2026-01-15 is 91 days past due on 2026-04-16: substandard.
+    // Loan L-2002 was paid on time: normal on its own, substandard by contagion.
+    let current = json!({
+        "id": "L-2002", "currency": "CNY",
+        "installments": [{ "seq": 1, "due_date": "2026-04-10", "principal": "100.00", "interest": "0", "fees": "0" }],
+        "payments": [{ "id": "Q1", "value_date": "2026-04-10", "amount": "100.00" }]
+    });
+    let request = json!({
+        "as_of": "2026-04-16",
+        "loans": [three_month_loan(json!([])), current],
+        "policy": { "contagion": true }
+    });
+    let (status, _, b) = post(&host.url("/v1/assess/borrower"), request.to_string());
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["worst_classification"], "substandard");
+    assert_eq!(b["loans"][0]["dpd"], 91);
+    assert_eq!(b["loans"][1]["dpd"], 0);
+    assert_eq!(b["loans"][1]["classification"], "substandard");
+    // A field error in the second loan names it.
+    let bad = json!({ "as_of": "2026-04-16", "loans": [three_month_loan(json!([])), { "id": "", "currency": "CNY", "installments": [] }] });
+    let (status, _, problem) = post(&host.url("/v1/assess/borrower"), bad.to_string());
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (400, Some("loans[1].id")),
+        "{problem}"
+    );
 }

@@ -160,3 +160,94 @@ fn each_bad_input_names_its_field() {
     let (status, _, _) = post(&host.url("/v1/assess"), valid_request().to_string());
     assert_eq!(status, 200);
 }
+
+#[test]
+fn inconsistent_pauses_reversals_and_policies_name_their_field() {
+    let host = Host::start(&root().join("spin.toml"));
+    let pause = |from: &str, to: &str| json!({ "from": from, "to": to, "reason": "hardship" });
+    assert_refused(
+        &host,
+        with(|r| {
+            r["loan"]["pauses"] = json!([
+                pause("2026-02-01", "2026-02-10"),
+                pause("2026-02-05", "2026-02-20")
+            ])
+        }),
+        "invalid-field",
+        "loan.pauses[1].from",
+    );
+    assert_refused(
+        &host,
+        with(|r| r["loan"]["pauses"] = json!([pause("2026-02-10", "2026-02-01")])),
+        "invalid-field",
+        "loan.pauses[0].to",
+    );
+    assert_refused(
+        &host,
+        with(|r| r["loan"]["reversals"] = json!([{ "payment_id": "P9" }])),
+        "invalid-field",
+        "loan.reversals[0].payment_id",
+    );
+    assert_refused(
+        &host,
+        with(|r| {
+            r["policy"] = json!({ "buckets": [
+                { "name": "current", "min_days": 0, "max_days": 0 },
+                { "name": "late", "min_days": 5 }
+            ] })
+        }),
+        "invalid-field",
+        "policy.buckets[1].min_days",
+    );
+    assert_refused(
+        &host,
+        with(|r| r["policy"] = json!({ "classification": { "preset": "basel_ix" } })),
+        "invalid-field",
+        "policy.classification.preset",
+    );
+    assert_refused(
+        &host,
+        with(|r| r["policy"] = json!({ "penalty": { "annual_rate": "10.5" } })),
+        "invalid-field",
+        "policy.penalty.annual_rate",
+    );
+    assert_refused(
+        &host,
+        with(|r| r["policy"] = json!({ "allocation": ["principal", "interest"] })),
+        "invalid-field",
+        "policy.allocation",
+    );
+}
+
+#[test]
+fn unusable_schedule_terms_name_their_field() {
+    let host = Host::start(&root().join("spin.toml"));
+    let terms = |edit: &dyn Fn(&mut Value)| {
+        let mut t = json!({
+            "principal": "1000.00", "currency": "CNY", "annual_rate": "0.12", "term": 12,
+            "frequency": "monthly", "method": "annuity", "disbursed_on": "2026-01-15", "day_count": "30/360"
+        });
+        edit(&mut t);
+        t.to_string()
+    };
+    let refused = |body: String, field: &str| {
+        let (status, _, problem) = post(&host.url("/v1/schedules"), body);
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (400, Some(field)),
+            "{problem}"
+        );
+    };
+    refused(terms(&|t| t["term"] = json!(0)), "term");
+    refused(terms(&|t| t["term"] = json!(1201)), "term");
+    refused(terms(&|t| t["annual_rate"] = json!("10.01")), "annual_rate");
+    refused(terms(&|t| t["method"] = json!("balloon")), "method");
+    refused(terms(&|t| t["day_count"] = json!("30/365")), "day_count");
+    refused(
+        terms(&|t| t["first_due_date"] = json!("2026-01-15")),
+        "first_due_date",
+    );
+    refused(terms(&|t| t["principal"] = json!("1000.001")), "principal");
+    let (status, _, _) = post(&host.url("/v1/schedules"), terms(&|_| {}));
+    assert_eq!(status, 200);
+}

@@ -2,7 +2,10 @@
 //! postloan components and their answers back into JSON. It holds no domain logic.
 
 mod assess;
+mod input;
 mod problem;
+mod request;
+mod schedules;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -18,8 +21,12 @@ wit_bindgen::generate!({
 fn handle(request: Request) -> Response {
     let answer = match (request.method(), request.path()) {
         (Method::Get, "/v1/health") => Ok(json(200, &serde_json::json!({ "status": "ok" }))),
-        (Method::Post, "/v1/assess") => assess::handle(request.body()),
-        (_, "/v1/health" | "/v1/assess") => Err(Problem::method_not_allowed(request.method())),
+        (Method::Post, "/v1/assess") => assess::loan(request.body()),
+        (Method::Post, "/v1/assess/borrower") => assess::borrower(request.body()),
+        (Method::Post, "/v1/schedules") => schedules::handle(request.body()),
+        (_, "/v1/health" | "/v1/assess" | "/v1/assess/borrower" | "/v1/schedules") => {
+            Err(Problem::method_not_allowed(request.method()))
+        }
         (_, path) => Err(Problem::not_found(path)),
     };
     answer.unwrap_or_else(Problem::into_response)

@@ -4,6 +4,8 @@
 use serde::Serialize;
 use spin_sdk::http::{Method, Response};
 
+use crate::postloan::core::overdue::Error as OverdueError;
+
 /// An error answered as `application/problem+json`.
 #[derive(Debug, Serialize)]
 pub struct Problem {
@@ -87,5 +89,16 @@ impl Problem {
             .header("content-type", "application/problem+json")
             .body(body)
             .build()
+    }
+}
+
+impl From<OverdueError> for Problem {
+    fn from(error: OverdueError) -> Self {
+        match error {
+            OverdueError::InvalidField(e) => Problem::invalid_field(e.field, &e.reason),
+            OverdueError::Other(detail) => {
+                Problem::internal(format!("the overdue component failed: {detail}"))
+            }
+        }
     }
 }

@@ -1,29 +1,64 @@
 //! The overdue engine component: a thin adapter between the `postloan:core/overdue` WIT
-//! interface and [`postloan_domain::overdue`]. It imports nothing: no clocks, files or network.
+//! interface and [`postloan_domain`]. It imports no host capability: no clocks, files or network.
 
 mod convert;
 
-use postloan_domain::overdue;
+use postloan_domain::date::parse_date;
+use postloan_domain::{overdue, schedule};
 
 wit_bindgen::generate!({
     world: "overdue-engine",
     path: "../../wit",
 });
 
-use exports::postloan::core::overdue::{Error, Guest};
+use exports::postloan::core::overdue::{
+    BorrowerAssessment, Error, Guest, RepaymentSchedule, ScheduleTerms,
+};
 use postloan::core::types::{Assessment, Loan, Policy};
 
 struct OverdueEngine;
 
 impl Guest for OverdueEngine {
+    fn schedule(terms: ScheduleTerms) -> Result<RepaymentSchedule, Error> {
+        let terms = convert::schedule::terms(terms)?;
+        let generated = schedule::schedule(&terms).map_err(convert::field_error)?;
+        Ok(convert::schedule::repayment_schedule(
+            generated,
+            terms.currency,
+        ))
+    }
+
     fn assess(loan: Loan, as_of: String, policy: Policy) -> Result<Assessment, Error> {
-        let as_of =
-            postloan_domain::date::parse_date("as_of", &as_of).map_err(convert::field_error)?;
-        let loan = convert::loan(loan).map_err(convert::field_error)?;
-        let policy = overdue::Policy {
-            grace_days: policy.grace_days,
-        };
-        Ok(convert::assessment(overdue::assess(&loan, as_of, &policy)))
+        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
+        let loan = convert::loan::loan(loan, "loan")?;
+        let policy = convert::policy::policy(policy)?;
+        Ok(convert::assessment::assessment(overdue::assess(
+            &loan, as_of, &policy,
+        )))
+    }
+
+    fn assess_borrower(
+        loans: Vec<Loan>,
+        as_of: String,
+        policy: Policy,
+    ) -> Result<BorrowerAssessment, Error> {
+        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
+        let loans = loans
+            .into_iter()
+            .enumerate()
+            .map(|(i, loan)| convert::loan::loan(loan, &format!("loans[{i}]")))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let policy = convert::policy::policy(policy)?;
+        let assessed = overdue::assess_borrower(&loans, as_of, &policy);
+        Ok(BorrowerAssessment {
+            loans: assessed
+                .loans
+                .into_iter()
+                .map(convert::assessment::assessment)
+                .collect(),
+            worst_classification: assessed.worst_classification,
+            contagion_applied: assessed.contagion_applied,
+        })
     }
 }
 

@@ -19,6 +19,14 @@ impl FieldError {
             reason: reason.into(),
         }
     }
+
+    /// The same error for a loan found at `path` rather than at `loan`, such as `loans[2]`.
+    pub fn rebased(self, path: &str) -> Self {
+        match self.field.strip_prefix("loan") {
+            Some(rest) => Self::new(format!("{path}{rest}"), self.reason),
+            None => self,
+        }
+    }
 }
 
 impl fmt::Display for FieldError {

@@ -44,10 +44,7 @@ impl Currency {
 
     /// Parses a non-negative amount in this currency from its decimal string.
     pub fn parse_amount(self, field: &str, text: &str) -> Result<Decimal, FieldError> {
-        let amount = parse_decimal(field, text)?;
-        if amount.is_sign_negative() && !amount.is_zero() {
-            return Err(FieldError::new(field, format!("`{text}` is negative")));
-        }
+        let amount = parse_non_negative(field, text)?;
         if amount.scale() > self.minor_unit {
             return Err(FieldError::new(
                 field,
@@ -68,6 +65,15 @@ impl Currency {
         shown.rescale(self.minor_unit);
         shown.to_string()
     }
+}
+
+/// Parses a plain decimal string that is zero or more, such as a rate or a threshold.
+pub fn parse_non_negative(field: &str, text: &str) -> Result<Decimal, FieldError> {
+    let value = parse_decimal(field, text)?;
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(FieldError::new(field, format!("`{text}` is negative")));
+    }
+    Ok(value)
 }
 
 /// Parses a plain decimal string (`123`, `-4.50`); no exponent, no spaces, no float.

@@ -1,0 +1,306 @@
+//! The JSON the API takes for loans and policies, and its WIT form. Amounts, rates and dates
+//! are strings, so no float ever touches money.
+
+use serde::Deserialize;
+
+use crate::postloan::core::types as wit;
+use crate::problem::Problem;
+
+/// A loan as posted.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoanJson {
+    id: String,
+    currency: String,
+    installments: Vec<InstallmentJson>,
+    #[serde(default)]
+    payments: Vec<PaymentJson>,
+    #[serde(default)]
+    reversals: Vec<ReversalJson>,
+    #[serde(default)]
+    pauses: Vec<PauseJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstallmentJson {
+    seq: u32,
+    due_date: String,
+    principal: String,
+    interest: String,
+    fees: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentJson {
+    id: String,
+    value_date: String,
+    amount: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReversalJson {
+    payment_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PauseJson {
+    from: String,
+    to: String,
+    reason: String,
+}
+
+impl From<LoanJson> for wit::Loan {
+    fn from(loan: LoanJson) -> Self {
+        Self {
+            id: loan.id,
+            currency: loan.currency,
+            installments: loan
+                .installments
+                .into_iter()
+                .map(|i| wit::Installment {
+                    seq: i.seq,
+                    due_date: i.due_date,
+                    principal: i.principal,
+                    interest: i.interest,
+                    fees: i.fees,
+                })
+                .collect(),
+            payments: loan
+                .payments
+                .into_iter()
+                .map(|p| wit::Payment {
+                    id: p.id,
+                    value_date: p.value_date,
+                    amount: p.amount,
+                })
+                .collect(),
+            reversals: loan
+                .reversals
+                .into_iter()
+                .map(|r| wit::Reversal {
+                    payment_id: r.payment_id,
+                })
+                .collect(),
+            pauses: loan
+                .pauses
+                .into_iter()
+                .map(|p| wit::Pause {
+                    from: p.from,
+                    to: p.to,
+                    reason: p.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A policy as posted; every field may be left out.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyJson {
+    grace_days: u32,
+    tolerance: Option<ToleranceJson>,
+    allocation: Option<Vec<DuePartJson>>,
+    penalty: Option<PenaltyJson>,
+    buckets: Option<Vec<RangeJson>>,
+    classification: Option<ClassificationJson>,
+    calendar: Option<CalendarJson>,
+    contagion: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ToleranceJson {
+    amount: Option<String>,
+    percent: Option<String>,
+    floor: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum DuePartJson {
+    Penalty,
+    Fees,
+    Interest,
+    Principal,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PenaltyJson {
+    annual_rate: String,
+    #[serde(default)]
+    basis: PenaltyBasisJson,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+enum PenaltyBasisJson {
+    #[default]
+    OverduePrincipal,
+    OverdueTotal,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeJson {
+    name: String,
+    min_days: u32,
+    max_days: Option<u32>,
+}
+
+/// Either a preset (with EBA's thresholds) or the lender's own ranges.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassificationJson {
+    preset: Option<PresetJson>,
+    absolute: Option<String>,
+    relative: Option<String>,
+    ranges: Option<Vec<RangeJson>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum PresetJson {
+    CnFiveCategory,
+    FfiecRetail,
+    EbaDefault,
+}
+
+/// A working-day calendar as posted.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarJson {
+    #[serde(default)]
+    weekend: Vec<WeekdayJson>,
+    #[serde(default)]
+    holidays: Vec<String>,
+    #[serde(default)]
+    due_date_shift: ShiftJson,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum WeekdayJson {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+enum ShiftJson {
+    #[default]
+    None,
+    NextWorkingDay,
+    PreviousWorkingDay,
+}
+
+/// The EU retail materiality thresholds, used when `eba_default` names none.
+const EBA_ABSOLUTE: &str = "100";
+const EBA_RELATIVE: &str = "0.01";
+
+impl PolicyJson {
+    /// The WIT policy; a classification naming both a preset and ranges, or neither, is refused.
+    pub fn into_wit(self) -> Result<wit::Policy, Problem> {
+        Ok(wit::Policy {
+            grace_days: self.grace_days,
+            tolerance: self.tolerance.map(|t| wit::Tolerance {
+                amount: t.amount,
+                percent: t.percent,
+                floor: t.floor,
+            }),
+            allocation: self
+                .allocation
+                .map(|parts| parts.into_iter().map(due_part).collect()),
+            penalty: self.penalty.map(|p| wit::Penalty {
+                annual_rate: p.annual_rate,
+                basis: match p.basis {
+                    PenaltyBasisJson::OverduePrincipal => wit::PenaltyBasis::OverduePrincipal,
+                    PenaltyBasisJson::OverdueTotal => wit::PenaltyBasis::OverdueTotal,
+                },
+            }),
+            buckets: self.buckets.map(ranges),
+            classification: self.classification.map(classification).transpose()?,
+            calendar: self.calendar.map(CalendarJson::into_wit),
+            contagion: self.contagion,
+        })
+    }
+}
+
+fn due_part(part: DuePartJson) -> wit::DuePart {
+    match part {
+        DuePartJson::Penalty => wit::DuePart::Penalty,
+        DuePartJson::Fees => wit::DuePart::Fees,
+        DuePartJson::Interest => wit::DuePart::Interest,
+        DuePartJson::Principal => wit::DuePart::Principal,
+    }
+}
+
+fn ranges(list: Vec<RangeJson>) -> Vec<wit::DayRange> {
+    list.into_iter()
+        .map(|r| wit::DayRange {
+            name: r.name,
+            min_days: r.min_days,
+            max_days: r.max_days,
+        })
+        .collect()
+}
+
+fn classification(c: ClassificationJson) -> Result<wit::ClassificationScheme, Problem> {
+    let field = "policy.classification".to_owned();
+    match (c.preset, c.ranges) {
+        (Some(_), Some(_)) => Err(Problem::invalid_field(
+            field,
+            "names both a preset and ranges; name one",
+        )),
+        (None, None) => Err(Problem::invalid_field(
+            field,
+            "names neither a preset nor ranges",
+        )),
+        (None, Some(list)) => Ok(wit::ClassificationScheme::Ranges(ranges(list))),
+        (Some(PresetJson::CnFiveCategory), None) => Ok(wit::ClassificationScheme::CnFiveCategory),
+        (Some(PresetJson::FfiecRetail), None) => Ok(wit::ClassificationScheme::FfiecRetail),
+        (Some(PresetJson::EbaDefault), None) => {
+            Ok(wit::ClassificationScheme::EbaDefault(wit::Materiality {
+                absolute: c.absolute.unwrap_or_else(|| EBA_ABSOLUTE.to_owned()),
+                relative: c.relative.unwrap_or_else(|| EBA_RELATIVE.to_owned()),
+            }))
+        }
+    }
+}
+
+impl CalendarJson {
+    /// The WIT calendar.
+    pub fn into_wit(self) -> wit::Calendar {
+        wit::Calendar {
+            weekend: self
+                .weekend
+                .into_iter()
+                .map(|day| match day {
+                    WeekdayJson::Monday => wit::Weekday::Monday,
+                    WeekdayJson::Tuesday => wit::Weekday::Tuesday,
+                    WeekdayJson::Wednesday => wit::Weekday::Wednesday,
+                    WeekdayJson::Thursday => wit::Weekday::Thursday,
+                    WeekdayJson::Friday => wit::Weekday::Friday,
+                    WeekdayJson::Saturday => wit::Weekday::Saturday,
+                    WeekdayJson::Sunday => wit::Weekday::Sunday,
+                })
+                .collect(),
+            holidays: self.holidays,
+            due_date_shift: match self.due_date_shift {
+                ShiftJson::None => wit::DueDateShift::None,
+                ShiftJson::NextWorkingDay => wit::DueDateShift::NextWorkingDay,
+                ShiftJson::PreviousWorkingDay => wit::DueDateShift::PreviousWorkingDay,
+            },
+        }
+    }
+}

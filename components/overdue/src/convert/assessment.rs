@@ -1,0 +1,69 @@
+//! The domain assessment as its WIT record, amounts written in the currency's minor unit.
+
+use postloan_domain::overdue::{self, InstallmentStatus as Status};
+
+use crate::postloan::core::types as wit;
+
+/// Converts an assessment.
+pub fn assessment(a: overdue::Assessment) -> wit::Assessment {
+    let currency = a.currency;
+    let breakdown = |b: &overdue::Breakdown| wit::Breakdown {
+        principal: currency.format(b.principal),
+        interest: currency.format(b.interest),
+        fees: currency.format(b.fees),
+        penalty: currency.format(b.penalty),
+        total: currency.format(b.total()),
+    };
+    wit::Assessment {
+        loan_id: a.loan_id,
+        as_of: a.as_of.to_string(),
+        currency: currency.code().to_owned(),
+        dpd: a.dpd,
+        days_in_arrears: a.days_in_arrears,
+        overdue_since: a.overdue_since.map(|d| d.to_string()),
+        overdue: breakdown(&a.overdue),
+        outstanding: breakdown(&a.outstanding),
+        bucket: a.bucket,
+        classification: a.classification,
+        next_due: a.next_due.map(|(date, amount)| wit::NextDue {
+            date: date.to_string(),
+            amount: currency.format(amount),
+        }),
+        overpaid: wit::Money {
+            amount: currency.format(a.overpaid),
+            currency: currency.code().to_owned(),
+        },
+        installments: a
+            .installments
+            .iter()
+            .map(|i| wit::InstallmentAssessment {
+                seq: i.seq,
+                due_date: i.due_date.to_string(),
+                effective_due_date: i.effective_due_date.to_string(),
+                status: status(i.status),
+                paid: breakdown(&i.paid),
+                unpaid: breakdown(&i.unpaid),
+                paid_off_on: i.paid_off_on.map(|d| d.to_string()),
+                days_late: i.days_late,
+            })
+            .collect(),
+        explanation: a
+            .explanation
+            .into_iter()
+            .map(|r| wit::Reason {
+                rule: r.rule.to_owned(),
+                detail: r.detail,
+            })
+            .collect(),
+    }
+}
+
+fn status(status: Status) -> wit::InstallmentStatus {
+    match status {
+        Status::Paid => wit::InstallmentStatus::Paid,
+        Status::PartiallyPaid => wit::InstallmentStatus::PartiallyPaid,
+        Status::Overdue => wit::InstallmentStatus::Overdue,
+        Status::DueToday => wit::InstallmentStatus::DueToday,
+        Status::NotDue => wit::InstallmentStatus::NotDue,
+    }
+}
