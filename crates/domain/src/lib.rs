@@ -13,5 +13,6 @@ pub mod money;
 pub mod overdue;
 pub mod policy;
 pub mod schedule;
+pub mod scoring;
 
 pub use error::FieldError;

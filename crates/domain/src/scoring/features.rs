@@ -1,0 +1,297 @@
+//! Behavioural features: what a loan's repayment history says about the borrower, computed
+//! by replaying the loan with [`assess`] as it stood on past dates.
+
+use chrono::{Datelike, Months, NaiveDate};
+use rust_decimal::prelude::*;
+
+use crate::FieldError;
+use crate::loan::Loan;
+use crate::overdue::{Assessment, InstallmentAssessment, InstallmentStatus, assess};
+use crate::policy::Policy;
+
+/// What postloan does not see in the schedule and payments: the disbursement date and the
+/// promises to pay the collectors recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    /// The disbursement date; one month before the first due date when unknown.
+    pub disbursed_on: Option<NaiveDate>,
+    /// Promises to pay made.
+    pub promises_made: u32,
+    /// Promises to pay broken, at most those made.
+    pub promises_broken: u32,
+}
+
+impl History {
+    /// Checks that no more promises were broken than made; fields sit under `history`.
+    pub fn check(self) -> Result<Self, FieldError> {
+        if self.promises_broken > self.promises_made {
+            return Err(FieldError::new(
+                "history.promises_broken",
+                format!(
+                    "{} promises broken is more than the {} made",
+                    self.promises_broken, self.promises_made
+                ),
+            ));
+        }
+        Ok(self)
+    }
+}
+
+/// The behavioural features of one loan on a business date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Features {
+    /// Days past due on the date.
+    pub current_dpd: u32,
+    /// Highest DPD on any day of the last 3 months.
+    pub max_dpd_3m: u32,
+    /// Highest DPD on any day of the last 6 months.
+    pub max_dpd_6m: u32,
+    /// Highest DPD on any day of the last 12 months.
+    pub max_dpd_12m: u32,
+    /// Installments paid after their due date, or still unpaid past it.
+    pub late_installments: u32,
+    /// Share of the installments fallen due that were paid on time, 4 decimals; 1 when none has fallen due.
+    pub on_time_share: Decimal,
+    /// Payments after which an amount already due was still unpaid at the end of their value date.
+    pub partial_payments: u32,
+    /// Days since the last payment's value date; none when nothing has been paid.
+    pub days_since_last_payment: Option<u32>,
+    /// Promises to pay made.
+    pub promises_made: u32,
+    /// Promises to pay broken.
+    pub promises_broken: u32,
+    /// Outstanding principal over scheduled principal, 4 decimals; 0 when nothing was lent.
+    pub outstanding_ratio: Decimal,
+    /// Whole months from disbursement to the date.
+    pub months_on_book: u32,
+}
+
+/// One feature, by its WIT name in `behaviour-features`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    /// `current-dpd`.
+    CurrentDpd,
+    /// `max-dpd-3m`.
+    MaxDpd3m,
+    /// `max-dpd-6m`.
+    MaxDpd6m,
+    /// `max-dpd-12m`.
+    MaxDpd12m,
+    /// `late-installments`.
+    LateInstallments,
+    /// `on-time-share`.
+    OnTimeShare,
+    /// `partial-payments`.
+    PartialPayments,
+    /// `days-since-last-payment`.
+    DaysSinceLastPayment,
+    /// `promises-made`.
+    PromisesMade,
+    /// `promises-broken`.
+    PromisesBroken,
+    /// `outstanding-ratio`.
+    OutstandingRatio,
+    /// `months-on-book`.
+    MonthsOnBook,
+}
+
+/// A feature's value: a number, or none (no payment yet).
+pub type FeatureValue = Option<Decimal>;
+
+impl Feature {
+    /// Every feature, in WIT order.
+    pub const ALL: [Feature; 12] = [
+        Feature::CurrentDpd,
+        Feature::MaxDpd3m,
+        Feature::MaxDpd6m,
+        Feature::MaxDpd12m,
+        Feature::LateInstallments,
+        Feature::OnTimeShare,
+        Feature::PartialPayments,
+        Feature::DaysSinceLastPayment,
+        Feature::PromisesMade,
+        Feature::PromisesBroken,
+        Feature::OutstandingRatio,
+        Feature::MonthsOnBook,
+    ];
+
+    /// The WIT name, such as `max-dpd-3m`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::CurrentDpd => "current-dpd",
+            Feature::MaxDpd3m => "max-dpd-3m",
+            Feature::MaxDpd6m => "max-dpd-6m",
+            Feature::MaxDpd12m => "max-dpd-12m",
+            Feature::LateInstallments => "late-installments",
+            Feature::OnTimeShare => "on-time-share",
+            Feature::PartialPayments => "partial-payments",
+            Feature::DaysSinceLastPayment => "days-since-last-payment",
+            Feature::PromisesMade => "promises-made",
+            Feature::PromisesBroken => "promises-broken",
+            Feature::OutstandingRatio => "outstanding-ratio",
+            Feature::MonthsOnBook => "months-on-book",
+        }
+    }
+
+    /// The feature a WIT name stands for.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether the feature can have no value.
+    pub fn optional(self) -> bool {
+        self == Feature::DaysSinceLastPayment
+    }
+}
+
+impl Features {
+    /// The value of one feature.
+    pub fn value(&self, feature: Feature) -> FeatureValue {
+        let count = |n: u32| Some(Decimal::from(n));
+        match feature {
+            Feature::CurrentDpd => count(self.current_dpd),
+            Feature::MaxDpd3m => count(self.max_dpd_3m),
+            Feature::MaxDpd6m => count(self.max_dpd_6m),
+            Feature::MaxDpd12m => count(self.max_dpd_12m),
+            Feature::LateInstallments => count(self.late_installments),
+            Feature::OnTimeShare => Some(self.on_time_share),
+            Feature::PartialPayments => count(self.partial_payments),
+            Feature::DaysSinceLastPayment => self.days_since_last_payment.map(Decimal::from),
+            Feature::PromisesMade => count(self.promises_made),
+            Feature::PromisesBroken => count(self.promises_broken),
+            Feature::OutstandingRatio => Some(self.outstanding_ratio),
+            Feature::MonthsOnBook => count(self.months_on_book),
+        }
+    }
+}
+
+/// Decimals of the share and ratio features.
+const RATIO_DECIMALS: u32 = 4;
+
+/// The behavioural features of `loan` at the end of `as_of`, under `policy`.
+pub fn features(loan: &Loan, as_of: NaiveDate, policy: &Policy, history: History) -> Features {
+    let now = assess(loan, as_of, policy);
+    let max_dpd = |months| max_dpd_since(loan, policy, &now, months);
+    Features {
+        current_dpd: now.dpd,
+        max_dpd_3m: max_dpd(3),
+        max_dpd_6m: max_dpd(6),
+        max_dpd_12m: max_dpd(12),
+        late_installments: count(now.installments.iter().filter(|i| i.days_late > 0)),
+        on_time_share: on_time_share(&now),
+        partial_payments: partial_payments(loan, as_of, policy),
+        days_since_last_payment: counted_payment_dates(loan, as_of)
+            .last()
+            .map(|&last| days_between(last, as_of)),
+        promises_made: history.promises_made,
+        promises_broken: history.promises_broken,
+        outstanding_ratio: outstanding_ratio(loan, &now),
+        months_on_book: months_on_book(loan, history.disbursed_on, as_of),
+    }
+}
+
+/// The highest DPD on any day from `months` months before the assessment date up to it.
+/// DPD only grows between payments (a day at a time, or by a jump when an installment turns
+/// overdue) and can only fall on a payment's value date, so the highest is reached on the
+/// assessment date or on the eve of a payment's value date: only those days are assessed.
+fn max_dpd_since(loan: &Loan, policy: &Policy, now: &Assessment, months: u32) -> u32 {
+    let start = now
+        .as_of
+        .checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN);
+    counted_payment_dates(loan, now.as_of)
+        .into_iter()
+        .filter_map(|value_date| value_date.pred_opt())
+        .filter(|eve| *eve >= start)
+        .map(|eve| assess(loan, eve, policy).dpd)
+        .fold(now.dpd, u32::max)
+}
+
+/// Installments fallen due (before the assessment date) that were paid on time, or whose
+/// remainder is within tolerance, over all fallen due; 1 when none has fallen due.
+fn on_time_share(now: &Assessment) -> Decimal {
+    let fallen_due: Vec<&InstallmentAssessment> = now
+        .installments
+        .iter()
+        .filter(|i| i.effective_due_date < now.as_of)
+        .collect();
+    let on_time = count(
+        fallen_due
+            .iter()
+            .filter(|i| i.status != InstallmentStatus::Overdue && i.days_late == 0),
+    );
+    ratio(
+        Decimal::from(on_time),
+        Decimal::from(count(fallen_due.iter())),
+    )
+    .unwrap_or(Decimal::ONE)
+}
+
+/// Payments after which, at the end of their value date, an installment already due was
+/// still unpaid: overdue, or due that very day with something left.
+fn partial_payments(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> u32 {
+    let dates = counted_payment_dates(loan, as_of);
+    let mut short_days: Vec<NaiveDate> = dates.clone();
+    short_days.dedup();
+    short_days.retain(|&day| left_short(&assess(loan, day, policy)));
+    count(dates.iter().filter(|d| short_days.contains(d)))
+}
+
+fn left_short(on_the_day: &Assessment) -> bool {
+    on_the_day.installments.iter().any(|i| {
+        i.status == InstallmentStatus::Overdue
+            || (i.effective_due_date == on_the_day.as_of && !i.unpaid.total().is_zero())
+    })
+}
+
+/// Value dates of the standing payments valued on or before `as_of`, earliest first.
+fn counted_payment_dates(loan: &Loan, as_of: NaiveDate) -> Vec<NaiveDate> {
+    let mut dates: Vec<NaiveDate> = loan
+        .standing_payments()
+        .map(|p| p.value_date)
+        .filter(|d| *d <= as_of)
+        .collect();
+    dates.sort();
+    dates
+}
+
+fn outstanding_ratio(loan: &Loan, now: &Assessment) -> Decimal {
+    let lent: Decimal = loan.installments().iter().map(|i| i.principal).sum();
+    ratio(now.outstanding.principal, lent).unwrap_or(Decimal::ZERO)
+}
+
+/// Whole months from disbursement (one month before the first due date when unknown).
+fn months_on_book(loan: &Loan, disbursed_on: Option<NaiveDate>, as_of: NaiveDate) -> u32 {
+    let first_due = loan.installments().first().map(|i| i.due_date);
+    let Some(start) = disbursed_on.or_else(|| first_due?.checked_sub_months(Months::new(1))) else {
+        return 0;
+    };
+    let calendar_months = |d: NaiveDate| i64::from(d.year()) * 12 + i64::from(d.month0());
+    let apart = u32::try_from(calendar_months(as_of) - calendar_months(start)).unwrap_or(0);
+    // One less when the day of the month has not come round yet (month-end clamped).
+    let reached = start
+        .checked_add_months(Months::new(apart))
+        .is_some_and(|d| d <= as_of);
+    if reached {
+        apart
+    } else {
+        apart.saturating_sub(1)
+    }
+}
+
+/// `part / whole` to 4 decimals, half up; none when `whole` is zero.
+fn ratio(part: Decimal, whole: Decimal) -> Option<Decimal> {
+    let share = part.checked_div(whole)?;
+    let mut share =
+        share.round_dp_with_strategy(RATIO_DECIMALS, RoundingStrategy::MidpointAwayFromZero);
+    share.rescale(RATIO_DECIMALS);
+    Some(share)
+}
+
+fn count<T>(items: impl Iterator<Item = T>) -> u32 {
+    u32::try_from(items.count()).unwrap_or(u32::MAX)
+}
+
+fn days_between(from: NaiveDate, to: NaiveDate) -> u32 {
+    u32::try_from((to - from).num_days()).unwrap_or(0)
+}
