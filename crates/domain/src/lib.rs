@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod calendar;
+pub mod contact;
 pub mod date;
 pub mod error;
 pub mod loan;

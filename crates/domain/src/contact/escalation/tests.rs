@@ -1,0 +1,218 @@
+//! Hand-worked escalation: stages by DPD, promises, holds, cure, queues and strategies.
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::contact::guard::tests::{instant, profile};
+use crate::money::Currency;
+
+fn standing(loan_id: &str, dpd: u32, next_due: Option<&str>, tier: Option<Tier>) -> Standing {
+    Standing {
+        loan_id: loan_id.into(),
+        currency: Currency::parse("c", "CNY").unwrap(),
+        dpd,
+        days_in_arrears: dpd,
+        bucket: String::new(),
+        overdue: Decimal::new(50000, 2),
+        next_due: next_due.map(|d| (d.parse::<NaiveDate>().unwrap(), Decimal::ONE_HUNDRED)),
+        tier,
+    }
+}
+
+fn policy() -> EscalationPolicy {
+    EscalationPolicy {
+        strategies: vec![Strategy {
+            name: "champion".into(),
+            share_percent: 100,
+            ladder: Ladder::default_ladder(),
+        }],
+        pre_due_days: 3,
+        promise_grace_days: 2,
+        high_risk_tiers: vec![Tier::D, Tier::E],
+        small_balance: None,
+        queues: BTreeMap::from([("mid".into(), vec!["ana".into(), "bo".into(), "chen".into()])]),
+        rules: ContactRules::cn_2025(),
+    }
+}
+
+/// 10:00 in Shanghai on 2026-03-10.
+const NOW: &str = "2026-03-10T02:00:00Z";
+
+fn decide_at(standing: &Standing, promises: &[Promise], previous: Stage) -> Decision {
+    decide(
+        standing,
+        &profile(chrono_tz::Asia::Shanghai),
+        &[],
+        promises,
+        previous,
+        instant(NOW),
+        &policy(),
+    )
+}
+
+#[test]
+fn the_default_ladder_reads_dpd() {
+    let stage =
+        |dpd, next_due| decide_at(&standing("L-1", dpd, next_due, None), &[], Stage::Current).stage;
+    assert_eq!(stage(0, None), Stage::Current);
+    // Next due 2026-03-12 is 2 days off: within 3, pre_due; 2026-03-20 is not.
+    assert_eq!(stage(0, Some("2026-03-12")), Stage::PreDue);
+    assert_eq!(stage(0, Some("2026-03-20")), Stage::Current);
+    let stages: Vec<Stage> = [1, 15, 16, 60, 61, 90, 91, 179, 180]
+        .iter()
+        .map(|d| stage(*d, None))
+        .collect();
+    use Stage::*;
+    assert_eq!(
+        stages,
+        [
+            Early,
+            Early,
+            Mid,
+            Mid,
+            Late,
+            Late,
+            Legal,
+            Legal,
+            WriteOffReview
+        ]
+    );
+}
+
+#[test]
+fn mid_stage_calls_go_to_the_mid_queue_and_a_stable_collector() {
+    // FNV-1a 64 of "L-3" is 1 mod 3: the second of ana, bo, chen.
+    let d = decide_at(&standing("L-3", 20, None, None), &[], Stage::Early);
+    assert_eq!((d.stage, d.transition), (Stage::Mid, Transition::Escalated));
+    let call = &d.actions[0];
+    assert_eq!(
+        (call.kind, call.queue.as_deref(), call.assignee.as_deref()),
+        ("voice_call", Some("mid"), Some("bo"))
+    );
+    assert_eq!(call.strategy, "champion");
+    // Same inputs, same assignee.
+    assert_eq!(
+        decide_at(&standing("L-3", 20, None, None), &[], Stage::Early).actions[0].assignee,
+        call.assignee
+    );
+}
+
+#[test]
+fn high_risk_tiers_enter_each_stage_early_and_get_their_own_queue() {
+    let d = decide_at(&standing("L-1", 5, None, Some(Tier::E)), &[], Stage::Early);
+    assert_eq!(d.stage, Stage::Mid);
+    assert_eq!(d.actions[0].queue.as_deref(), Some("mid-high-risk"));
+}
+
+#[test]
+fn an_open_promise_holds_the_stage_until_its_date_plus_grace() {
+    // Promised for 2026-03-09 with 2 grace days: holds through 2026-03-11; today is 03-10.
+    let promise = |date: &str, status| Promise {
+        amount: Decimal::ONE_HUNDRED,
+        date: date.parse().unwrap(),
+        status,
+    };
+    let held = decide_at(
+        &standing("L-1", 20, None, None),
+        &[promise("2026-03-09", PromiseStatus::Open)],
+        Stage::Early,
+    );
+    assert_eq!(
+        (held.stage, held.transition),
+        (Stage::Early, Transition::Held)
+    );
+    // Promised for 2026-03-07: 03-07 + 2 = 03-09 has passed unpaid: broken, one stage up.
+    let broken = decide_at(
+        &standing("L-1", 20, None, None),
+        &[promise("2026-03-07", PromiseStatus::Open)],
+        Stage::Mid,
+    );
+    assert_eq!((broken.stage, broken.broken_promises), (Stage::Late, 1));
+    // Kept: one stage down from mid.
+    let kept = decide_at(
+        &standing("L-1", 20, None, None),
+        &[promise("2026-03-08", PromiseStatus::Kept)],
+        Stage::Mid,
+    );
+    assert_eq!(
+        (kept.stage, kept.transition),
+        (Stage::Early, Transition::DeEscalated)
+    );
+}
+
+#[test]
+fn a_cured_loan_returns_to_current_and_closes_its_tasks() {
+    let d = decide_at(&standing("L-1", 0, None, None), &[], Stage::Mid);
+    assert_eq!(
+        (d.stage, d.transition, d.close_open_tasks),
+        (Stage::Current, Transition::Cured, true)
+    );
+    assert!(d.actions.is_empty());
+}
+
+#[test]
+fn a_dispute_holds_collection_and_sends_nothing() {
+    let mut disputing = profile(chrono_tz::Asia::Shanghai);
+    disputing.dispute_open = true;
+    let d = decide(
+        &standing("L-1", 70, None, None),
+        &disputing,
+        &[],
+        &[],
+        Stage::Mid,
+        instant(NOW),
+        &policy(),
+    );
+    assert_eq!((d.stage, d.transition), (Stage::Mid, Transition::Held));
+    assert!(d.actions.is_empty());
+    assert_eq!(d.explanation.last().unwrap().rule, "hold.dispute");
+}
+
+#[test]
+fn late_stage_letters_and_visits_legal_stage_tasks() {
+    let late = decide_at(&standing("L-1", 70, None, None), &[], Stage::Mid);
+    let kinds: Vec<&str> = late.actions.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, ["letter", "field_visit"]);
+    assert_eq!(late.actions[1].queue.as_deref(), Some("late"));
+    let legal = decide_at(&standing("L-1", 100, None, None), &[], Stage::Late);
+    let kinds: Vec<&str> = legal.actions.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, ["legal_referral", "credit_bureau_report"]);
+}
+
+#[test]
+fn champion_and_challenger_split_by_a_stable_hash() {
+    // FNV-1a 64 mod 100: "L-1" is 49 (champion, below 50), "L-4" is 82 (challenger).
+    let mut split = policy();
+    split.strategies = vec![
+        Strategy {
+            name: "champion".into(),
+            share_percent: 50,
+            ladder: Ladder::default_ladder(),
+        },
+        Strategy {
+            name: "challenger".into(),
+            share_percent: 50,
+            ladder: Ladder::default_ladder(),
+        },
+    ];
+    let shanghai = profile(chrono_tz::Asia::Shanghai);
+    let strategy = |id| {
+        decide(
+            &standing(id, 5, None, None),
+            &shanghai,
+            &[],
+            &[],
+            Stage::Current,
+            instant(NOW),
+            &split,
+        )
+        .strategy
+    };
+    assert_eq!(strategy("L-1"), "champion");
+    assert_eq!(strategy("L-4"), "challenger");
+    split.strategies[1].share_percent = 40;
+    assert_eq!(
+        split.check().unwrap_err().field,
+        "policy.escalation.strategies"
+    );
+}
