@@ -3,7 +3,7 @@
 //! [`RedisAccess`] is one component's view: it connects only to addresses its
 //! `allowed_outbound_hosts` allow (`redis://host:port`, as in Spin) and
 //! shares one multiplexed connection per address across requests
-//! ([`RedisConnections`]). The [`binding`] submodule adapts it to the WIT traits.
+//! ([`RedisConnections`]), checked on each `open` and replaced when broken. The [`binding`] submodule adapts it to the WIT traits.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -62,19 +62,22 @@ pub struct RedisConnections {
 }
 
 impl RedisConnections {
+    /// The shared connection to `address`, checked with a PING (Redis may
+    /// have restarted since it was opened), or a new one.
     async fn connect(&self, address: &str) -> Result<MultiplexedConnection, RedisError> {
         let mut open = self.open.lock().await;
         if let Some(connection) = open.get(address) {
-            return Ok(connection.clone());
+            let mut connection = connection.clone();
+            let alive: redis::RedisResult<String> =
+                redis::cmd("PING").query_async(&mut connection).await;
+            if alive.is_ok() {
+                return Ok(connection);
+            }
         }
         let client = redis::Client::open(address).map_err(|_| RedisError::InvalidAddress)?;
         let connection = client.get_multiplexed_async_connection().await?;
         open.insert(address.to_owned(), connection.clone());
         Ok(connection)
-    }
-
-    async fn forget(&self, address: &str) {
-        self.open.lock().await.remove(address);
     }
 }
 
@@ -111,34 +114,21 @@ impl RedisAccess {
             return Err(RedisError::InvalidAddress);
         }
         let connection = self.connections.connect(address).await?;
-        Ok(RedisConnection {
-            address: address.to_owned(),
-            connection,
-            connections: self.connections.clone(),
-        })
+        Ok(RedisConnection { connection })
     }
 }
 
 /// A connection to one Redis server.
 #[derive(Clone)]
 pub struct RedisConnection {
-    address: String,
     connection: MultiplexedConnection,
-    connections: Arc<RedisConnections>,
 }
 
 impl RedisConnection {
-    /// Runs `command`; a broken connection is dropped from the shared set so
-    /// the next `open` reconnects.
+    /// Runs `command`.
     async fn query<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> Result<T, RedisError> {
         let mut connection = self.connection.clone();
-        let result = command.query_async(&mut connection).await;
-        if let Err(e) = &result
-            && (e.is_io_error() || e.is_connection_dropped())
-        {
-            self.connections.forget(&self.address).await;
-        }
-        Ok(result?)
+        Ok(command.query_async(&mut connection).await?)
     }
 
     /// `PUBLISH channel payload`.

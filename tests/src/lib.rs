@@ -1,11 +1,12 @@
-//! Shared helpers for the end-to-end tests: where the built artifacts are, and a running
-//! `postloan-host` on an ephemeral loopback port.
+//! Shared helpers for the end-to-end tests: where the built artifacts are, a running
+//! `postloan-host` on an ephemeral loopback port, and a throwaway `redis-server`.
 //!
 //! The tests run what `scripts/build` produced; run `scripts/test` (or `scripts/build` first).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The repository's root.
 pub fn root() -> PathBuf {
@@ -31,11 +32,132 @@ pub fn host_binary() -> PathBuf {
     artifact("target/release/postloan-host")
 }
 
+/// A fixture component that `postloan-host build --from tests/fixtures/spin.toml` built,
+/// by its crate's library name (e.g. `state_fixture`).
+pub fn fixture_wasm(name: &str) -> PathBuf {
+    artifact(&format!(
+        "tests/fixtures/target/wasm32-wasip2/release/{name}.wasm"
+    ))
+}
+
+/// A fresh, empty temporary folder named after `name`.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("postloan-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    dir
+}
+
+/// A loopback TCP port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// A `redis-server` on a free loopback port, without persistence; killed when dropped.
+pub struct RedisServer {
+    child: Child,
+    port: u16,
+}
+
+impl RedisServer {
+    /// Starts `redis-server` (scripts/test installs it) and waits until it answers PING.
+    pub fn start() -> Self {
+        Self::start_on(free_port())
+    }
+
+    /// Stops this server and starts a fresh one on the same port.
+    pub fn restart(mut self) -> Self {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        Self::start_on(self.port)
+    }
+
+    fn start_on(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server starts (scripts/test installs it)");
+        let server = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.ping().is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn ping(&self) -> redis::RedisResult<()> {
+        redis::cmd("PING").query(&mut self.connection_result()?)
+    }
+
+    fn connection_result(&self) -> redis::RedisResult<redis::Connection> {
+        redis::Client::open(self.url())?.get_connection()
+    }
+
+    /// Its URL, `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// A new client connection.
+    pub fn connection(&self) -> redis::Connection {
+        self.connection_result()
+            .expect("redis-server accepts connections")
+    }
+
+    /// Publishes `payload` on `channel` again and again until some subscriber receives it
+    /// (a host subscribes shortly after it starts), so it is delivered exactly once.
+    pub fn publish_when_subscribed(&self, channel: &str, payload: &str) {
+        let mut connection = self.connection();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let receivers: i64 = redis::cmd("PUBLISH")
+                .arg(channel)
+                .arg(payload)
+                .query(&mut connection)
+                .expect("PUBLISH works");
+            if receivers > 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nobody subscribed to `{channel}`"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Calls `check` every 100 ms until it returns a value, or panics with `what` after `limit`.
+pub fn eventually<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Writes `manifest` as `spin.toml` in a fresh temporary folder named after `name`.
 pub fn write_manifest(name: &str, manifest: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("postloan-test-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary folder");
-    let path = dir.join("spin.toml");
+    let path = temp_dir(name).join("spin.toml");
     std::fs::write(&path, manifest).expect("manifest written");
     path
 }
@@ -65,11 +187,17 @@ impl Host {
 
     /// Like [`Host::start`], with more `postloan-host up` options.
     pub fn start_with(manifest: &Path, options: &[&str]) -> Self {
+        Self::start_with_env(manifest, options, &[])
+    }
+
+    /// Like [`Host::start_with`], with more environment variables for the host.
+    pub fn start_with_env(manifest: &Path, options: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(host_binary())
             .args(["up", "--from"])
             .arg(manifest)
             .args(["--listen", "127.0.0.1:0"])
             .args(options)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -122,4 +250,25 @@ pub fn post(
         .to_owned();
     let json = response.json().expect("the body is JSON");
     (status, content_type, json)
+}
+
+/// The status and text body of a request.
+pub fn send(request: reqwest::blocking::RequestBuilder) -> (u16, String) {
+    let response = request.send().expect("the host answers");
+    let status = response.status().as_u16();
+    (status, response.text().expect("a text body"))
+}
+
+/// The status and text body of a GET of `url`.
+pub fn get_text(url: &str) -> (u16, String) {
+    send(reqwest::blocking::Client::new().get(url))
+}
+
+/// The status and text body of a PUT of `body` to `url`.
+pub fn put_text(url: &str, body: &str) -> (u16, String) {
+    send(
+        reqwest::blocking::Client::new()
+            .put(url)
+            .body(body.to_owned()),
+    )
 }
