@@ -207,11 +207,7 @@ fn run_statement(
     parameters: &[SqlValue],
 ) -> Result<Rows, SqliteError> {
     let mut prepared = connection.prepare(statement)?;
-    let columns: Vec<String> = prepared
-        .column_names()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let columns: Vec<String> = prepared.column_names().map(str::to_owned).collect();
     let params = rusqlite::params_from_iter(parameters.iter().map(to_sql));
     let mut cursor = prepared.query(params)?;
     let mut rows = Vec::new();
