@@ -2,6 +2,7 @@
 //! postloan components and their answers back into JSON. It holds no domain logic.
 
 mod assess;
+mod contact_plan;
 mod input;
 mod problem;
 mod request;
@@ -24,7 +25,8 @@ fn handle(request: Request) -> Response {
         (Method::Post, "/v1/assess") => assess::loan(request.body()),
         (Method::Post, "/v1/assess/borrower") => assess::borrower(request.body()),
         (Method::Post, "/v1/schedules") => schedules::handle(request.body()),
-        (_, "/v1/health" | "/v1/assess" | "/v1/assess/borrower" | "/v1/schedules") => {
+        (Method::Post, "/v1/contact-plan") => contact_plan::handle(request.body()),
+        (_, "/v1/health" | "/v1/assess" | "/v1/assess/borrower" | "/v1/schedules" | "/v1/contact-plan") => {
             Err(Problem::method_not_allowed(request.method()))
         }
         (_, path) => Err(Problem::not_found(path)),

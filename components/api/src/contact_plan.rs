@@ -1,0 +1,651 @@
+//! `POST /v1/contact-plan`: a loan, its borrower's contact profile and history, and `now` in;
+//! the loan's standing, the reminders to send and the escalation decision out — every
+//! contact already checked by the compliance guard.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use spin_sdk::http::Response;
+
+use crate::input::{LoanJson, PolicyJson};
+use crate::postloan::core::contact as wit;
+use crate::postloan::core::escalation::{self, Stage};
+use crate::postloan::core::reminders;
+use crate::postloan::core::scoring::RiskTier;
+use crate::postloan::core::{overdue, types};
+use crate::problem::Problem;
+use crate::request::parse;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanRequest {
+    now: String,
+    /// The business date; `now`'s UTC date when left out.
+    as_of: Option<String>,
+    loan: LoanJson,
+    #[serde(default)]
+    policy: PolicyJson,
+    profile: ProfileJson,
+    #[serde(default)]
+    history: Vec<AttemptJson>,
+    #[serde(default)]
+    promises: Vec<PromiseJson>,
+    #[serde(default)]
+    previous_stage: StageJson,
+    tier: Option<TierJson>,
+    #[serde(default)]
+    contact: ContactPolicyJson,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileJson {
+    name: String,
+    language: String,
+    time_zone: String,
+    #[serde(default)]
+    contact_points: Vec<ContactPointJson>,
+    #[serde(default)]
+    opted_out: Vec<ChannelJson>,
+    #[serde(default)]
+    do_not_contact: bool,
+    #[serde(default)]
+    cease_communication: bool,
+    #[serde(default)]
+    dispute_open: bool,
+    #[serde(default)]
+    hardship: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactPointJson {
+    channel: ChannelJson,
+    address: String,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum ChannelJson {
+    Sms,
+    Email,
+    Push,
+    Im,
+    VoiceCall,
+    Letter,
+    FieldVisit,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttemptJson {
+    loan_id: String,
+    channel: ChannelJson,
+    at: String,
+    outcome: OutcomeJson,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OutcomeJson {
+    Delivered,
+    NoAnswer,
+    Connected,
+    RightPartyContact,
+    PromiseToPay,
+    WrongNumber,
+    Refused,
+    DisputeRaised,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromiseJson {
+    amount: String,
+    date: String,
+    #[serde(default)]
+    status: PromiseStatusJson,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+enum PromiseStatusJson {
+    #[default]
+    Open,
+    Kept,
+    Broken,
+}
+
+#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum StageJson {
+    #[default]
+    Current,
+    PreDue,
+    Early,
+    Mid,
+    Late,
+    Legal,
+    WriteOffReview,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+enum TierJson {
+    A,
+    B,
+    C,
+    D,
+    E,
+}
+
+/// The lender's contact settings; all optional.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct ContactPolicyJson {
+    rules: RulesJson,
+    custom_rules: Option<CustomRulesJson>,
+    reminders: RemindersJson,
+    escalation: EscalationJson,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+enum RulesJson {
+    #[default]
+    Cn2025,
+    UsRegF,
+    Custom,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomRulesJson {
+    window_start_hour: u8,
+    window_end_hour: u8,
+    max_connected_calls_per_day: Option<u32>,
+    max_call_attempts_per_7_days: Option<u32>,
+    call_pause_after_conversation_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RemindersJson {
+    cadence: Option<Vec<CadenceRuleJson>>,
+    templates: BTreeMap<String, String>,
+    payment_link: String,
+    max_sms_segments: u32,
+}
+
+impl Default for RemindersJson {
+    fn default() -> Self {
+        Self {
+            cadence: None,
+            templates: BTreeMap::new(),
+            payment_link: String::new(),
+            max_sms_segments: 3,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CadenceRuleJson {
+    id: String,
+    days_before_due: Option<u32>,
+    #[serde(default)]
+    due_day: bool,
+    bucket: Option<String>,
+    every_days: Option<u32>,
+    channels: Vec<ChannelJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct EscalationJson {
+    strategies: Option<Vec<StrategyJson>>,
+    pre_due_days: u32,
+    promise_grace_days: u32,
+    high_risk_tiers: Vec<TierJson>,
+    small_balance: Option<String>,
+    queues: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for EscalationJson {
+    fn default() -> Self {
+        Self {
+            strategies: None,
+            pre_due_days: 3,
+            promise_grace_days: 3,
+            high_risk_tiers: vec![TierJson::D, TierJson::E],
+            small_balance: None,
+            queues: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrategyJson {
+    name: String,
+    share_percent: u32,
+    ladder: Option<Vec<RungJson>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RungJson {
+    stage: StageJson,
+    min_dpd: u32,
+}
+
+/// Plans the contacts for one loan.
+pub fn handle(body: &[u8]) -> Result<Response, Problem> {
+    let request: PlanRequest = parse(body)?;
+    let as_of = match &request.as_of {
+        Some(date) => date.clone(),
+        None => request.now.get(..10).unwrap_or_default().to_owned(),
+    };
+    let policy = request.policy.into_wit()?;
+    let assessment =
+        overdue::assess(&request.loan.into(), &as_of, &policy).map_err(Problem::from)?;
+    let standing = standing(&assessment, request.tier.map(tier));
+    let profile = profile(request.profile);
+    let history: Vec<wit::ContactAttempt> = request.history.into_iter().map(attempt).collect();
+    let rules = rules(request.contact.rules, request.contact.custom_rules)?;
+    let reminder_policy = reminder_policy(request.contact.reminders, rules.clone())?;
+    let plan = reminders::plan(
+        &standing,
+        &profile,
+        &history,
+        &request.now,
+        &reminder_policy,
+    )
+    .map_err(|e| match e {
+        reminders::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
+        reminders::Error::Other(detail) => {
+            Problem::internal(format!("the reminders component failed: {detail}"))
+        }
+    })?;
+    let promises: Vec<wit::Promise> = request.promises.into_iter().map(promise).collect();
+    let escalation_policy = escalation_policy(request.contact.escalation, rules);
+    let decision = escalation::decide(
+        &standing,
+        &profile,
+        &history,
+        &promises,
+        stage(request.previous_stage),
+        &request.now,
+        &escalation_policy,
+    )
+    .map_err(|e| match e {
+        escalation::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
+        escalation::Error::Other(detail) => {
+            Problem::internal(format!("the escalation component failed: {detail}"))
+        }
+    })?;
+    Ok(crate::json(
+        200,
+        &PlanJson::new(&assessment, plan, decision),
+    ))
+}
+
+fn standing(a: &types::Assessment, tier: Option<RiskTier>) -> wit::Standing {
+    wit::Standing {
+        loan_id: a.loan_id.clone(),
+        currency: a.currency.clone(),
+        dpd: a.dpd,
+        days_in_arrears: a.days_in_arrears,
+        bucket: a.bucket.clone(),
+        overdue: a.overdue.total.clone(),
+        next_due_date: a.next_due.as_ref().map(|n| n.date.clone()),
+        next_due_amount: a.next_due.as_ref().map(|n| n.amount.clone()),
+        tier,
+    }
+}
+
+fn tier(tier: TierJson) -> RiskTier {
+    match tier {
+        TierJson::A => RiskTier::A,
+        TierJson::B => RiskTier::B,
+        TierJson::C => RiskTier::C,
+        TierJson::D => RiskTier::D,
+        TierJson::E => RiskTier::E,
+    }
+}
+
+fn channel(channel: ChannelJson) -> wit::Channel {
+    match channel {
+        ChannelJson::Sms => wit::Channel::Sms,
+        ChannelJson::Email => wit::Channel::Email,
+        ChannelJson::Push => wit::Channel::Push,
+        ChannelJson::Im => wit::Channel::Im,
+        ChannelJson::VoiceCall => wit::Channel::VoiceCall,
+        ChannelJson::Letter => wit::Channel::Letter,
+        ChannelJson::FieldVisit => wit::Channel::FieldVisit,
+    }
+}
+
+fn channel_name(channel: wit::Channel) -> &'static str {
+    match channel {
+        wit::Channel::Sms => "sms",
+        wit::Channel::Email => "email",
+        wit::Channel::Push => "push",
+        wit::Channel::Im => "im",
+        wit::Channel::VoiceCall => "voice_call",
+        wit::Channel::Letter => "letter",
+        wit::Channel::FieldVisit => "field_visit",
+    }
+}
+
+fn profile(p: ProfileJson) -> wit::ContactProfile {
+    wit::ContactProfile {
+        name: p.name,
+        language: p.language,
+        time_zone: p.time_zone,
+        contact_points: p
+            .contact_points
+            .into_iter()
+            .map(|c| wit::ContactPoint {
+                channel: channel(c.channel),
+                address: c.address,
+            })
+            .collect(),
+        opted_out: p.opted_out.into_iter().map(channel).collect(),
+        do_not_contact: p.do_not_contact,
+        cease_communication: p.cease_communication,
+        dispute_open: p.dispute_open,
+        hardship: p.hardship,
+    }
+}
+
+fn attempt(a: AttemptJson) -> wit::ContactAttempt {
+    wit::ContactAttempt {
+        loan_id: a.loan_id,
+        channel: channel(a.channel),
+        at: a.at,
+        outcome: match a.outcome {
+            OutcomeJson::Delivered => wit::Outcome::Delivered,
+            OutcomeJson::NoAnswer => wit::Outcome::NoAnswer,
+            OutcomeJson::Connected => wit::Outcome::Connected,
+            OutcomeJson::RightPartyContact => wit::Outcome::RightPartyContact,
+            OutcomeJson::PromiseToPay => wit::Outcome::PromiseToPay,
+            OutcomeJson::WrongNumber => wit::Outcome::WrongNumber,
+            OutcomeJson::Refused => wit::Outcome::Refused,
+            OutcomeJson::DisputeRaised => wit::Outcome::DisputeRaised,
+        },
+    }
+}
+
+fn promise(p: PromiseJson) -> wit::Promise {
+    wit::Promise {
+        amount: p.amount,
+        date: p.date,
+        status: match p.status {
+            PromiseStatusJson::Open => wit::PromiseStatus::Open,
+            PromiseStatusJson::Kept => wit::PromiseStatus::Kept,
+            PromiseStatusJson::Broken => wit::PromiseStatus::Broken,
+        },
+    }
+}
+
+const STAGES: [(StageJson, Stage, &str); 7] = [
+    (StageJson::Current, Stage::Current, "current"),
+    (StageJson::PreDue, Stage::PreDue, "pre_due"),
+    (StageJson::Early, Stage::Early, "early"),
+    (StageJson::Mid, Stage::Mid, "mid"),
+    (StageJson::Late, Stage::Late, "late"),
+    (StageJson::Legal, Stage::Legal, "legal"),
+    (
+        StageJson::WriteOffReview,
+        Stage::WriteOffReview,
+        "write_off_review",
+    ),
+];
+
+fn stage(json: StageJson) -> Stage {
+    STAGES
+        .iter()
+        .find(|(j, _, _)| *j == json)
+        .map_or(Stage::Current, |(_, s, _)| *s)
+}
+
+fn stage_name(stage: Stage) -> &'static str {
+    STAGES
+        .iter()
+        .find(|(_, s, _)| *s == stage)
+        .map_or("current", |(_, _, n)| n)
+}
+
+fn rules(preset: RulesJson, custom: Option<CustomRulesJson>) -> Result<wit::ContactRules, Problem> {
+    Ok(match (preset, custom) {
+        (RulesJson::Cn2025, None) => wit::ContactRules::Cn2025,
+        (RulesJson::UsRegF, None) => wit::ContactRules::UsRegF,
+        (RulesJson::Custom, Some(c)) => wit::ContactRules::Custom(wit::CustomRules {
+            window_start_hour: c.window_start_hour,
+            window_end_hour: c.window_end_hour,
+            max_connected_calls_per_day: c.max_connected_calls_per_day,
+            max_call_attempts_per_7_days: c.max_call_attempts_per_7_days,
+            call_pause_after_conversation_days: c.call_pause_after_conversation_days,
+        }),
+        (RulesJson::Custom, None) => {
+            return Err(Problem::invalid_field(
+                "contact.custom_rules".into(),
+                "is required when rules is custom",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(Problem::invalid_field(
+                "contact.custom_rules".into(),
+                "is only for rules custom",
+            ));
+        }
+    })
+}
+
+fn reminder_policy(
+    r: RemindersJson,
+    rules: wit::ContactRules,
+) -> Result<reminders::ReminderPolicy, Problem> {
+    let cadence = r
+        .cadence
+        .map(|list| {
+            list.into_iter()
+                .enumerate()
+                .map(|(i, c)| cadence_rule(i, c))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    Ok(reminders::ReminderPolicy {
+        cadence,
+        templates: r
+            .templates
+            .into_iter()
+            .map(|(key, text)| reminders::Template { key, text })
+            .collect(),
+        payment_link: r.payment_link,
+        max_sms_segments: r.max_sms_segments,
+        rules,
+    })
+}
+
+/// A cadence rule names exactly one trigger: days before due, the due day, or a bucket.
+fn cadence_rule(i: usize, c: CadenceRuleJson) -> Result<reminders::CadenceRule, Problem> {
+    let trigger = match (c.days_before_due, c.due_day, c.bucket) {
+        (Some(days), false, None) => reminders::Trigger::BeforeDue(days),
+        (None, true, None) => reminders::Trigger::DueDay,
+        (None, false, Some(bucket)) => reminders::Trigger::InBucket(reminders::BucketCadence {
+            bucket,
+            every_days: c.every_days.unwrap_or(1),
+        }),
+        _ => {
+            return Err(Problem::invalid_field(
+                format!("contact.reminders.cadence[{i}]"),
+                "names exactly one of days_before_due, due_day or bucket",
+            ));
+        }
+    };
+    Ok(reminders::CadenceRule {
+        id: c.id,
+        trigger,
+        channels: c.channels.into_iter().map(channel).collect(),
+    })
+}
+
+fn escalation_policy(e: EscalationJson, rules: wit::ContactRules) -> escalation::EscalationPolicy {
+    escalation::EscalationPolicy {
+        strategies: e.strategies.map(|list| {
+            list.into_iter()
+                .map(|s| escalation::Strategy {
+                    name: s.name,
+                    share_percent: s.share_percent,
+                    ladder: s.ladder.map(|rungs| {
+                        rungs
+                            .into_iter()
+                            .map(|r| escalation::Rung {
+                                stage: stage(r.stage),
+                                min_dpd: r.min_dpd,
+                            })
+                            .collect()
+                    }),
+                })
+                .collect()
+        }),
+        pre_due_days: e.pre_due_days,
+        promise_grace_days: e.promise_grace_days,
+        high_risk_tiers: e.high_risk_tiers.into_iter().map(tier).collect(),
+        small_balance: e.small_balance,
+        queues: e
+            .queues
+            .into_iter()
+            .map(|(name, collectors)| escalation::Queue { name, collectors })
+            .collect(),
+        rules,
+    }
+}
+
+#[derive(Serialize)]
+struct PlanJson {
+    loan_id: String,
+    as_of: String,
+    dpd: u32,
+    bucket: String,
+    reminders: Vec<ReminderJson>,
+    reminders_suppressed: Vec<HeldBackJson>,
+    escalation: DecisionJson,
+}
+
+#[derive(Serialize)]
+struct ReminderJson {
+    channel: &'static str,
+    address: String,
+    text: String,
+    sms_segments: Option<u32>,
+    not_before: String,
+    not_after: String,
+    rule: String,
+    explanation: String,
+}
+
+#[derive(Serialize)]
+struct HeldBackJson {
+    kind: String,
+    rule: String,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct DecisionJson {
+    previous_stage: &'static str,
+    stage: &'static str,
+    transition: &'static str,
+    strategy: String,
+    broken_promises: u32,
+    close_open_tasks: bool,
+    actions: Vec<ActionJson>,
+    suppressed: Vec<HeldBackJson>,
+    explanation: Vec<HeldBackJson>,
+}
+
+#[derive(Serialize)]
+struct ActionJson {
+    kind: String,
+    queue: Option<String>,
+    assignee: Option<String>,
+    not_before: Option<String>,
+    not_after: Option<String>,
+    strategy: String,
+    rule: String,
+    explanation: String,
+}
+
+fn held_back(h: wit::HeldBack) -> HeldBackJson {
+    HeldBackJson {
+        kind: h.kind,
+        rule: h.reason.rule,
+        detail: h.reason.detail,
+    }
+}
+
+impl PlanJson {
+    fn new(a: &types::Assessment, plan: reminders::ReminderPlan, d: escalation::Decision) -> Self {
+        Self {
+            loan_id: a.loan_id.clone(),
+            as_of: a.as_of.clone(),
+            dpd: a.dpd,
+            bucket: a.bucket.clone(),
+            reminders: plan
+                .to_send
+                .into_iter()
+                .map(|r| ReminderJson {
+                    channel: channel_name(r.channel),
+                    address: r.address,
+                    text: r.text,
+                    sms_segments: r.sms_segments,
+                    not_before: r.window.not_before,
+                    not_after: r.window.not_after,
+                    rule: r.rule,
+                    explanation: r.explanation,
+                })
+                .collect(),
+            reminders_suppressed: plan.suppressed.into_iter().map(held_back).collect(),
+            escalation: DecisionJson {
+                previous_stage: stage_name(d.previous),
+                stage: stage_name(d.stage),
+                transition: match d.transition {
+                    escalation::Transition::Unchanged => "unchanged",
+                    escalation::Transition::Escalated => "escalated",
+                    escalation::Transition::DeEscalated => "de_escalated",
+                    escalation::Transition::Cured => "cured",
+                    escalation::Transition::Held => "held",
+                },
+                strategy: d.strategy,
+                broken_promises: d.broken_promises,
+                close_open_tasks: d.close_open_tasks,
+                actions: d
+                    .actions
+                    .into_iter()
+                    .map(|a| ActionJson {
+                        kind: a.kind,
+                        queue: a.queue,
+                        assignee: a.assignee,
+                        not_before: a.window.as_ref().map(|w| w.not_before.clone()),
+                        not_after: a.window.map(|w| w.not_after),
+                        strategy: a.strategy,
+                        rule: a.rule,
+                        explanation: a.explanation,
+                    })
+                    .collect(),
+                suppressed: d.suppressed.into_iter().map(held_back).collect(),
+                explanation: d
+                    .explanation
+                    .into_iter()
+                    .map(|r| HeldBackJson {
+                        kind: "stage".into(),
+                        rule: r.rule,
+                        detail: r.detail,
+                    })
+                    .collect(),
+            },
+        }
+    }
+}

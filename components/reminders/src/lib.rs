@@ -1,0 +1,98 @@
+//! The reminders component: a thin adapter between `postloan:core/reminders` and
+//! [`postloan_domain::contact::reminders`]. It imports no host capability.
+
+use std::collections::BTreeMap;
+
+use postloan_contact_wit as contact;
+use postloan_domain::FieldError;
+use postloan_domain::contact::reminders::{self, CadenceRule, ReminderPolicy, When};
+
+wit_bindgen::generate!({
+    world: "reminders-engine",
+    path: "../../wit",
+    with: {
+        "postloan:core/types@0.1.0": postloan_contact_wit::postloan::core::types,
+        "postloan:core/scoring@0.1.0": postloan_contact_wit::postloan::core::scoring,
+        "postloan:core/contact@0.1.0": postloan_contact_wit::postloan::core::contact,
+    },
+});
+
+use contact::wit::{ContactAttempt, ContactProfile, Standing};
+use exports::postloan::core::reminders::{self as wit, Error, Guest};
+
+struct Reminders;
+
+impl Guest for Reminders {
+    fn plan(
+        standing: Standing,
+        profile: ContactProfile,
+        history: Vec<ContactAttempt>,
+        now: String,
+        policy: wit::ReminderPolicy,
+    ) -> Result<wit::ReminderPlan, Error> {
+        let invalid = |e: FieldError| Error::InvalidField(contact::field_error(e));
+        let standing = contact::standing(standing).map_err(invalid)?;
+        let profile = contact::profile(profile).map_err(invalid)?;
+        let history = contact::history(history).map_err(invalid)?;
+        let now = contact::instant("now", &now).map_err(invalid)?;
+        let policy = reminder_policy(policy).map_err(invalid)?;
+        let plan = reminders::plan(&standing, &profile, &history, now, &policy);
+        Ok(wit::ReminderPlan {
+            to_send: plan
+                .to_send
+                .into_iter()
+                .map(|r| wit::Reminder {
+                    channel: contact::wit_channel(r.channel),
+                    address: r.address,
+                    text: r.text,
+                    sms_segments: r.sms_segments,
+                    window: contact::window(&r.window),
+                    rule: r.rule,
+                    explanation: r.explanation,
+                })
+                .collect(),
+            suppressed: plan
+                .suppressed
+                .into_iter()
+                .map(|s| contact::held_back(s.channel.name(), s.ruling))
+                .collect(),
+        })
+    }
+}
+
+fn reminder_policy(p: wit::ReminderPolicy) -> Result<ReminderPolicy, FieldError> {
+    let cadence = match p.cadence {
+        Some(rules) => rules.into_iter().map(cadence_rule).collect(),
+        None => ReminderPolicy::default_cadence(),
+    };
+    let policy = ReminderPolicy {
+        cadence,
+        templates: p
+            .templates
+            .into_iter()
+            .map(|t| (t.key, t.text))
+            .collect::<BTreeMap<_, _>>(),
+        payment_link: p.payment_link,
+        max_sms_segments: p.max_sms_segments,
+        rules: contact::rules("policy.reminders.rules", p.rules)?,
+    };
+    policy.check()?;
+    Ok(policy)
+}
+
+fn cadence_rule(rule: wit::CadenceRule) -> CadenceRule {
+    CadenceRule {
+        id: rule.id,
+        when: match rule.trigger {
+            wit::Trigger::BeforeDue(days) => When::BeforeDue(days),
+            wit::Trigger::DueDay => When::DueDay,
+            wit::Trigger::InBucket(b) => When::InBucket {
+                bucket: b.bucket,
+                every_days: b.every_days,
+            },
+        },
+        channels: rule.channels.into_iter().map(contact::channel).collect(),
+    }
+}
+
+export!(Reminders);
