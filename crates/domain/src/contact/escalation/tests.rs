@@ -216,3 +216,54 @@ fn champion_and_challenger_split_by_a_stable_hash() {
         "policy.escalation.strategies"
     );
 }
+
+#[test]
+fn a_hardship_pause_holds_escalation_but_not_a_cure() {
+    let mut hardship = profile(chrono_tz::Asia::Shanghai);
+    hardship.hardship = true;
+    let now = instant(NOW);
+    let held = decide(
+        &standing("L-1", 20, None, None),
+        &hardship,
+        &[],
+        &[],
+        Stage::Early,
+        now,
+        &policy(),
+    );
+    assert_eq!(
+        (held.stage, held.transition),
+        (Stage::Early, Transition::Held)
+    );
+    // Messages of the early stage still go: hardship holds escalation, not contact.
+    assert_eq!(held.actions[0].kind, "sms");
+    let cured = decide(
+        &standing("L-1", 0, None, None),
+        &hardship,
+        &[],
+        &[],
+        Stage::Mid,
+        now,
+        &policy(),
+    );
+    assert_eq!(cured.transition, Transition::Cured);
+}
+
+#[test]
+fn a_small_balance_goes_no_further_than_mid() {
+    // 500.00 overdue under a 1000.00 small-balance limit: 70 DPD would be late; mid instead.
+    let mut small = policy();
+    small.small_balance = Some(Decimal::new(100000, 2));
+    let shanghai = profile(chrono_tz::Asia::Shanghai);
+    let d = decide(
+        &standing("L-1", 70, None, None),
+        &shanghai,
+        &[],
+        &[],
+        Stage::Mid,
+        instant(NOW),
+        &small,
+    );
+    assert_eq!(d.stage, Stage::Mid);
+    assert_eq!(d.explanation.last().unwrap().rule, "stage.small-balance");
+}
