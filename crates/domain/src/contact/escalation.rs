@@ -516,10 +516,6 @@ fn act(
                 } else {
                     (None, None)
                 };
-                let moved: Vec<String> = moved
-                    .iter()
-                    .map(|r| format!("; moved by {}: {}", r.rule, r.detail))
-                    .collect();
                 actions.push(Action {
                     kind: channel.name(),
                     queue,
@@ -531,7 +527,7 @@ fn act(
                         "{} stage contacts by {}{}",
                         stage.name(),
                         channel.name(),
-                        moved.concat()
+                        guard::moved_note(&moved)
                     ),
                 });
             }

@@ -149,6 +149,14 @@ pub fn judge(
     ))
 }
 
+/// The rules that moved a contact, as words to append to its explanation.
+pub fn moved_note(moved: &[Ruling]) -> String {
+    moved
+        .iter()
+        .map(|r| format!("; moved by {}: {}", r.rule, r.detail))
+        .collect()
+}
+
 /// Records a rule that moved the contact, once.
 fn note(moved: &mut Vec<Ruling>, ruling: Ruling) {
     if !moved.iter().any(|r| r.rule == ruling.rule) {

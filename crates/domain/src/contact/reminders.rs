@@ -269,10 +269,6 @@ fn remind(
             ),
         ));
     }
-    let moved: Vec<String> = moved
-        .iter()
-        .map(|r| format!("; moved by {}: {}", r.rule, r.detail))
-        .collect();
     Ok(Reminder {
         channel,
         address: profile.address(channel).unwrap_or_default().to_owned(),
@@ -280,7 +276,7 @@ fn remind(
         sms_segments,
         window,
         rule: rule.id.clone(),
-        explanation: moved.concat(),
+        explanation: guard::moved_note(&moved),
     })
 }
 
