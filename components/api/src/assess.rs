@@ -4,11 +4,12 @@
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
 
-use crate::input::{LoanJson, PolicyJson};
+use crate::input::{HistoryJson, LoanJson, PolicyJson};
 use crate::postloan::core::overdue;
 use crate::postloan::core::types as wit;
 use crate::problem::Problem;
 use crate::request::parse;
+use crate::score::{self, AssessedJson};
 
 /// `POST /v1/assess`.
 #[derive(Deserialize)]
@@ -18,6 +19,8 @@ pub struct AssessRequest {
     loan: LoanJson,
     #[serde(default)]
     policy: PolicyJson,
+    #[serde(default)]
+    history: HistoryJson,
 }
 
 /// `POST /v1/assess/borrower`: several loans of one borrower.
@@ -30,13 +33,20 @@ struct BorrowerRequest {
     policy: PolicyJson,
 }
 
-/// Assesses one loan.
+/// Assesses one loan and scores it with the plugged-in scorer.
 pub fn loan(body: &[u8]) -> Result<Response, Problem> {
     let request: AssessRequest = parse(body)?;
     let policy = request.policy.into_wit()?;
-    let assessment =
-        overdue::assess(&request.loan.into(), &request.as_of, &policy).map_err(Problem::from)?;
-    Ok(crate::json(200, &AssessmentJson::from(assessment)))
+    let loan: wit::Loan = request.loan.into();
+    let assessment = overdue::assess(&loan, &request.as_of, &policy).map_err(Problem::from)?;
+    let scored = score::score(
+        &loan,
+        assessment,
+        &request.as_of,
+        &policy,
+        request.history.into(),
+    )?;
+    Ok(crate::json(200, &AssessedJson::from(scored)))
 }
 
 /// Assesses a borrower's loans together.

@@ -11,7 +11,7 @@ use crate::input::{LoanJson, PolicyJson};
 use crate::postloan::core::contact as wit;
 use crate::postloan::core::escalation::{self, Stage};
 use crate::postloan::core::reminders;
-use crate::postloan::core::scoring::RiskTier;
+use crate::postloan::core::types::RiskTier;
 use crate::postloan::core::{overdue, types};
 use crate::problem::Problem;
 use crate::request::parse;

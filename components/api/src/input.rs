@@ -304,3 +304,22 @@ impl CalendarJson {
         }
     }
 }
+
+/// What the schedule and payments do not say; every field may be left out.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistoryJson {
+    disbursed_on: Option<String>,
+    promises_made: u32,
+    promises_broken: u32,
+}
+
+impl From<HistoryJson> for crate::postloan::core::overdue::LoanHistory {
+    fn from(h: HistoryJson) -> Self {
+        Self {
+            disbursed_on: h.disbursed_on,
+            promises_made: h.promises_made,
+            promises_broken: h.promises_broken,
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod input;
 mod problem;
 mod request;
 mod schedules;
+mod score;
 
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -26,9 +27,16 @@ fn handle(request: Request) -> Response {
         (Method::Post, "/v1/assess/borrower") => assess::borrower(request.body()),
         (Method::Post, "/v1/schedules") => schedules::handle(request.body()),
         (Method::Post, "/v1/contact-plan") => contact_plan::handle(request.body()),
-        (_, "/v1/health" | "/v1/assess" | "/v1/assess/borrower" | "/v1/schedules" | "/v1/contact-plan") => {
-            Err(Problem::method_not_allowed(request.method()))
-        }
+        (Method::Post, "/v1/score") => score::handle(request.body()),
+        (
+            _,
+            "/v1/health"
+            | "/v1/assess"
+            | "/v1/assess/borrower"
+            | "/v1/schedules"
+            | "/v1/contact-plan"
+            | "/v1/score",
+        ) => Err(Problem::method_not_allowed(request.method())),
         (_, path) => Err(Problem::not_found(path)),
     };
     answer.unwrap_or_else(Problem::into_response)

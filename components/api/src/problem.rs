@@ -5,6 +5,7 @@ use serde::Serialize;
 use spin_sdk::http::{Method, Response};
 
 use crate::postloan::core::overdue::Error as OverdueError;
+use crate::postloan::core::scoring::{Error as ScoringError, ModelInfo};
 
 /// An error answered as `application/problem+json`.
 #[derive(Debug, Serialize)]
@@ -69,6 +70,48 @@ impl Problem {
             kind: "urn:postloan:problem:internal",
             title: "Internal error",
             status: 500,
+            detail,
+            field: None,
+        }
+    }
+
+    /// What the scorer plugged in answered instead of a score, naming it: `422` when it
+    /// cannot score this loan, `500` when it failed or refused its settings.
+    pub fn scorer(error: ScoringError, model: &ModelInfo) -> Self {
+        let scorer = format!("scorer `{} {}`", model.name, model.version);
+        let (status, kind, title, detail) = match error {
+            ScoringError::Unscorable(why) => (
+                422,
+                "urn:postloan:problem:unscorable",
+                "Unscorable loan",
+                format!("{scorer} cannot score this loan: {why}"),
+            ),
+            ScoringError::InvalidSettings(e) => (
+                500,
+                "urn:postloan:problem:scorer-failed",
+                "Scorer failed",
+                format!(
+                    "{scorer} refused the `scorecard` variable: {}: {}",
+                    e.field, e.reason
+                ),
+            ),
+            ScoringError::InvalidField(e) => (
+                500,
+                "urn:postloan:problem:scorer-failed",
+                "Scorer failed",
+                format!("{scorer} refused feature {}: {}", e.field, e.reason),
+            ),
+            ScoringError::Other(why) => (
+                500,
+                "urn:postloan:problem:scorer-failed",
+                "Scorer failed",
+                format!("{scorer} failed: {why}"),
+            ),
+        };
+        Self {
+            kind,
+            title,
+            status,
             detail,
             field: None,
         }

@@ -11,7 +11,6 @@ wit_bindgen::generate!({
     path: "../../wit",
     with: {
         "postloan:core/types@0.1.0": postloan_contact_wit::postloan::core::types,
-        "postloan:core/scoring@0.1.0": postloan_contact_wit::postloan::core::scoring,
         "postloan:core/contact@0.1.0": postloan_contact_wit::postloan::core::contact,
     },
 });

@@ -2,6 +2,7 @@
 //! error found here points the caller at the field they sent.
 
 pub mod assessment;
+pub mod behaviour;
 pub mod loan;
 pub mod policy;
 pub mod schedule;

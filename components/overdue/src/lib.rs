@@ -4,7 +4,7 @@
 mod convert;
 
 use postloan_domain::date::parse_date;
-use postloan_domain::{overdue, schedule};
+use postloan_domain::{overdue, schedule, scoring};
 
 wit_bindgen::generate!({
     world: "overdue-engine",
@@ -12,9 +12,9 @@ wit_bindgen::generate!({
 });
 
 use exports::postloan::core::overdue::{
-    BorrowerAssessment, Error, Guest, RepaymentSchedule, ScheduleTerms,
+    BorrowerAssessment, Error, Guest, LoanHistory, RepaymentSchedule, ScheduleTerms,
 };
-use postloan::core::types::{Assessment, Loan, Policy};
+use postloan::core::types::{Assessment, BehaviourFeatures, Loan, Policy};
 
 struct OverdueEngine;
 
@@ -59,6 +59,21 @@ impl Guest for OverdueEngine {
             worst_classification: assessed.worst_classification,
             contagion_applied: assessed.contagion_applied,
         })
+    }
+
+    fn behaviour(
+        loan: Loan,
+        as_of: String,
+        policy: Policy,
+        history: LoanHistory,
+    ) -> Result<BehaviourFeatures, Error> {
+        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
+        let loan = convert::loan::loan(loan, "loan")?;
+        let policy = convert::policy::policy(policy)?;
+        let history = convert::behaviour::history(history)?;
+        Ok(convert::behaviour::features(scoring::features(
+            &loan, as_of, &policy, history,
+        )))
     }
 }
 

@@ -17,8 +17,8 @@ wit_bindgen::generate!({
 });
 
 pub use postloan::core::contact as wit;
-use postloan::core::scoring::RiskTier;
 use postloan::core::types as wit_types;
+use postloan::core::types::RiskTier;
 
 /// A channel in the domain's terms.
 pub fn channel(channel: wit::Channel) -> Channel {

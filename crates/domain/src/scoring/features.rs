@@ -224,7 +224,7 @@ fn on_time_share(now: &Assessment) -> Decimal {
         Decimal::from(on_time),
         Decimal::from(count(fallen_due.iter())),
     )
-    .unwrap_or(Decimal::ONE)
+    .unwrap_or(Decimal::new(10_000, RATIO_DECIMALS))
 }
 
 /// Payments after which, at the end of their value date, an installment already due was

@@ -216,9 +216,10 @@ impl Scorecard {
         }
         check_characteristics(&characteristics)?;
         if let Some(i) = (1..4).find(|&i| tiers.0[i] >= tiers.0[i - 1]) {
+            let names = ["a", "b", "c", "d"];
             return Err(FieldError::new(
-                format!("tiers[{i}].min_score"),
-                "must be below the previous tier's floor",
+                format!("tiers.{}", names[i]),
+                format!("must be below tier {}'s floor", names[i - 1]),
             ));
         }
         Ok(Self {

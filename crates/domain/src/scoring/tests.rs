@@ -256,7 +256,7 @@ fn a_scorecard_refuses_bins_out_of_order_and_features_twice() {
         vec![characteristic(Feature::CurrentDpd, "R1", open())],
         TierFloor([4, 4, 2, 1]),
     );
-    assert_eq!(tiers.unwrap_err().field, "tiers[1].min_score");
+    assert_eq!(tiers.unwrap_err().field, "tiers.b");
 }
 
 // ---- features --------------------------------------------------------------------------
