@@ -100,12 +100,19 @@ impl Template {
 
 /// Where values come from, besides defaults: the environment and the
 /// runtime config's static values.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Providers {
     /// Values from the runtime config file, by variable name.
     pub configured: BTreeMap<String, String>,
     /// Environment prefixes to read, in priority order (Spin's is [`ENV_PREFIX`]).
     pub env_prefixes: Vec<String>,
+}
+
+/// Without a runtime config, values still come from the environment, as on Spin.
+impl Default for Providers {
+    fn default() -> Self {
+        Self::new(BTreeMap::new())
+    }
 }
 
 impl Providers {
@@ -277,6 +284,14 @@ mod tests {
         assert_eq!(values["port"], "8080");
         assert_eq!(values["token"], "from-env");
         assert!(!values.contains_key("optional"));
+    }
+
+    #[test]
+    fn without_a_runtime_config_the_environment_still_provides() {
+        let definitions = BTreeMap::from([("scorecard".to_owned(), definition(Some(""), false))]);
+        let env = |key: &str| (key == "SPIN_VARIABLE_SCORECARD").then(|| "{}".to_owned());
+        let values = resolve_application(&definitions, &Providers::default(), &env).unwrap();
+        assert_eq!(values["scorecard"], "{}");
     }
 
     #[test]
