@@ -272,3 +272,18 @@ pub fn put_text(url: &str, body: &str) -> (u16, String) {
             .body(body.to_owned()),
     )
 }
+
+/// The app's own `spin.toml` with the scorer plugged in swapped for the component at
+/// `scorer` (one line changes, as an integrator would change it), written to a temporary
+/// folder named after `name`; every other path points at the repository's build.
+pub fn app_manifest_with_scorer(name: &str, scorer: &Path) -> PathBuf {
+    const DEFAULT_SCORER: &str = "target/wasm32-wasip2/release/postloan_scoring.wasm";
+    let manifest = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
+    assert!(
+        manifest.contains(DEFAULT_SCORER),
+        "spin.toml plugs in the default scorer"
+    );
+    let swapped = manifest.replace(DEFAULT_SCORER, &scorer.display().to_string());
+    let absolute = swapped.replace("\"target/", &format!("\"{}/target/", root().display()));
+    write_manifest(name, &absolute)
+}

@@ -1,0 +1,201 @@
+//! Scorers: the conformance kit on every scorer in the repository (and on the broken
+//! fixtures), swapping the scorer through spin.toml, the scorecard override through the
+//! `scorecard` Spin variable, and a trapping scorer that must not take the host down.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use postloan_tests::{Host, app_manifest_with_scorer, artifact, post, root};
+use serde_json::{Value, json};
+
+const DEFAULT_SCORER: &str = "target/wasm32-wasip2/release/postloan_scoring.wasm";
+const PYTHON_SCORER: &str = "target/examples/scorer_py.wasm";
+const TRAPPING_SCORER: &str =
+    "tests/fixtures/target/wasm32-wasip2/release/scorer_traps_fixture.wasm";
+const FIVE_REASONS_SCORER: &str =
+    "tests/fixtures/target/wasm32-wasip2/release/scorer_five_reasons_fixture.wasm";
+
+/// Runs scripts/check-scorer's binary on `scorer`: whether it conformed, and its report.
+fn check(scorer: &str) -> (bool, String) {
+    let output = Command::new(artifact("target/release/check-scorer"))
+        .arg(artifact(scorer))
+        .output()
+        .expect("check-scorer runs");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), report)
+}
+
+#[test]
+fn every_scorer_in_the_repository_passes_the_conformance_kit() {
+    for scorer in [DEFAULT_SCORER, PYTHON_SCORER] {
+        let (passed, report) = check(scorer);
+        assert!(passed, "{scorer}:\n{report}");
+        assert!(report.contains("conforms"), "{report}");
+    }
+}
+
+#[test]
+fn the_kit_fails_a_scorer_that_traps_naming_the_call_and_the_trap() {
+    let (passed, report) = check(TRAPPING_SCORER);
+    assert!(!passed, "{report}");
+    assert!(
+        report.contains("FAIL score(a brand-new loan) trapped: wasm trap: wasm `unreachable`"),
+        "{report}"
+    );
+    assert!(report.contains("does NOT conform"), "{report}");
+}
+
+#[test]
+fn the_kit_fails_a_scorer_that_gives_five_reasons() {
+    let (passed, report) = check(FIVE_REASONS_SCORER);
+    assert!(!passed, "{report}");
+    assert!(
+        report.contains("FAIL score(all zeros) gives at most 4 reason codes (gave 5:"),
+        "{report}"
+    );
+}
+
+/// The README's worked example: 23 days past due after a partial payment, on 2026-03-10.
+fn readme_request() -> Value {
+    json!({
+        "as_of": "2026-03-10",
+        "loan": {
+            "id": "L-1001", "currency": "CNY",
+            "installments": [
+                { "seq": 1, "due_date": "2026-01-15", "principal": "1000.00", "interest": "50.00", "fees": "10.00" },
+                { "seq": 2, "due_date": "2026-02-15", "principal": "1000.00", "interest": "40.00", "fees": "10.00" },
+                { "seq": 3, "due_date": "2026-03-15", "principal": "1000.00", "interest": "30.00", "fees": "10.00" }
+            ],
+            "payments": [
+                { "id": "P1", "value_date": "2026-01-15", "amount": "1060.00" },
+                { "id": "P2", "value_date": "2026-02-20", "amount": "500.00" },
+                { "id": "P3", "value_date": "2026-03-12", "amount": "550.00" }
+            ]
+        },
+        "policy": { "grace_days": 5 }
+    })
+}
+
+fn reasons(score: &Value) -> Vec<(String, u64)> {
+    score["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .map(|r| {
+            (
+                r["code"].as_str().unwrap_or_default().to_owned(),
+                r["points_lost"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn swapping_the_scorer_in_spin_toml_changes_the_scores_assess_returns() {
+    let scorer: PathBuf = artifact(PYTHON_SCORER);
+    let host = Host::start(&app_manifest_with_scorer("python-scorer", &scorer));
+    let (status, _, a) = post(&host.url("/v1/assess"), readme_request().to_string());
+    assert_eq!(status, 200, "{a}");
+    // The assessment itself is the overdue engine's, unchanged.
+    assert_eq!(a["dpd"], 23);
+    let score = &a["score"];
+    assert_eq!(score["model"]["name"], "logistic-challenger-py");
+    // Log-odds 5.2 − 0.05·23 − 0.02·23 − 1.5·(1 − 0.5) − 0.3·1 = 2.54; 600 + (20 / ln 2)·(2.54
+    // − ln 50) = 600 − 39.59 = 560.41 → 560, tier D (540–579). 560 is 2 PDO under 600:
+    // odds 50 / 4 = 12.5, so 1 / 13.5 = 0.074074.
+    assert_eq!(score["value"], 560);
+    assert_eq!(score["tier"], "D");
+    assert_eq!(score["probability_of_default"], "0.074074");
+    // Points lost, 28.8539 per unit of log-odds: DPD 1.15 → 33, on-time 0.75 → 22,
+    // 6-month worst 0.46 → 13, one partial payment 0.3 → 9.
+    let expected = [("P01", 33), ("P03", 22), ("P02", 13), ("P04", 9)];
+    let expected: Vec<(String, u64)> = expected
+        .iter()
+        .map(|(c, p)| ((*c).to_owned(), *p))
+        .collect();
+    assert_eq!(reasons(score), expected);
+}
+
+#[test]
+fn score_returns_the_features_and_the_default_scorers_score() {
+    let host = Host::start(&root().join("spin.toml"));
+    let (status, _, body) = post(&host.url("/v1/score"), readme_request().to_string());
+    assert_eq!(status, 200, "{body}");
+    // Worked out in the README: 23 DPD, 1 late of 2 fallen due, P2 partial, 18 days since it,
+    // 1550.00 of 3000.00 principal outstanding, 2 months from 2025-12-15.
+    assert_eq!(
+        body["features"],
+        json!({
+            "current_dpd": 23, "max_dpd_3m": 23, "max_dpd_6m": 23, "max_dpd_12m": 23,
+            "late_installments": 1, "on_time_share": "0.5000", "partial_payments": 1,
+            "days_since_last_payment": 18, "promises_made": 0, "promises_broken": 0,
+            "outstanding_ratio": "0.5167", "months_on_book": 2
+        })
+    );
+    assert_eq!(body["score"]["value"], 522);
+    assert_eq!(body["score"]["tier"], "D");
+}
+
+#[test]
+fn the_scorecard_variable_overrides_the_embedded_scorecard() {
+    let embedded = std::fs::read_to_string(root().join("components/scoring/scorecard.json"))
+        .expect("the embedded scorecard");
+    // The lender's own: 23 DPD earns 50 points instead of 80.
+    let own = embedded
+        .replacen("\"postloan-default-bscore\"", "\"lender-own-bscore\"", 1)
+        .replacen(
+            "{ \"below\": \"31\", \"points\": 80 }",
+            "{ \"below\": \"31\", \"points\": 50 }",
+            1,
+        );
+    assert_ne!(own, embedded);
+    let manifest = root().join("spin.toml");
+    let host = Host::start_with_env(&manifest, &[], &[("SPIN_VARIABLE_SCORECARD", &own)]);
+    let (status, _, body) = post(&host.url("/v1/score"), readme_request().to_string());
+    assert_eq!(status, 200, "{body}");
+    let score = &body["score"];
+    assert_eq!(score["model"]["name"], "lender-own-bscore");
+    // 522 − 30 = 492: tier E (under 520); odds 50 · 2^(−108/20) = 1.18415, PD 0.457843.
+    assert_eq!(score["value"], 492);
+    assert_eq!(score["tier"], "E");
+    assert_eq!(score["probability_of_default"], "0.457843");
+    assert_eq!(reasons(score)[0], ("R01".to_owned(), 60));
+}
+
+#[test]
+fn a_scorecard_variable_that_does_not_parse_is_a_problem_naming_the_scorer_and_field() {
+    let broken = r#"{"name": "x", "version": "1", "scaling": {"base_score": 600, "base_odds": "50", "pdo": "20"},
+        "tiers": {"a": 4, "b": 3, "c": 2, "d": 1}, "characteristics": [
+        {"feature": "current-dpd", "reason_code": "R1", "meaning": "m", "bins": [{"below": "x", "points": 1}, {"points": 0}]}]}"#;
+    let manifest = root().join("spin.toml");
+    let host = Host::start_with_env(&manifest, &[], &[("SPIN_VARIABLE_SCORECARD", broken)]);
+    let (status, content_type, problem) =
+        post(&host.url("/v1/score"), readme_request().to_string());
+    assert_eq!(status, 500, "{problem}");
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(problem["type"], "urn:postloan:problem:scorer-failed");
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("scorer `postloan-default-bscore 1.0.0`")
+            && detail.contains("characteristics[0].bins[0].below"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_trapping_scorer_gets_a_problem_body_and_the_host_keeps_serving() {
+    let scorer = artifact(TRAPPING_SCORER);
+    let host = Host::start(&app_manifest_with_scorer("trapping-scorer", &scorer));
+    let (status, content_type, problem) =
+        post(&host.url("/v1/assess"), readme_request().to_string());
+    assert_eq!(status, 500, "{problem}");
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(problem["type"], "urn:postloan:problem:component-failed");
+    // The host is still up: a request that does not score still answers.
+    let health = reqwest::blocking::get(host.url("/v1/health")).expect("the host answers");
+    assert_eq!(health.status().as_u16(), 200);
+}
