@@ -15,12 +15,12 @@ use crate::score::{self, AssessedJson};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssessRequest {
-    as_of: String,
-    loan: LoanJson,
+    pub(crate) as_of: String,
+    pub(crate) loan: LoanJson,
     #[serde(default)]
-    policy: PolicyJson,
+    pub(crate) policy: PolicyJson,
     #[serde(default)]
-    history: HistoryJson,
+    pub(crate) history: HistoryJson,
 }
 
 /// `POST /v1/assess/borrower`: several loans of one borrower.
@@ -35,17 +35,7 @@ struct BorrowerRequest {
 
 /// Assesses one loan and scores it with the plugged-in scorer.
 pub fn loan(body: &[u8]) -> Result<Response, Problem> {
-    let request: AssessRequest = parse(body)?;
-    let policy = request.policy.into_wit()?;
-    let loan: wit::Loan = request.loan.into();
-    let assessment = overdue::assess(&loan, &request.as_of, &policy).map_err(Problem::from)?;
-    let scored = score::score(
-        &loan,
-        assessment,
-        &request.as_of,
-        &policy,
-        request.history.into(),
-    )?;
+    let scored = score::assess_and_score(parse(body)?)?;
     Ok(crate::json(200, &AssessedJson::from(scored)))
 }
 

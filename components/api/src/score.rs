@@ -1,11 +1,10 @@
 //! `POST /v1/score` and the score inside `/v1/assess`: the overdue component reads the loan's
 //! behavioural features, and the scorer plugged in as a dependency scores them.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use spin_sdk::http::Response;
 
-use crate::assess::AssessmentJson;
-use crate::input::{HistoryJson, LoanJson, PolicyJson};
+use crate::assess::{AssessRequest, AssessmentJson};
 use crate::postloan::core::overdue;
 use crate::postloan::core::scoring::{self, ModelInfo, ScoringInput};
 use crate::postloan::core::types::{self as wit, RiskTier};
@@ -16,18 +15,6 @@ use crate::request::parse;
 /// scorer's built-in one; empty or undefined means none.
 const SETTINGS_VARIABLE: &str = "scorecard";
 
-/// `POST /v1/score`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ScoreRequest {
-    as_of: String,
-    loan: LoanJson,
-    #[serde(default)]
-    policy: PolicyJson,
-    #[serde(default)]
-    history: HistoryJson,
-}
-
 /// A loan, its features and its score.
 #[derive(Serialize)]
 struct ScoredJson {
@@ -37,28 +24,32 @@ struct ScoredJson {
     score: ScoreJson,
 }
 
-/// Scores one loan.
+/// Scores one loan: the body is `/v1/assess`'s.
 pub fn handle(body: &[u8]) -> Result<Response, Problem> {
-    let request: ScoreRequest = parse(body)?;
+    let scored = assess_and_score(parse(body)?)?;
+    Ok(crate::json(
+        200,
+        &ScoredJson {
+            loan_id: scored.assessment.loan_id.clone(),
+            as_of: scored.assessment.as_of.clone(),
+            features: scored.features.into(),
+            score: scored.score,
+        },
+    ))
+}
+
+/// Assesses the request's loan, reads its features and scores them.
+pub fn assess_and_score(request: AssessRequest) -> Result<Scored, Problem> {
     let policy = request.policy.into_wit()?;
     let loan: wit::Loan = request.loan.into();
     let assessment = overdue::assess(&loan, &request.as_of, &policy).map_err(Problem::from)?;
-    let scored = score(
+    score(
         &loan,
         assessment,
         &request.as_of,
         &policy,
         request.history.into(),
-    )?;
-    Ok(crate::json(
-        200,
-        &ScoredJson {
-            loan_id: scored.assessment.loan_id.clone(),
-            as_of: request.as_of,
-            features: scored.features.into(),
-            score: scored.score,
-        },
-    ))
+    )
 }
 
 /// An assessment with the features read from it and their score.
@@ -72,7 +63,7 @@ pub struct Scored {
 }
 
 /// Reads `loan`'s features and scores them with `assessment` through the plugged-in scorer.
-pub fn score(
+fn score(
     loan: &wit::Loan,
     assessment: wit::Assessment,
     as_of: &str,
