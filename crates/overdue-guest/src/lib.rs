@@ -1,0 +1,83 @@
+//! The overdue engine's implementation of `postloan:core/overdue`: a thin adapter between the
+//! WIT interface and [`postloan_domain`]. `components/overdue` exports it as a component that
+//! imports no host capability (no clocks, files or network); the benchmarks call the very same
+//! code natively.
+
+mod convert;
+
+use postloan_domain::date::parse_date;
+use postloan_domain::{overdue, schedule, scoring};
+
+wit_bindgen::generate!({
+    world: "overdue-engine",
+    path: "../../wit",
+    pub_export_macro: true,
+    default_bindings_module: "postloan_overdue_guest",
+});
+
+use exports::postloan::core::overdue::{
+    BorrowerAssessment, Error, Guest, LoanHistory, RepaymentSchedule, ScheduleTerms,
+};
+use postloan::core::types::{Assessment, BehaviourFeatures, Loan, Policy};
+
+/// The implementation of `postloan:core/overdue`.
+pub struct OverdueEngine;
+
+impl Guest for OverdueEngine {
+    fn schedule(terms: ScheduleTerms) -> Result<RepaymentSchedule, Error> {
+        let terms = convert::schedule::terms(terms)?;
+        let generated = schedule::schedule(&terms).map_err(convert::field_error)?;
+        Ok(convert::schedule::repayment_schedule(
+            generated,
+            terms.currency,
+        ))
+    }
+
+    fn assess(loan: Loan, as_of: String, policy: Policy) -> Result<Assessment, Error> {
+        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
+        let loan = convert::loan::loan(loan, "loan")?;
+        let policy = convert::policy::policy(policy)?;
+        Ok(convert::assessment::assessment(overdue::assess(
+            &loan, as_of, &policy,
+        )))
+    }
+
+    fn assess_borrower(
+        loans: Vec<Loan>,
+        as_of: String,
+        policy: Policy,
+    ) -> Result<BorrowerAssessment, Error> {
+        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
+        let loans = loans
+            .into_iter()
+            .enumerate()
+            .map(|(i, loan)| convert::loan::loan(loan, &format!("loans[{i}]")))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let policy = convert::policy::policy(policy)?;
+        let assessed = overdue::assess_borrower(&loans, as_of, &policy);
+        Ok(BorrowerAssessment {
+            loans: assessed
+                .loans
+                .into_iter()
+                .map(convert::assessment::assessment)
+                .collect(),
+            worst_classification: assessed.worst_classification,
+            contagion_applied: assessed.contagion_applied,
+        })
+    }
+
+    fn behaviour(
+        loan: Loan,
+        as_of: String,
+        policy: Policy,
+        history: LoanHistory,
+    ) -> Result<BehaviourFeatures, Error> {
+        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
+        let loan = convert::loan::loan(loan, "loan")?;
+        let policy = convert::policy::policy(policy)?;
+        let history = convert::behaviour::history(history)?;
+        Ok(convert::behaviour::features(scoring::features(
+            &loan, as_of, &policy, history,
+        )))
+    }
+}
