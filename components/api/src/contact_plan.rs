@@ -252,7 +252,7 @@ pub fn handle(body: &[u8]) -> Result<Response, Problem> {
     let profile = profile(request.profile);
     let history: Vec<wit::ContactAttempt> = request.history.into_iter().map(attempt).collect();
     let rules = rules(request.contact.rules, request.contact.custom_rules)?;
-    let reminder_policy = reminder_policy(request.contact.reminders, rules.clone())?;
+    let reminder_policy = reminder_policy(request.contact.reminders, rules)?;
     let plan = reminders::plan(
         &standing,
         &profile,
