@@ -64,6 +64,17 @@ fn the_composed_api_component_has_the_overdue_engine_plugged_in() {
             .any(|i| i.starts_with("postloan:core/overdue")),
         "{imports:?}"
     );
+    // Nothing but WASI and types-only postloan interfaces: it runs on `wasmtime serve`.
+    for import in &imports {
+        let plain = import.starts_with("wasi:")
+            || ["postloan:core/types@", "postloan:core/contact@"]
+                .iter()
+                .any(|p| import.starts_with(p));
+        assert!(
+            plain,
+            "the composed api imports {import}, which wasmtime serve lacks"
+        );
+    }
     let (plain_imports, _) = interface_names("target/wasm32-wasip2/release/postloan_api.wasm");
     assert!(
         plain_imports

@@ -13,6 +13,7 @@ use crate::request::parse;
 
 /// The Spin variable holding a scorecard (or other scorer settings) to use instead of the
 /// scorer's built-in one; empty or undefined means none.
+#[cfg(feature = "spin-variables")]
 const SETTINGS_VARIABLE: &str = "scorecard";
 
 /// A loan, its features and its score.
@@ -87,11 +88,23 @@ fn score(
 
 /// Passes the `scorecard` variable to the scorer when it is set.
 fn configure_scorer() -> Result<(), Problem> {
-    let settings = spin_sdk::variables::get(SETTINGS_VARIABLE).unwrap_or_default();
+    let settings = scorecard_variable();
     if settings.trim().is_empty() {
         return Ok(());
     }
     scoring::configure(&settings).map_err(|e| Problem::scorer(e, &scoring::describe()))
+}
+
+/// The `scorecard` Spin variable, empty when unset.
+#[cfg(feature = "spin-variables")]
+fn scorecard_variable() -> String {
+    spin_sdk::variables::get(SETTINGS_VARIABLE).unwrap_or_default()
+}
+
+/// Built without Spin variables: no override, the scorer's own scorecard.
+#[cfg(not(feature = "spin-variables"))]
+fn scorecard_variable() -> String {
+    String::new()
 }
 
 /// The model that scored, as the response names it.
