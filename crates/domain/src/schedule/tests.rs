@@ -29,6 +29,15 @@ fn terms(principal: &str, currency: &str, rate: &str, term: u32, method: Method)
     }
 }
 
+/// The schedule's due dates as text.
+fn due_dates(terms: &Terms) -> Vec<String> {
+    let s = schedule(terms).unwrap();
+    s.installments
+        .iter()
+        .map(|i| i.due_date.to_string())
+        .collect()
+}
+
 fn row(i: &ScheduledInstallment) -> (u32, String, String, String, String) {
     (
         i.seq,
@@ -182,24 +191,14 @@ fn half_even_and_half_up_differ_on_a_midpoint() {
 fn month_end_due_dates_stay_at_month_end() {
     let mut month_end = terms("3000.00", "CNY", "0", 4, Method::EqualPrincipal);
     month_end.disbursed_on = date("2023-12-31");
-    let dates: Vec<String> = schedule(&month_end)
-        .unwrap()
-        .installments
-        .iter()
-        .map(|i| i.due_date.to_string())
-        .collect();
+    let dates = due_dates(&month_end);
     assert_eq!(
         dates,
         ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"]
     );
     // A 30th stays the 30th, but for February.
     month_end.disbursed_on = date("2025-12-30");
-    let dates: Vec<String> = schedule(&month_end)
-        .unwrap()
-        .installments
-        .iter()
-        .map(|i| i.due_date.to_string())
-        .collect();
+    let dates = due_dates(&month_end);
     assert_eq!(
         dates,
         ["2026-01-30", "2026-02-28", "2026-03-30", "2026-04-30"]
@@ -220,21 +219,11 @@ fn month_end_periods_are_whole_months_under_30_360() {
 fn weekly_and_biweekly_steps() {
     let mut weekly = terms("700.00", "CNY", "0", 3, Method::EqualPrincipal);
     weekly.frequency = Frequency::Weekly;
-    let dates: Vec<String> = schedule(&weekly)
-        .unwrap()
-        .installments
-        .iter()
-        .map(|i| i.due_date.to_string())
-        .collect();
+    let dates = due_dates(&weekly);
     assert_eq!(dates, ["2026-01-22", "2026-01-29", "2026-02-05"]);
     weekly.frequency = Frequency::Biweekly;
     weekly.first_due_date = Some(date("2026-02-01"));
-    let dates: Vec<String> = schedule(&weekly)
-        .unwrap()
-        .installments
-        .iter()
-        .map(|i| i.due_date.to_string())
-        .collect();
+    let dates = due_dates(&weekly);
     assert_eq!(dates, ["2026-02-01", "2026-02-15", "2026-03-01"]);
 }
 
