@@ -5,6 +5,7 @@
 mod assessment;
 mod book;
 mod http;
+mod instantiation;
 
 use std::path::PathBuf;
 
@@ -73,6 +74,7 @@ struct Results {
     assess_http: HttpFigures,
     hello_http: HttpFigures,
     throughput_ratio: f64,
+    request_us_hello: Spread,
     component_bytes: Vec<(String, u64)>,
 }
 
@@ -110,6 +112,12 @@ fn main() -> Result<()> {
     };
     let assess_http = run(&app, "/v1/assess", Some(&body))?;
     let hello_http = run(&hello, "/hello", None)?;
+    let fixture = artifact("tests/fixtures/target/wasm32-wasip2/release/hello_fixture.wasm");
+    let requests = if options.smoke { 100 } else { 5_000 };
+    let request_us_hello = (0..options.runs)
+        .map(|_| instantiation::per_request(&fixture, requests))
+        .collect::<Result<Vec<_>>>()
+        .map(Spread::of)?;
 
     let component_bytes = [
         "postloan_api",
@@ -133,6 +141,7 @@ fn main() -> Result<()> {
         wasm_native_ratio: wasm.median / native.median,
         throughput_ratio: assess_http.requests_per_second.median
             / hello_http.requests_per_second.median,
+        request_us_hello,
         native_us_per_loan: native,
         wasm_us_per_loan: wasm,
         assess_http,
@@ -189,6 +198,10 @@ fn print(r: &Results) {
     println!(
         "| /v1/assess / hello-world throughput | {:.2} |",
         r.throughput_ratio
+    );
+    println!(
+        "| one request, hello-world, pooling allocator (bounds instantiation) | {} |",
+        r.request_us_hello.show("µs")
     );
     for (name, bytes) in &r.component_bytes {
         println!("| {name} | {bytes} bytes |");
