@@ -13,6 +13,7 @@ pub mod loan;
 pub mod money;
 pub mod overdue;
 pub mod policy;
+pub mod portfolio;
 pub mod schedule;
 pub mod scoring;
 

@@ -148,6 +148,11 @@ impl Ranges {
         self.0.get(position)
     }
 
+    /// The ranges' names, from the fewest days to the most.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|r| r.name.as_str())
+    }
+
     fn preset(bounds: &[(&str, u32, Option<u32>)]) -> Self {
         Self(
             bounds

@@ -13,7 +13,7 @@ use crate::request::parse;
 
 /// The Spin variable holding a scorecard (or other scorer settings) to use instead of the
 /// scorer's built-in one; empty or undefined means none.
-#[cfg(feature = "spin-variables")]
+#[cfg(feature = "spin")]
 const SETTINGS_VARIABLE: &str = "scorecard";
 
 /// A loan, its features and its score.
@@ -96,13 +96,13 @@ fn configure_scorer() -> Result<(), Problem> {
 }
 
 /// The `scorecard` Spin variable, empty when unset.
-#[cfg(feature = "spin-variables")]
+#[cfg(feature = "spin")]
 fn scorecard_variable() -> String {
     spin_sdk::variables::get(SETTINGS_VARIABLE).unwrap_or_default()
 }
 
 /// Built without Spin variables: no override, the scorer's own scorecard.
-#[cfg(not(feature = "spin-variables"))]
+#[cfg(not(feature = "spin"))]
 fn scorecard_variable() -> String {
     String::new()
 }
@@ -118,9 +118,11 @@ struct ModelJson {
 #[derive(Serialize)]
 pub struct ScoreJson {
     model: ModelJson,
-    value: i32,
+    /// The score in points.
+    pub value: i32,
     probability_of_default: String,
-    tier: &'static str,
+    /// The risk tier, `A` to `E`.
+    pub tier: &'static str,
     reasons: Vec<ReasonCodeJson>,
 }
 

@@ -37,9 +37,29 @@ struct PlanRequest {
     contact: ContactPolicyJson,
 }
 
+/// What the contact components need beside the assessment: the borrower, the history of
+/// contacts and promises, the stage so far and the lender's contact settings.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ProfileJson {
+pub struct ContactInputs {
+    /// The instant contacts are planned from.
+    pub now: String,
+    profile: ProfileJson,
+    #[serde(default)]
+    history: Vec<AttemptJson>,
+    #[serde(default)]
+    promises: Vec<PromiseJson>,
+    #[serde(default)]
+    previous_stage: StageJson,
+    tier: Option<TierJson>,
+    #[serde(default)]
+    contact: ContactPolicyJson,
+}
+
+/// A borrower's contact profile as posted.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileJson {
     name: String,
     language: String,
     time_zone: String,
@@ -141,7 +161,7 @@ enum TierJson {
 /// The lender's contact settings; all optional.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
-struct ContactPolicyJson {
+pub struct ContactPolicyJson {
     rules: RulesJson,
     custom_rules: Option<CustomRulesJson>,
     reminders: RemindersJson,
@@ -248,33 +268,54 @@ pub fn handle(body: &[u8]) -> Result<Response, Problem> {
     let policy = request.policy.into_wit()?;
     let assessment =
         overdue::assess(&request.loan.into(), &as_of, &policy).map_err(Problem::from)?;
-    let standing = standing(&assessment, request.tier.map(tier));
-    let profile = profile(request.profile);
-    let history: Vec<wit::ContactAttempt> = request.history.into_iter().map(attempt).collect();
-    let rules = rules(request.contact.rules, request.contact.custom_rules)?;
-    let reminder_policy = reminder_policy(request.contact.reminders, rules)?;
-    let plan = reminders::plan(
-        &standing,
-        &profile,
-        &history,
-        &request.now,
-        &reminder_policy,
-    )
-    .map_err(|e| match e {
-        reminders::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
-        reminders::Error::Other(detail) => {
-            Problem::internal(format!("the reminders component failed: {detail}"))
-        }
-    })?;
-    let promises: Vec<wit::Promise> = request.promises.into_iter().map(promise).collect();
-    let escalation_policy = escalation_policy(request.contact.escalation, rules);
+    let inputs = ContactInputs {
+        now: request.now,
+        profile: request.profile,
+        history: request.history,
+        promises: request.promises,
+        previous_stage: request.previous_stage,
+        tier: request.tier,
+        contact: request.contact,
+    };
+    Ok(crate::json(200, &plan(&assessment, inputs)?))
+}
+
+impl ProfileJson {
+    /// The borrower's IANA time zone, as posted.
+    pub fn time_zone(&self) -> &str {
+        &self.time_zone
+    }
+}
+
+/// Checks a lender's contact settings as `plan` would read them.
+pub fn check_contact_policy(contact: ContactPolicyJson) -> Result<(), Problem> {
+    let rules = rules(contact.rules, contact.custom_rules)?;
+    reminder_policy(contact.reminders, rules).map(|_| ())
+}
+
+/// Plans reminders and decides escalation for an assessed loan.
+pub fn plan(assessment: &types::Assessment, inputs: ContactInputs) -> Result<PlanJson, Problem> {
+    let standing = standing(assessment, inputs.tier.map(tier));
+    let profile = profile(inputs.profile);
+    let history: Vec<wit::ContactAttempt> = inputs.history.into_iter().map(attempt).collect();
+    let rules = rules(inputs.contact.rules, inputs.contact.custom_rules)?;
+    let reminder_policy = reminder_policy(inputs.contact.reminders, rules)?;
+    let plan = reminders::plan(&standing, &profile, &history, &inputs.now, &reminder_policy)
+        .map_err(|e| match e {
+            reminders::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
+            reminders::Error::Other(detail) => {
+                Problem::internal(format!("the reminders component failed: {detail}"))
+            }
+        })?;
+    let promises: Vec<wit::Promise> = inputs.promises.into_iter().map(promise).collect();
+    let escalation_policy = escalation_policy(inputs.contact.escalation, rules);
     let decision = escalation::decide(
         &standing,
         &profile,
         &history,
         &promises,
-        stage(request.previous_stage),
-        &request.now,
+        stage(inputs.previous_stage),
+        &inputs.now,
         &escalation_policy,
     )
     .map_err(|e| match e {
@@ -283,10 +324,7 @@ pub fn handle(body: &[u8]) -> Result<Response, Problem> {
             Problem::internal(format!("the escalation component failed: {detail}"))
         }
     })?;
-    Ok(crate::json(
-        200,
-        &PlanJson::new(&assessment, plan, decision),
-    ))
+    Ok(PlanJson::new(assessment, plan, decision))
 }
 
 fn standing(a: &types::Assessment, tier: Option<RiskTier>) -> wit::Standing {
@@ -523,26 +561,32 @@ fn escalation_policy(e: EscalationJson, rules: wit::ContactRules) -> escalation:
     }
 }
 
+/// The contacts planned for one loan.
 #[derive(Serialize)]
-struct PlanJson {
+pub struct PlanJson {
     loan_id: String,
     as_of: String,
     dpd: u32,
     bucket: String,
-    reminders: Vec<ReminderJson>,
+    /// The reminders to send.
+    pub reminders: Vec<ReminderJson>,
     reminders_suppressed: Vec<HeldBackJson>,
-    escalation: DecisionJson,
+    /// The escalation decision.
+    pub escalation: DecisionJson,
 }
 
+/// One reminder to send.
 #[derive(Serialize)]
-struct ReminderJson {
-    channel: &'static str,
+pub struct ReminderJson {
+    /// The channel's name.
+    pub channel: &'static str,
     address: String,
     text: String,
     sms_segments: Option<u32>,
     not_before: String,
     not_after: String,
-    rule: String,
+    /// The cadence rule that fired.
+    pub rule: String,
     explanation: String,
 }
 
@@ -553,28 +597,36 @@ struct HeldBackJson {
     detail: String,
 }
 
+/// The escalation decision.
 #[derive(Serialize)]
-struct DecisionJson {
+pub struct DecisionJson {
     previous_stage: &'static str,
-    stage: &'static str,
-    transition: &'static str,
+    /// The stage the loan is in now.
+    pub stage: &'static str,
+    /// How the stage changed.
+    pub transition: &'static str,
     strategy: String,
     broken_promises: u32,
     close_open_tasks: bool,
-    actions: Vec<ActionJson>,
+    /// The collection tasks to open.
+    pub actions: Vec<ActionJson>,
     suppressed: Vec<HeldBackJson>,
     explanation: Vec<HeldBackJson>,
 }
 
+/// One collection task.
 #[derive(Serialize)]
-struct ActionJson {
-    kind: String,
-    queue: Option<String>,
+pub struct ActionJson {
+    /// What to do: `call`, `letter`, `field_visit`, ...
+    pub kind: String,
+    /// The collector queue it goes to.
+    pub queue: Option<String>,
     assignee: Option<String>,
     not_before: Option<String>,
     not_after: Option<String>,
     strategy: String,
-    rule: String,
+    /// The rule that produced it.
+    pub rule: String,
     explanation: String,
 }
 

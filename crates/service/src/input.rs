@@ -209,6 +209,17 @@ const EBA_ABSOLUTE: &str = "100";
 const EBA_RELATIVE: &str = "0.01";
 
 impl PolicyJson {
+    /// The names of the policy's DPD buckets, from current to the latest.
+    pub fn bucket_names(&self) -> Vec<String> {
+        match &self.buckets {
+            Some(ranges) => ranges.iter().map(|r| r.name.clone()).collect(),
+            None => postloan_domain::policy::Ranges::default_buckets()
+                .names()
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
     /// The WIT policy; a classification naming both a preset and ranges, or neither, is refused.
     pub fn into_wit(self) -> Result<wit::Policy, Problem> {
         Ok(wit::Policy {

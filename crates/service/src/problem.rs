@@ -64,6 +64,50 @@ impl Problem {
         }
     }
 
+    /// A stored resource of the caller's tenant that does not exist.
+    pub fn no_such(what: &str, id: &str) -> Self {
+        Self {
+            kind: "urn:postloan:problem:not-found",
+            title: "Not found",
+            status: 404,
+            detail: format!("no {what} `{id}`"),
+            field: None,
+        }
+    }
+
+    /// A request without a valid API key.
+    pub fn unauthorized(detail: &str) -> Self {
+        Self {
+            kind: "urn:postloan:problem:unauthorized",
+            title: "Unauthorized",
+            status: 401,
+            detail: detail.to_owned(),
+            field: None,
+        }
+    }
+
+    /// A key whose role may not do this.
+    pub fn forbidden(role: &str, needs: &str) -> Self {
+        Self {
+            kind: "urn:postloan:problem:forbidden",
+            title: "Forbidden",
+            status: 403,
+            detail: format!("the role `{role}` may not do this; it needs {needs}"),
+            field: None,
+        }
+    }
+
+    /// A change that contradicts what is stored, naming the field.
+    pub fn conflict(field: String, reason: &str) -> Self {
+        Self {
+            kind: "urn:postloan:problem:conflict",
+            title: "Conflict",
+            status: 409,
+            detail: format!("{field}: {reason}"),
+            field: Some(field),
+        }
+    }
+
     /// A failure that is not the caller's fault.
     pub fn internal(detail: String) -> Self {
         Self {
@@ -115,6 +159,38 @@ impl Problem {
             detail,
             field: None,
         }
+    }
+
+    /// The same problem with its field named under `prefix`, for input nested in a larger
+    /// document.
+    pub fn under(mut self, prefix: &str) -> Self {
+        if let Some(field) = self.field.take() {
+            let nested = format!("{prefix}.{field}");
+            self.detail = self.detail.replacen(&field, &nested, 1);
+            self.field = Some(nested);
+        }
+        self
+    }
+
+    /// The same problem with `prefix` taken off its field, for input checked in a larger
+    /// document than the one posted.
+    pub fn unprefixed(mut self, prefix: &str) -> Self {
+        if let Some(field) = self.field.take() {
+            let bare = field.strip_prefix(prefix).unwrap_or(&field).to_owned();
+            self.detail = self.detail.replacen(&field, &bare, 1);
+            self.field = Some(bare);
+        }
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// What went wrong, in words.
+    pub fn detail(&self) -> &str {
+        &self.detail
     }
 
     /// The field at fault, if any.

@@ -1,0 +1,285 @@
+//! The close-of-business run: for one business date and each active loan of a tenant,
+//! the pipeline in pages of loans, one transaction per page. The job's cursor is stored
+//! with each page, so a run that is stopped (a time budget spent, a host killed) resumes
+//! after the last page it stored; actions carry a key per loan and date, so no page run
+//! twice adds one twice. Dates missed since the last completed run are closed first, in
+//! order.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use serde_json::{Value, json};
+use spin_sdk::http::Response;
+
+use super::audit::{self, Entry};
+use super::auth::{Caller, Role};
+use super::db::{Db, get_int, get_optional, get_text, int, text};
+use super::events::publish;
+use super::loans::query_value;
+use super::pipeline::{self, Origin};
+use super::tenants;
+use super::{instant, now, parse_date};
+use crate::problem::Problem;
+
+/// Loans per transaction.
+const PAGE: i64 = 100;
+
+/// Dates one call closes at most when catching up; the next call goes on.
+const MAX_CATCH_UP_DAYS: u64 = 400;
+
+/// The Spin variable bounding the time one invocation spends on jobs, in seconds; it must
+/// stay under the host's request timeout.
+const BUDGET_VARIABLE: &str = "job_budget_seconds";
+
+/// `POST /v1/jobs/close-of-business?date=YYYY-MM-DD`: closes every date from the last one
+/// closed up to `date`, within this call's time budget. `200` when `date` is closed, `202`
+/// while work remains (call again, or let the cron trigger go on).
+pub fn start(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin])?;
+    let date = query_value(query, "date")
+        .ok_or_else(|| Problem::invalid_field("date".into(), "is required (YYYY-MM-DD)"))?;
+    let date = parse_date("date", &date)?;
+    let jobs = close_up_to(db, &caller.tenant, date, deadline())?;
+    let done = jobs
+        .last()
+        .is_some_and(|j| j["status"] == "completed" && j["business_date"] == date.to_string());
+    Ok(crate::json(
+        if done { 200 } else { 202 },
+        &json!({ "jobs": jobs }),
+    ))
+}
+
+/// `GET /v1/jobs/{id}`: a run and its progress.
+pub fn show(db: &Db, caller: &Caller, id: &str) -> Result<Response, Problem> {
+    let id_number: i64 = id.parse().map_err(|_| Problem::no_such("job", id))?;
+    let job = db
+        .row(
+            "SELECT * FROM job_runs WHERE tenant_id = ? AND id = ?",
+            &[text(&caller.tenant), int(id_number)],
+            job_json,
+        )?
+        .ok_or_else(|| Problem::no_such("job", id))?;
+    Ok(crate::json(200, &job))
+}
+
+/// The cron trigger: closes, for every tenant, the business day that ended before the
+/// event (its UTC date minus one), catching up and resuming as the HTTP route does.
+pub fn on_cron(timestamp: u64) -> Result<(), Problem> {
+    let at = DateTime::<Utc>::from_timestamp(timestamp as i64, 0)
+        .ok_or_else(|| Problem::internal(format!("cron timestamp {timestamp} is out of range")))?;
+    let date = at.date_naive().pred_opt().unwrap_or(NaiveDate::MIN);
+    let db = Db::open()?;
+    let until = deadline();
+    let tenants = db.rows("SELECT id FROM tenants ORDER BY id", &[], |row| {
+        get_text(row, "id")
+    })?;
+    for tenant in tenants {
+        if Instant::now() >= until {
+            break;
+        }
+        close_up_to(&db, &tenant, date, until)?;
+    }
+    Ok(())
+}
+
+/// When this invocation stops starting pages.
+fn deadline() -> Instant {
+    let seconds = spin_sdk::variables::get(BUDGET_VARIABLE)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(5);
+    Instant::now() + Duration::from_secs(seconds)
+}
+
+/// Closes `tenant`'s dates up to `date` in order until `until`; the runs touched, oldest
+/// first.
+fn close_up_to(
+    db: &Db,
+    tenant: &str,
+    date: NaiveDate,
+    until: Instant,
+) -> Result<Vec<Value>, Problem> {
+    let mut touched = Vec::new();
+    for day in dates_to_close(db, tenant, date)? {
+        let id = job_for(db, tenant, day)?;
+        let completed = run(db, tenant, id, day, until)?;
+        touched.push(
+            db.row("SELECT * FROM job_runs WHERE id = ?", &[int(id)], job_json)?
+                .unwrap_or(Value::Null),
+        );
+        if !completed {
+            break;
+        }
+    }
+    if touched.is_empty() {
+        // Closed before: the run of `date` as it stands.
+        touched.extend(db.row(
+            "SELECT * FROM job_runs WHERE tenant_id = ? AND business_date = ?",
+            &[text(tenant), text(date.to_string())],
+            job_json,
+        )?);
+    }
+    Ok(touched)
+}
+
+/// The dates still to close up to `date`: from the day after the last completed run (or
+/// `date` alone for a tenant's first run), leaving out dates closed already.
+fn dates_to_close(db: &Db, tenant: &str, date: NaiveDate) -> Result<Vec<NaiveDate>, Problem> {
+    let last = db
+        .row(
+            "SELECT MAX(business_date) AS d FROM job_runs WHERE tenant_id = ? AND status = 'completed'",
+            &[text(tenant)],
+            |row| get_optional(row, "d"),
+        )?
+        .flatten();
+    let first = match last {
+        Some(last) => parse_date("business_date", &last)?
+            .checked_add_days(Days::new(1))
+            .unwrap_or(date),
+        None => date,
+    };
+    Ok(first
+        .iter_days()
+        .take_while(|d| *d <= date)
+        .take(MAX_CATCH_UP_DAYS as usize)
+        .collect())
+}
+
+/// The run of (`tenant`, `date`), created if there is none.
+fn job_for(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
+    let day = date.to_string();
+    db.run(
+        "INSERT INTO job_runs (tenant_id, business_date, status, total, started_at)
+         SELECT ?, ?, 'running', COUNT(*), ? FROM loans
+         WHERE tenant_id = ? AND status = 'active' AND disbursed_on <= ?
+         ON CONFLICT (tenant_id, business_date) DO NOTHING",
+        &[
+            text(tenant),
+            text(&day),
+            text(instant(now())),
+            text(tenant),
+            text(&day),
+        ],
+    )?;
+    db.row(
+        "SELECT id FROM job_runs WHERE tenant_id = ? AND business_date = ?",
+        &[text(tenant), text(&day)],
+        |row| get_int(row, "id"),
+    )?
+    .ok_or_else(|| Problem::internal(format!("the run of {day} was not stored")))
+}
+
+/// Runs job `id` page by page until it completes (`true`) or `until` passes (`false`).
+fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Result<bool, Problem> {
+    let settings = tenants::settings(db, tenant)?;
+    loop {
+        let (status, cursor) = db
+            .row(
+                "SELECT status, cursor FROM job_runs WHERE id = ?",
+                &[int(id)],
+                |row| (get_text(row, "status"), get_text(row, "cursor")),
+            )?
+            .ok_or_else(|| Problem::internal(format!("job {id} vanished")))?;
+        if status == "completed" {
+            return Ok(true);
+        }
+        if Instant::now() >= until {
+            return Ok(false);
+        }
+        let new_actions = db.transaction(|db| page(db, tenant, &settings, id, date, &cursor))?;
+        publish(&new_actions);
+    }
+}
+
+/// One page of loans after `cursor`, in one transaction with the job's progress; the job
+/// completes when there is none left. A loan the pipeline fails on is rolled back alone,
+/// counted and logged, so one bad loan does not stop the book.
+fn page(
+    db: &Db,
+    tenant: &str,
+    settings: &tenants::Settings,
+    id: i64,
+    date: NaiveDate,
+    cursor: &str,
+) -> Result<Vec<Value>, Problem> {
+    let day = date.to_string();
+    let loan_ids = db.rows(
+        "SELECT id FROM loans WHERE tenant_id = ? AND status = 'active' AND disbursed_on <= ? AND id > ?
+         ORDER BY id LIMIT ?",
+        &[text(tenant), text(&day), text(cursor), int(PAGE)],
+        |row| get_text(row, "id"),
+    )?;
+    let Some(last) = loan_ids.last().cloned() else {
+        complete(db, tenant, id, date)?;
+        return Ok(Vec::new());
+    };
+    let mut new_actions = Vec::new();
+    let mut failures = 0;
+    for loan_id in &loan_ids {
+        db.run("SAVEPOINT loan", &[])?;
+        match pipeline::refresh(db, tenant, settings, loan_id, Origin::Close(date)) {
+            Ok(refreshed) => {
+                db.run("RELEASE loan", &[])?;
+                new_actions.extend(refreshed.new_actions);
+            }
+            Err(problem) => {
+                db.run("ROLLBACK TO loan", &[])?;
+                db.run("RELEASE loan", &[])?;
+                failures += 1;
+                eprintln!(
+                    "postloan: close of {day}: tenant {tenant} loan {loan_id} failed: {}",
+                    problem.detail()
+                );
+            }
+        }
+    }
+    db.run(
+        "UPDATE job_runs SET cursor = ?, processed = processed + ?, actions = actions + ?,
+           failures = failures + ? WHERE id = ?",
+        &[
+            text(last),
+            int(loan_ids.len() as i64),
+            int(new_actions.len() as i64),
+            int(failures),
+            int(id),
+        ],
+    )?;
+    Ok(new_actions)
+}
+
+/// Marks the run completed and records it in the audit log.
+fn complete(db: &Db, tenant: &str, id: i64, date: NaiveDate) -> Result<(), Problem> {
+    let at = instant(now());
+    db.run(
+        "UPDATE job_runs SET status = 'completed', finished_at = ? WHERE id = ?",
+        &[text(&at), int(id)],
+    )?;
+    let summary = db
+        .row("SELECT * FROM job_runs WHERE id = ?", &[int(id)], job_json)?
+        .unwrap_or(Value::Null);
+    audit::append(
+        db,
+        tenant,
+        &at,
+        Entry {
+            actor: "close-of-business",
+            action: "close_of_business.completed",
+            entity: &format!("job:{id}"),
+            detail: json!({ "business_date": date.to_string(), "processed": summary["processed"], "actions": summary["actions"], "failures": summary["failures"] }).to_string(),
+        },
+    )
+}
+
+fn job_json(row: &spin_sdk::sqlite::Row<'_>) -> Value {
+    json!({
+        "id": get_int(row, "id"),
+        "business_date": get_text(row, "business_date"),
+        "status": get_text(row, "status"),
+        "processed": get_int(row, "processed"),
+        "total": get_int(row, "total"),
+        "actions": get_int(row, "actions"),
+        "failures": get_int(row, "failures"),
+        "started_at": get_text(row, "started_at"),
+        "finished_at": get_optional(row, "finished_at"),
+    })
+}

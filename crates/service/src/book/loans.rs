@@ -1,0 +1,493 @@
+//! Loans in the book: created from explicit installments or from terms, read back with a
+//! live assessment, and listed by their standing with cursor pagination.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use spin_sdk::http::{Request, Response};
+
+use super::audit::{self, Entry};
+use super::auth::{Caller, Role, mask};
+use super::db::{Db, Param, get_int, get_optional, get_text, int, optional, text};
+use super::pipeline::{self, Origin, Refreshed};
+use super::tenants::{self, check_id};
+use super::{instant, now, parse_date};
+use crate::contact_plan::ProfileJson;
+use crate::problem::Problem;
+use crate::request::parse;
+use crate::schedules::{self, TermsJson};
+
+/// A loan as posted to `POST /v1/loans` and carried by a `loan.created` event.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewLoan {
+    id: String,
+    borrower: BorrowerJson,
+    currency: Option<String>,
+    disbursed_on: Option<String>,
+    installments: Option<Vec<InstallmentJson>>,
+    terms: Option<TermsJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BorrowerJson {
+    id: String,
+    id_number: Option<String>,
+    profile: Value,
+}
+
+/// An installment as posted and as stored.
+#[derive(Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct InstallmentJson {
+    seq: u32,
+    due_date: String,
+    principal: String,
+    interest: String,
+    #[serde(default = "zero")]
+    fees: String,
+}
+
+impl NewLoan {
+    /// The loan's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+fn zero() -> String {
+    "0".to_owned()
+}
+
+/// `POST /v1/loans`.
+pub fn create(db: &Db, caller: &Caller, request: &Request) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin])?;
+    let new: NewLoan = parse(request.body())?;
+    let id = new.id.clone();
+    db.transaction(|db| book(db, &caller.tenant, new, &caller.actor(), now()))?;
+    Ok(crate::json(201, &view(db, caller, &id, "")?))
+}
+
+/// Books a new loan of `tenant` at instant `at` and runs it through the pipeline, inside
+/// the caller's transaction.
+pub fn book(
+    db: &Db,
+    tenant: &str,
+    mut new: NewLoan,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Refreshed, Problem> {
+    check_id("id", &new.id)?;
+    check_id("borrower.id", &new.borrower.id)?;
+    check_profile(&new.borrower.profile)?;
+    let (currency, disbursed_on, installments) = schedule(
+        new.currency.take(),
+        new.disbursed_on.take(),
+        new.installments.take(),
+        new.terms.take(),
+    )?;
+    parse_date("disbursed_on", &disbursed_on)?;
+    let principal = total_principal(&installments)?;
+    let settings = tenants::settings(db, tenant)?;
+    // The overdue engine checks the schedule (dates, amounts, currency) before it is stored.
+    let loan = loan_json(&new.id, &currency, &installments, &[], &[], &[]);
+    pipeline::check_loan(&loan, &disbursed_on, &settings)?;
+    if exists(db, tenant, &new.id)? {
+        return Err(Problem::conflict("id".into(), "a loan with this id exists"));
+    }
+    db.run(
+        "INSERT INTO borrowers (tenant_id, id, id_number, profile) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tenant_id, id) DO UPDATE SET id_number = excluded.id_number, profile = excluded.profile",
+        &[
+            text(tenant),
+            text(&new.borrower.id),
+            optional(new.borrower.id_number.clone()),
+            text(new.borrower.profile.to_string()),
+        ],
+    )?;
+    db.run(
+        "INSERT INTO loans (tenant_id, id, borrower_id, currency, principal, disbursed_on, created_at, outstanding_principal)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            text(tenant),
+            text(&new.id),
+            text(&new.borrower.id),
+            text(&currency),
+            text(&principal),
+            text(&disbursed_on),
+            text(instant(at)),
+            text(&principal),
+        ],
+    )?;
+    for i in &installments {
+        db.run(
+            "INSERT INTO installments (tenant_id, loan_id, seq, due_date, principal, interest, fees)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[
+                text(tenant),
+                text(&new.id),
+                int(i.seq),
+                text(&i.due_date),
+                text(&i.principal),
+                text(&i.interest),
+                text(&i.fees),
+            ],
+        )?;
+    }
+    audit::append(
+        db,
+        tenant,
+        &instant(at),
+        Entry {
+            actor,
+            action: "loan.created",
+            entity: &format!("loan:{}", new.id),
+            detail: json!({ "borrower": new.borrower.id, "currency": currency, "principal": principal, "installments": installments.len() }).to_string(),
+        },
+    )?;
+    pipeline::refresh(db, tenant, &settings, &new.id, Origin::Change(at))
+}
+
+/// The schedule of a new loan: its own installments, or those generated from its terms.
+fn schedule(
+    currency: Option<String>,
+    disbursed_on: Option<String>,
+    installments: Option<Vec<InstallmentJson>>,
+    terms: Option<TermsJson>,
+) -> Result<(String, String, Vec<InstallmentJson>), Problem> {
+    match (installments, terms) {
+        (Some(installments), None) => {
+            let currency = currency.ok_or_else(|| {
+                Problem::invalid_field("currency".into(), "is required with installments")
+            })?;
+            let disbursed_on = disbursed_on.ok_or_else(|| {
+                Problem::invalid_field("disbursed_on".into(), "is required with installments")
+            })?;
+            if installments.is_empty() {
+                return Err(Problem::invalid_field(
+                    "installments".into(),
+                    "needs at least one installment",
+                ));
+            }
+            Ok((currency, disbursed_on, installments))
+        }
+        (None, Some(terms)) => {
+            if currency.is_some() || disbursed_on.is_some() {
+                return Err(Problem::invalid_field(
+                    "terms".into(),
+                    "carries currency and disbursed_on itself; leave them out of the loan",
+                ));
+            }
+            let currency = terms.currency().to_owned();
+            let disbursed_on = terms.disbursed_on().to_owned();
+            let generated = schedules::generate(terms).map_err(|p| p.under("terms"))?;
+            let installments = generated
+                .installments
+                .into_iter()
+                .map(|i| InstallmentJson {
+                    seq: i.seq,
+                    due_date: i.due_date,
+                    principal: i.principal,
+                    interest: i.interest,
+                    fees: i.fees,
+                })
+                .collect();
+            Ok((currency, disbursed_on, installments))
+        }
+        _ => Err(Problem::invalid_field(
+            "installments".into(),
+            "give exactly one of installments or terms",
+        )),
+    }
+}
+
+/// The sum of the installments' principal: the amount lent.
+fn total_principal(installments: &[InstallmentJson]) -> Result<String, Problem> {
+    let mut total = rust_decimal::Decimal::ZERO;
+    for (i, installment) in installments.iter().enumerate() {
+        let principal: rust_decimal::Decimal = installment.principal.parse().map_err(|_| {
+            Problem::invalid_field(format!("installments[{i}].principal"), "is not a decimal")
+        })?;
+        total += principal;
+    }
+    Ok(total.normalize().to_string())
+}
+
+/// A profile must read as `/v1/contact-plan`'s and name a known IANA time zone.
+fn check_profile(profile: &Value) -> Result<(), Problem> {
+    let parsed: ProfileJson = serde_path_to_error::deserialize(profile).map_err(|e| {
+        let path = e.path().to_string();
+        Problem::invalid_field(
+            format!("borrower.profile.{path}"),
+            &e.into_inner().to_string(),
+        )
+    })?;
+    parsed
+        .time_zone()
+        .parse::<chrono_tz::Tz>()
+        .map(|_| ())
+        .map_err(|_| {
+            Problem::invalid_field(
+                "borrower.profile.time_zone".into(),
+                "is not an IANA time zone such as Asia/Shanghai",
+            )
+        })
+}
+
+/// Whether `tenant` has a loan `id`.
+pub fn exists(db: &Db, tenant: &str, id: &str) -> Result<bool, Problem> {
+    Ok(db
+        .row(
+            "SELECT 1 AS one FROM loans WHERE tenant_id = ? AND id = ?",
+            &[text(tenant), text(id)],
+            |_| (),
+        )?
+        .is_some())
+}
+
+/// A loan in the JSON of `/v1/assess`'s `loan`.
+pub fn loan_json(
+    id: &str,
+    currency: &str,
+    installments: &[InstallmentJson],
+    payments: &[Value],
+    reversals: &[Value],
+    pauses: &[Value],
+) -> Value {
+    json!({
+        "id": id,
+        "currency": currency,
+        "installments": installments,
+        "payments": payments,
+        "reversals": reversals,
+        "pauses": pauses,
+    })
+}
+
+/// What the book holds of one loan, as the pipeline reads it.
+pub struct Stored {
+    /// The loan in `/v1/assess`'s JSON.
+    pub loan: Value,
+    /// Its borrower.
+    pub borrower_id: String,
+    /// The borrower's identity number.
+    pub id_number: Option<String>,
+    /// The borrower's contact profile.
+    pub profile: Value,
+    /// When it was disbursed.
+    pub disbursed_on: String,
+    /// Its escalation stage so far.
+    pub stage: String,
+    /// The business date it was last assessed for.
+    pub assessed_on: Option<String>,
+}
+
+/// Loads loan `id` of `tenant` with its schedule, payments, reversals and pauses.
+pub fn load(db: &Db, tenant: &str, id: &str) -> Result<Option<Stored>, Problem> {
+    let key = [text(tenant), text(id)];
+    let Some((borrower_id, currency, disbursed_on, stage, assessed_on)) = db.row(
+        "SELECT borrower_id, currency, disbursed_on, stage, assessed_on FROM loans
+         WHERE tenant_id = ? AND id = ?",
+        &key,
+        |row| {
+            (
+                get_text(row, "borrower_id"),
+                get_text(row, "currency"),
+                get_text(row, "disbursed_on"),
+                get_text(row, "stage"),
+                get_optional(row, "assessed_on"),
+            )
+        },
+    )?
+    else {
+        return Ok(None);
+    };
+    let installments = db.rows(
+        "SELECT seq, due_date, principal, interest, fees FROM installments
+         WHERE tenant_id = ? AND loan_id = ? ORDER BY seq",
+        &key,
+        |row| InstallmentJson {
+            seq: get_int(row, "seq") as u32,
+            due_date: get_text(row, "due_date"),
+            principal: get_text(row, "principal"),
+            interest: get_text(row, "interest"),
+            fees: get_text(row, "fees"),
+        },
+    )?;
+    let payments = db.rows(
+        "SELECT id, value_date, amount FROM payments WHERE tenant_id = ? AND loan_id = ?
+         ORDER BY value_date, id",
+        &key,
+        |row| json!({ "id": get_text(row, "id"), "value_date": get_text(row, "value_date"), "amount": get_text(row, "amount") }),
+    )?;
+    let reversals = db.rows(
+        "SELECT payment_id FROM reversals WHERE tenant_id = ? AND loan_id = ?
+         AND payment_id IN (SELECT id FROM payments WHERE tenant_id = reversals.tenant_id)
+         ORDER BY payment_id",
+        &key,
+        |row| json!({ "payment_id": get_text(row, "payment_id") }),
+    )?;
+    let pauses = db.rows(
+        "SELECT from_date, to_date, reason FROM pauses WHERE tenant_id = ? AND loan_id = ?
+         ORDER BY from_date",
+        &key,
+        |row| json!({ "from": get_text(row, "from_date"), "to": get_text(row, "to_date"), "reason": get_text(row, "reason") }),
+    )?;
+    let (id_number, profile) = db
+        .row(
+            "SELECT id_number, profile FROM borrowers WHERE tenant_id = ? AND id = ?",
+            &[text(tenant), text(&borrower_id)],
+            |row| (get_optional(row, "id_number"), get_text(row, "profile")),
+        )?
+        .unwrap_or_default();
+    Ok(Some(Stored {
+        loan: loan_json(id, &currency, &installments, &payments, &reversals, &pauses),
+        borrower_id,
+        id_number,
+        profile: serde_json::from_str(&profile).unwrap_or(Value::Null),
+        disbursed_on,
+        stage,
+        assessed_on,
+    }))
+}
+
+/// `GET /v1/loans/{id}`: the stored loan, its standing and a live assessment as of `as_of`
+/// (today's UTC date when left out).
+pub fn show(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Response, Problem> {
+    Ok(crate::json(200, &view(db, caller, id, query)?))
+}
+
+/// A loan as `GET /v1/loans/{id}` shows it.
+fn view(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Value, Problem> {
+    let stored = load(db, &caller.tenant, id)?.ok_or_else(|| Problem::no_such("loan", id))?;
+    let as_of = match query_value(query, "as_of") {
+        Some(date) => {
+            parse_date("as_of", &date)?;
+            date
+        }
+        None => now().date_naive().to_string(),
+    };
+    let settings = tenants::settings(db, &caller.tenant)?;
+    let live = pipeline::live(&stored, &as_of, &settings)?;
+    let standing = standing(db, &caller.tenant, id)?;
+    let promises = db.rows(
+        "SELECT id, amount, due_date, made_on, status FROM promises WHERE tenant_id = ? AND loan_id = ? ORDER BY due_date, id",
+        &[text(&caller.tenant), text(id)],
+        |row| json!({ "id": get_text(row, "id"), "amount": get_text(row, "amount"), "date": get_text(row, "due_date"), "made_on": get_text(row, "made_on"), "status": get_text(row, "status") }),
+    )?;
+    Ok(json!({
+        "loan": stored.loan,
+        "disbursed_on": stored.disbursed_on,
+        "borrower": borrower_view(caller, &stored),
+        "standing": standing,
+        "promises": promises,
+        "assessment": live,
+    }))
+}
+
+/// The borrower, identity number and contact addresses masked unless the caller's role may
+/// see them.
+fn borrower_view(caller: &Caller, stored: &Stored) -> Value {
+    let mut profile = stored.profile.clone();
+    let mut id_number = stored.id_number.clone();
+    if !caller.sees_personal_data() {
+        id_number = id_number.as_deref().map(mask);
+        if let Some(points) = profile
+            .get_mut("contact_points")
+            .and_then(Value::as_array_mut)
+        {
+            for point in points {
+                if let Some(address) = point.get_mut("address") {
+                    *address = Value::String(mask(address.as_str().unwrap_or_default()));
+                }
+            }
+        }
+    }
+    json!({ "id": stored.borrower_id, "id_number": id_number, "profile": profile })
+}
+
+/// The standing the book last recorded for a loan.
+fn standing(db: &Db, tenant: &str, id: &str) -> Result<Value, Problem> {
+    Ok(db
+        .row(
+            "SELECT * FROM loans WHERE tenant_id = ? AND id = ?",
+            &[text(tenant), text(id)],
+            summary,
+        )?
+        .unwrap_or(Value::Null))
+}
+
+/// A loan's row as the API shows it.
+fn summary(row: &spin_sdk::sqlite::Row<'_>) -> Value {
+    json!({
+        "id": get_text(row, "id"),
+        "borrower_id": get_text(row, "borrower_id"),
+        "currency": get_text(row, "currency"),
+        "principal": get_text(row, "principal"),
+        "status": get_text(row, "status"),
+        "dpd": get_int(row, "dpd"),
+        "bucket": get_text(row, "bucket"),
+        "classification": get_text(row, "classification"),
+        "stage": get_text(row, "stage"),
+        "queue": get_optional(row, "queue"),
+        "tier": get_optional(row, "tier"),
+        "score": row.get::<i64>("score"),
+        "outstanding_principal": get_text(row, "outstanding_principal"),
+        "overdue_amount": get_text(row, "overdue_amount"),
+        "assessed_on": get_optional(row, "assessed_on"),
+    })
+}
+
+/// Loans per page when the caller does not say.
+const DEFAULT_LIMIT: i64 = 50;
+
+/// `GET /v1/loans?bucket=&stage=&classification=&queue=&status=&limit=&cursor=`: loans in
+/// id order; `next_cursor` continues after the last one.
+pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
+    let mut sql = String::from("SELECT * FROM loans WHERE tenant_id = ?");
+    let mut params: Vec<Param> = vec![text(&caller.tenant)];
+    for filter in ["bucket", "stage", "classification", "queue", "status"] {
+        if let Some(value) = query_value(query, filter) {
+            sql.push_str(&format!(" AND {filter} = ?"));
+            params.push(text(value));
+        }
+    }
+    if let Some(cursor) = query_value(query, "cursor") {
+        sql.push_str(" AND id > ?");
+        params.push(text(cursor));
+    }
+    let limit = match query_value(query, "limit") {
+        Some(limit) => limit
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=500).contains(l))
+            .ok_or_else(|| {
+                Problem::invalid_field("limit".into(), "is not a number from 1 to 500")
+            })?,
+        None => DEFAULT_LIMIT,
+    };
+    sql.push_str(" ORDER BY id LIMIT ?");
+    params.push(int(limit + 1));
+    let mut items = db.rows(&sql, &params, summary)?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items
+            .last()
+            .and_then(|l| l["id"].as_str())
+            .map(str::to_owned)
+    } else {
+        None
+    };
+    Ok(crate::json(
+        200,
+        &json!({ "items": items, "next_cursor": next_cursor }),
+    ))
+}
+
+/// The value of `name` in a URL query string, percent-decoded.
+pub fn query_value(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}

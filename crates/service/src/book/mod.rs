@@ -1,0 +1,41 @@
+//! The loan book: loans, payments and contacts in SQLite, kept up to date by the HTTP API,
+//! by events from Redis and by the nightly close-of-business run, with the resulting actions
+//! in an outbox and every change in a tamper-evident audit log.
+
+mod audit;
+mod auth;
+mod db;
+pub mod events;
+pub mod http;
+pub mod jobs;
+mod loans;
+mod outbox;
+mod pipeline;
+mod portfolio;
+mod schema;
+mod servicing;
+mod tenants;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+use crate::problem::Problem;
+
+/// The current instant, in RFC 3339 UTC with seconds.
+fn now() -> DateTime<Utc> {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    DateTime::from_timestamp(since_epoch.as_secs() as i64, since_epoch.subsec_nanos())
+        .unwrap_or_default()
+}
+
+/// An instant as the book stores it.
+fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A business date from `field`, or a problem naming it.
+fn parse_date(field: &str, value: &str) -> Result<NaiveDate, Problem> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| Problem::invalid_field(field.to_owned(), "is not a date (YYYY-MM-DD)"))
+}

@@ -1,0 +1,157 @@
+//! The outbox and the collection queues: actions wait here until the lender's delivery
+//! systems pull and acknowledge them, and collectors work their queue worst first.
+
+use serde_json::{Value, json};
+use spin_sdk::http::Response;
+
+use super::auth::{Caller, Role, mask};
+use super::db::{Db, Param, get_int, get_optional, get_text, int, text};
+use super::loans::query_value;
+use super::{instant, now};
+use crate::problem::Problem;
+
+/// Rows per page when the caller does not say, and at most.
+const DEFAULT_LIMIT: i64 = 100;
+const MAX_LIMIT: i64 = 1000;
+
+fn limit(query: &str) -> Result<i64, Problem> {
+    match query_value(query, "limit") {
+        Some(limit) => limit
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| {
+                Problem::invalid_field("limit".into(), "is not a number from 1 to 1000")
+            }),
+        None => Ok(DEFAULT_LIMIT),
+    }
+}
+
+/// `GET /v1/actions?status=pending|acknowledged&after=ID&limit=N`: actions in the order
+/// they were created; `next_after` continues.
+pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin, Role::Collector, Role::Viewer])?;
+    let status = query_value(query, "status").unwrap_or_else(|| "pending".to_owned());
+    if !["pending", "acknowledged"].contains(&status.as_str()) {
+        return Err(Problem::invalid_field(
+            "status".into(),
+            "is not pending or acknowledged",
+        ));
+    }
+    let after = match query_value(query, "after") {
+        Some(after) => after
+            .parse::<i64>()
+            .map_err(|_| Problem::invalid_field("after".into(), "is not an action id"))?,
+        None => 0,
+    };
+    let limit = limit(query)?;
+    let items = db.rows(
+        "SELECT * FROM actions WHERE tenant_id = ? AND status = ? AND id > ? ORDER BY id LIMIT ?",
+        &[text(&caller.tenant), text(&status), int(after), int(limit)],
+        |row| action_json(row, caller),
+    )?;
+    let next_after = (items.len() as i64 == limit).then(|| items.last().map(|a| a["id"].clone()));
+    Ok(crate::json(
+        200,
+        &json!({ "items": items, "next_after": next_after.flatten() }),
+    ))
+}
+
+/// `POST /v1/actions/{id}/ack`: the action was delivered; acknowledging twice is harmless.
+pub fn acknowledge(db: &Db, caller: &Caller, id: &str) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin, Role::Collector])?;
+    let number: i64 = id.parse().map_err(|_| Problem::no_such("action", id))?;
+    let key: [Param; 2] = [text(&caller.tenant), int(number)];
+    db.run(
+        "UPDATE actions SET status = 'acknowledged', acknowledged_at = ?
+         WHERE tenant_id = ? AND id = ? AND status = 'pending'",
+        &[text(instant(now())), key[0].clone(), key[1].clone()],
+    )?;
+    let action = db
+        .row(
+            "SELECT * FROM actions WHERE tenant_id = ? AND id = ?",
+            &key,
+            |row| action_json(row, caller),
+        )?
+        .ok_or_else(|| Problem::no_such("action", id))?;
+    Ok(crate::json(200, &action))
+}
+
+/// An action as the API shows it; a reminder's address is masked unless the caller's role
+/// may see it.
+fn action_json(row: &spin_sdk::sqlite::Row<'_>, caller: &Caller) -> Value {
+    let mut detail: Value = serde_json::from_str(&get_text(row, "detail")).unwrap_or(Value::Null);
+    if !caller.sees_personal_data()
+        && let Some(address) = detail.get_mut("address")
+    {
+        *address = Value::String(mask(address.as_str().unwrap_or_default()));
+    }
+    json!({
+        "id": get_int(row, "id"),
+        "loan_id": get_text(row, "loan_id"),
+        "business_date": get_text(row, "business_date"),
+        "kind": get_text(row, "kind"),
+        "channel": get_optional(row, "channel"),
+        "queue": get_optional(row, "queue"),
+        "rule": get_text(row, "rule"),
+        "status": get_text(row, "status"),
+        "created_at": get_text(row, "created_at"),
+        "acknowledged_at": get_optional(row, "acknowledged_at"),
+        "detail": detail,
+    })
+}
+
+/// `GET /v1/queues/{name}?limit=N&cursor=C`: the active loans in a collector queue, the
+/// most days past due first, each with its pending tasks.
+pub fn queue(db: &Db, caller: &Caller, name: &str, query: &str) -> Result<Response, Problem> {
+    let limit = limit(query)?;
+    let mut sql = String::from(
+        "SELECT id, borrower_id, dpd, bucket, stage, tier, overdue_amount, currency FROM loans
+         WHERE tenant_id = ? AND queue = ? AND status = 'active'",
+    );
+    let mut params = vec![text(&caller.tenant), text(name)];
+    if let Some(cursor) = query_value(query, "cursor") {
+        let (dpd, id) = cursor
+            .split_once(':')
+            .and_then(|(d, i)| Some((d.parse::<i64>().ok()?, i.to_owned())))
+            .ok_or_else(|| {
+                Problem::invalid_field("cursor".into(), "is not a cursor this route gave")
+            })?;
+        sql.push_str(" AND (dpd < ? OR (dpd = ? AND id > ?))");
+        params.extend([int(dpd), int(dpd), text(id)]);
+    }
+    sql.push_str(" ORDER BY dpd DESC, id LIMIT ?");
+    params.push(int(limit));
+    let mut items = db.rows(&sql, &params, |row| {
+        json!({
+            "loan_id": get_text(row, "id"),
+            "borrower_id": get_text(row, "borrower_id"),
+            "dpd": get_int(row, "dpd"),
+            "bucket": get_text(row, "bucket"),
+            "stage": get_text(row, "stage"),
+            "tier": get_optional(row, "tier"),
+            "overdue_amount": get_text(row, "overdue_amount"),
+            "currency": get_text(row, "currency"),
+        })
+    })?;
+    for item in &mut items {
+        let loan_id = item["loan_id"].as_str().unwrap_or_default().to_owned();
+        item["pending_tasks"] = json!(db.rows(
+            "SELECT id, kind, rule, business_date FROM actions
+             WHERE tenant_id = ? AND loan_id = ? AND queue = ? AND status = 'pending' ORDER BY id",
+            &[text(&caller.tenant), text(&loan_id), text(name)],
+            |row| json!({ "id": get_int(row, "id"), "kind": get_text(row, "kind"), "rule": get_text(row, "rule"), "business_date": get_text(row, "business_date") }),
+        )?);
+    }
+    let next_cursor = (items.len() as i64 == limit)
+        .then(|| {
+            items
+                .last()
+                .map(|l| format!("{}:{}", l["dpd"], l["loan_id"].as_str().unwrap_or_default()))
+        })
+        .flatten();
+    Ok(crate::json(
+        200,
+        &json!({ "queue": name, "items": items, "next_cursor": next_cursor }),
+    ))
+}

@@ -1,0 +1,219 @@
+//! `GET /v1/portfolio` and `GET /v1/portfolio/flows`: the measures of
+//! `postloan_domain::portfolio` over the snapshots the close-of-business runs stored, as
+//! JSON or, with `format=csv`, CSV.
+
+use postloan_domain::portfolio::{self, Flows, PromiseOutcome, Snapshot};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use spin_sdk::http::Response;
+
+use super::auth::Caller;
+use super::db::{Db, get_int, get_text, text};
+use super::loans::query_value;
+use super::{parse_date, tenants};
+use crate::problem::Problem;
+
+/// The business date named `name` in the query.
+fn date_param(query: &str, name: &str) -> Result<chrono::NaiveDate, Problem> {
+    let value = query_value(query, name)
+        .ok_or_else(|| Problem::invalid_field(name.to_owned(), "is required (YYYY-MM-DD)"))?;
+    parse_date(name, &value)
+}
+
+fn wants_csv(query: &str) -> Result<bool, Problem> {
+    match query_value(query, "format").as_deref() {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(Problem::invalid_field(
+            "format".into(),
+            "is not json or csv",
+        )),
+    }
+}
+
+/// The snapshots of `date`; a date no run has closed is a 404.
+fn snapshots(db: &Db, tenant: &str, date: chrono::NaiveDate) -> Result<Vec<Snapshot>, Problem> {
+    let day = date.to_string();
+    let closed = db
+        .row(
+            "SELECT 1 AS one FROM job_runs WHERE tenant_id = ? AND business_date = ? AND status = 'completed'",
+            &[text(tenant), text(&day)],
+            |_| (),
+        )?
+        .is_some();
+    if !closed {
+        return Err(Problem::no_such(
+            "completed close-of-business run for",
+            &day,
+        ));
+    }
+    db.rows(
+        "SELECT loan_id, dpd, bucket, classification, outstanding_principal, overdue_amount
+         FROM loan_snapshots WHERE tenant_id = ? AND business_date = ? ORDER BY loan_id",
+        &[text(tenant), text(&day)],
+        |row| {
+            // The pipeline stores amounts the overdue component wrote: always decimals.
+            let amount = |column| get_text(row, column).parse::<Decimal>().unwrap_or_default();
+            Snapshot {
+                loan_id: get_text(row, "loan_id"),
+                dpd: u32::try_from(get_int(row, "dpd")).unwrap_or_default(),
+                bucket: get_text(row, "bucket"),
+                classification: get_text(row, "classification"),
+                outstanding_principal: amount("outstanding_principal"),
+                overdue_amount: amount("overdue_amount"),
+            }
+        },
+    )
+}
+
+fn ratio(value: Option<Decimal>) -> Value {
+    value.map_or(Value::Null, |v| Value::String(v.to_string()))
+}
+
+fn bucket_names(db: &Db, tenant: &str) -> Result<Vec<String>, Problem> {
+    Ok(tenants::settings(db, tenant)?.policy()?.bucket_names())
+}
+
+/// `GET /v1/portfolio?date=D`: aging by bucket and the headline ratios at the close of D.
+pub fn summary(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
+    let date = date_param(query, "date")?;
+    let csv = wants_csv(query)?;
+    let book = snapshots(db, &caller.tenant, date)?;
+    let aging = portfolio::aging(&book, &bucket_names(db, &caller.tenant)?);
+    if csv {
+        let mut out = String::from("bucket,loans,outstanding_principal,share\n");
+        for row in &aging.rows {
+            out.push_str(&format!(
+                "{},{},{},{}\n",
+                csv_field(&row.bucket),
+                row.loans,
+                row.outstanding_principal,
+                row.share.map(|s| s.to_string()).unwrap_or_default()
+            ));
+        }
+        return Ok(csv_response(out));
+    }
+    let ratios = portfolio::ratios(&book);
+    Ok(crate::json(
+        200,
+        &json!({
+            "business_date": date.to_string(),
+            "aging": aging.rows.iter().map(|r| json!({
+                "bucket": r.bucket,
+                "loans": r.loans,
+                "outstanding_principal": r.outstanding_principal.to_string(),
+                "share": ratio(r.share),
+            })).collect::<Vec<_>>(),
+            "totals": {
+                "loans": aging.totals.loans,
+                "outstanding_principal": aging.totals.outstanding_principal.to_string(),
+                "overdue_amount": aging.totals.overdue_amount.to_string(),
+            },
+            "par30": ratio(ratios.par30),
+            "par90": ratio(ratios.par90),
+            "npl_ratio": ratio(ratios.npl_ratio),
+            "overdue_rate": ratio(ratios.overdue_rate),
+            "overdue_rate_by_count": ratio(ratios.overdue_rate_by_count),
+        }),
+    ))
+}
+
+/// `GET /v1/portfolio/flows?from=D1&to=D2`: roll rates and cure rate between the closes of
+/// D1 and D2, and the promise-to-pay kept rate of promises due after D1 up to D2.
+pub fn flows(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
+    let from = date_param(query, "from")?;
+    let to = date_param(query, "to")?;
+    if to <= from {
+        return Err(Problem::invalid_field("to".into(), "is not after from"));
+    }
+    let csv = wants_csv(query)?;
+    let rolls = portfolio::roll_rates(
+        &snapshots(db, &caller.tenant, from)?,
+        &snapshots(db, &caller.tenant, to)?,
+        &bucket_names(db, &caller.tenant)?,
+    );
+    if csv {
+        let mut out =
+            String::from("bucket,loans,balance,to_next,worse,same,better,closed,unranked\n");
+        for row in &rolls.rows {
+            let rates = row.rates.unwrap_or_default();
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{}\n",
+                csv_field(&row.bucket),
+                row.loans,
+                row.balance,
+                rates.to_next,
+                rates.worse,
+                rates.same,
+                rates.better,
+                rates.closed,
+                rates.unranked
+            ));
+        }
+        return Ok(csv_response(out));
+    }
+    let promises = db.rows(
+        "SELECT due_date, status FROM promises WHERE tenant_id = ?",
+        &[text(&caller.tenant)],
+        |row| (get_text(row, "due_date"), get_text(row, "status")),
+    )?;
+    let outcomes: Vec<PromiseOutcome> = promises
+        .iter()
+        .filter_map(|(due, status)| {
+            Some(PromiseOutcome {
+                due: chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d").ok()?,
+                kept: match status.as_str() {
+                    "kept" => Some(true),
+                    "broken" => Some(false),
+                    _ => None,
+                },
+            })
+        })
+        .collect();
+    Ok(crate::json(
+        200,
+        &json!({
+            "from": from.to_string(),
+            "to": to.to_string(),
+            "roll_rates": rolls.rows.iter().map(|r| json!({
+                "bucket": r.bucket,
+                "loans": r.loans,
+                "balance": r.balance.to_string(),
+                "amounts": flows_json(&r.amounts),
+                "rates": r.rates.as_ref().map(flows_json),
+            })).collect::<Vec<_>>(),
+            "delinquent_balance": rolls.delinquent_balance.to_string(),
+            "cured_balance": rolls.cured_balance.to_string(),
+            "cure_rate": ratio(rolls.cure_rate),
+            "promise_kept_rate": ratio(portfolio::promise_kept_rate(&outcomes, from, to)),
+        }),
+    ))
+}
+
+fn flows_json(f: &Flows) -> Value {
+    json!({
+        "to_next": f.to_next.to_string(),
+        "worse": f.worse.to_string(),
+        "same": f.same.to_string(),
+        "better": f.better.to_string(),
+        "closed": f.closed.to_string(),
+        "unranked": f.unranked.to_string(),
+    })
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+fn csv_response(body: String) -> Response {
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/csv; charset=utf-8")
+        .body(body)
+        .build()
+}

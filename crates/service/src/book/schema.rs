@@ -1,0 +1,201 @@
+//! The loan book's schema, created and changed only by numbered migrations applied in order
+//! at first use. A migration is never edited once released: a change is a new one.
+
+use super::db::{Db, int};
+use crate::problem::Problem;
+
+/// Each migration is its statements; its version is its position, from 1.
+const MIGRATIONS: &[&[&str]] = &[&[
+    "CREATE TABLE tenants (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        created_at TEXT NOT NULL)",
+    "CREATE TABLE api_keys (
+        key_hash TEXT PRIMARY KEY,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        role TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_at TEXT NOT NULL)",
+    "CREATE TABLE borrowers (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        id_number TEXT,
+        profile TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, id))",
+    "CREATE TABLE loans (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        borrower_id TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        disbursed_on TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active',
+        dpd INTEGER NOT NULL DEFAULT 0,
+        bucket TEXT NOT NULL DEFAULT '',
+        classification TEXT NOT NULL DEFAULT '',
+        stage TEXT NOT NULL DEFAULT 'current',
+        queue TEXT,
+        tier TEXT,
+        score INTEGER,
+        outstanding_principal TEXT NOT NULL DEFAULT '0',
+        overdue_amount TEXT NOT NULL DEFAULT '0',
+        assessed_on TEXT,
+        PRIMARY KEY (tenant_id, id))",
+    "CREATE INDEX loans_by_bucket ON loans (tenant_id, bucket, id)",
+    "CREATE INDEX loans_by_queue ON loans (tenant_id, queue, dpd)",
+    "CREATE TABLE installments (
+        tenant_id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        due_date TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        interest TEXT NOT NULL,
+        fees TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, loan_id, seq))",
+    "CREATE TABLE payments (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        value_date TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        idempotency_key TEXT,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, id))",
+    "CREATE INDEX payments_by_loan ON payments (tenant_id, loan_id)",
+    "CREATE UNIQUE INDEX payments_by_idempotency_key ON payments (tenant_id, idempotency_key)",
+    "CREATE TABLE reversals (
+        tenant_id TEXT NOT NULL,
+        payment_id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, payment_id))",
+    "CREATE TABLE pauses (
+        tenant_id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        from_date TEXT NOT NULL,
+        to_date TEXT NOT NULL,
+        reason TEXT NOT NULL)",
+    "CREATE TABLE extensions (
+        tenant_id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        periods INTEGER NOT NULL,
+        from_seq INTEGER NOT NULL,
+        recorded_at TEXT NOT NULL)",
+    "CREATE TABLE promises (
+        tenant_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        due_date TEXT NOT NULL,
+        made_on TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        PRIMARY KEY (tenant_id, id))",
+    "CREATE TABLE contact_attempts (
+        tenant_id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        at TEXT NOT NULL,
+        outcome TEXT NOT NULL)",
+    "CREATE INDEX contact_attempts_by_loan ON contact_attempts (tenant_id, loan_id)",
+    "CREATE TABLE actions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant_id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        business_date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        channel TEXT,
+        queue TEXT,
+        rule TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        created_at TEXT NOT NULL,
+        acknowledged_at TEXT,
+        UNIQUE (tenant_id, dedupe_key))",
+    "CREATE TABLE processed_events (
+        tenant_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        applied_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, event_id))",
+    "CREATE TABLE job_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant_id TEXT NOT NULL,
+        business_date TEXT NOT NULL,
+        status TEXT NOT NULL,
+        cursor TEXT NOT NULL DEFAULT '',
+        processed INTEGER NOT NULL DEFAULT 0,
+        total INTEGER NOT NULL DEFAULT 0,
+        actions INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        UNIQUE (tenant_id, business_date))",
+    "CREATE TABLE loan_snapshots (
+        tenant_id TEXT NOT NULL,
+        business_date TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        dpd INTEGER NOT NULL,
+        bucket TEXT NOT NULL,
+        classification TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        outstanding_principal TEXT NOT NULL,
+        overdue_amount TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, business_date, loan_id))",
+    "CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL)",
+    "CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq)",
+]];
+
+/// Applies, in one transaction each, the migrations the database has not seen.
+pub fn migrate(db: &Db) -> Result<(), Problem> {
+    db.run(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+        &[],
+    )?;
+    let applied = db
+        .row(
+            "SELECT MAX(version) AS v FROM schema_migrations",
+            &[],
+            |r| r.get::<i64>("v").unwrap_or(0),
+        )?
+        .unwrap_or(0);
+    for (index, statements) in MIGRATIONS.iter().enumerate() {
+        let version = index as i64 + 1;
+        if version <= applied {
+            continue;
+        }
+        db.transaction(|db| {
+            // Another instance may have applied it since we looked.
+            if db
+                .row(
+                    "SELECT 1 AS one FROM schema_migrations WHERE version = ?",
+                    &[int(version)],
+                    |_| (),
+                )?
+                .is_some()
+            {
+                return Ok(());
+            }
+            for statement in *statements {
+                db.run(statement, &[])?;
+            }
+            db.run(
+                "INSERT INTO schema_migrations (version) VALUES (?)",
+                &[int(version)],
+            )?;
+            Ok(())
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,580 @@
+//! What happens to a loan after it is booked: payments and their reversals, pauses,
+//! extensions (展期), promises to pay, contact outcomes, and the borrower's disputes,
+//! hardship and opt-outs. The HTTP routes and the events both come here, so a change means
+//! the same whichever way it arrives; each is stored, audited and the loan reassessed in
+//! one transaction.
+
+use chrono::{DateTime, Days, Months, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::audit::{self, Entry};
+use super::db::{Db, get_int, get_optional, get_text, int, optional, text};
+use super::loans;
+use super::pipeline::{self, Origin, Refreshed};
+use super::tenants::{Settings, check_id};
+use super::{instant, parse_date};
+use crate::problem::Problem;
+
+/// A payment as posted.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentIn {
+    id: String,
+    value_date: String,
+    amount: String,
+}
+
+/// A pause of the DPD clock.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PauseIn {
+    from: String,
+    to: String,
+    reason: String,
+}
+
+/// An extension: the due dates not yet reached move `periods` periods later.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionIn {
+    periods: u32,
+}
+
+/// A promise to pay.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromiseIn {
+    id: String,
+    amount: String,
+    date: String,
+    /// The day it was made; the day it is recorded when left out.
+    made_on: Option<String>,
+}
+
+/// The outcome of one contact attempt.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeIn {
+    channel: String,
+    at: String,
+    outcome: String,
+}
+
+/// A change to one loan.
+pub enum Change {
+    /// A payment received, with the caller's idempotency key if it sent one.
+    Payment(PaymentIn, Option<String>),
+    /// A payment taken back.
+    Reversal(String),
+    /// A pause of the DPD clock.
+    Pause(PauseIn),
+    /// An extension of the schedule.
+    Extension(ExtensionIn),
+    /// A promise to pay.
+    Promise(PromiseIn),
+    /// A contact attempt's outcome.
+    Outcome(OutcomeIn),
+}
+
+impl Change {
+    fn action(&self) -> &'static str {
+        match self {
+            Self::Payment(..) => "payment.posted",
+            Self::Reversal(_) => "payment.reversed",
+            Self::Pause(_) => "pause.recorded",
+            Self::Extension(_) => "extension.recorded",
+            Self::Promise(_) => "promise.made",
+            Self::Outcome(_) => "contact.outcome",
+        }
+    }
+}
+
+/// Whether a change was new or had been applied before.
+pub enum Applied {
+    /// Stored now; the loan was reassessed if it is booked.
+    New(Refreshed),
+    /// The same change was stored before; nothing changed.
+    Again,
+}
+
+/// Applies `change` to loan `loan_id` of `tenant` at instant `at`, inside the caller's
+/// transaction. A payment, reversal, promise or outcome for a loan not booked yet is kept
+/// and counts once the loan is created, so events may arrive in any order.
+pub fn apply(
+    db: &Db,
+    tenant: &str,
+    settings: &Settings,
+    loan_id: &str,
+    change: Change,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Applied, Problem> {
+    let booked = loans::exists(db, tenant, loan_id)?;
+    let action = change.action();
+    let detail = match change {
+        Change::Payment(p, key) => match payment(db, tenant, loan_id, p, at, key.as_deref())? {
+            Some(detail) => detail,
+            None => return Ok(Applied::Again),
+        },
+        Change::Reversal(payment_id) => match reversal(db, tenant, loan_id, &payment_id, at)? {
+            Some(detail) => detail,
+            None => return Ok(Applied::Again),
+        },
+        Change::Promise(p) => match promise(db, tenant, loan_id, p, at)? {
+            Some(detail) => detail,
+            None => return Ok(Applied::Again),
+        },
+        Change::Outcome(o) => outcome(db, tenant, loan_id, o)?,
+        Change::Pause(p) => {
+            require_booked(booked, loan_id)?;
+            pause(db, tenant, loan_id, p)?
+        }
+        Change::Extension(e) => {
+            require_booked(booked, loan_id)?;
+            extension(db, tenant, loan_id, e, at)?
+        }
+    };
+    audit::append(
+        db,
+        tenant,
+        &instant(at),
+        Entry {
+            actor,
+            action,
+            entity: &format!("loan:{loan_id}"),
+            detail: detail.to_string(),
+        },
+    )?;
+    if !booked {
+        return Ok(Applied::New(Refreshed::default()));
+    }
+    pipeline::refresh(db, tenant, settings, loan_id, Origin::Change(at)).map(Applied::New)
+}
+
+fn require_booked(booked: bool, loan_id: &str) -> Result<(), Problem> {
+    if booked {
+        Ok(())
+    } else {
+        Err(Problem::no_such("loan", loan_id))
+    }
+}
+
+fn positive_amount(field: &str, amount: &str) -> Result<Decimal, Problem> {
+    amount
+        .parse::<Decimal>()
+        .ok()
+        .filter(|a| *a > Decimal::ZERO)
+        .ok_or_else(|| {
+            Problem::invalid_field(field.to_owned(), "is not a decimal greater than zero")
+        })
+}
+
+/// Stores a payment; `None` when the same payment (same id, or same idempotency key) is
+/// there already.
+fn payment(
+    db: &Db,
+    tenant: &str,
+    loan_id: &str,
+    p: PaymentIn,
+    at: DateTime<Utc>,
+    idempotency_key: Option<&str>,
+) -> Result<Option<Value>, Problem> {
+    check_id("id", &p.id)?;
+    parse_date("value_date", &p.value_date)?;
+    positive_amount("amount", &p.amount)?;
+    let existing = db.row(
+        "SELECT id, loan_id, value_date, amount FROM payments
+         WHERE tenant_id = ? AND (id = ? OR idempotency_key = ?)",
+        &[text(tenant), text(&p.id), optional(idempotency_key)],
+        |row| {
+            [
+                get_text(row, "id"),
+                get_text(row, "loan_id"),
+                get_text(row, "value_date"),
+                get_text(row, "amount"),
+            ]
+        },
+    )?;
+    if let Some(stored) = existing {
+        let same = stored
+            == [
+                p.id.clone(),
+                loan_id.to_owned(),
+                p.value_date.clone(),
+                p.amount.clone(),
+            ];
+        return if same {
+            Ok(None)
+        } else {
+            Err(Problem::conflict(
+                "id".into(),
+                "a different payment with this id or idempotency key is stored",
+            ))
+        };
+    }
+    db.run(
+        "INSERT INTO payments (tenant_id, id, loan_id, value_date, amount, idempotency_key, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        &[
+            text(tenant),
+            text(&p.id),
+            text(loan_id),
+            text(&p.value_date),
+            text(&p.amount),
+            optional(idempotency_key),
+            text(instant(at)),
+        ],
+    )?;
+    Ok(Some(
+        json!({ "payment": p.id, "value_date": p.value_date, "amount": p.amount }),
+    ))
+}
+
+/// Stores a reversal; `None` when it is stored already.
+fn reversal(
+    db: &Db,
+    tenant: &str,
+    loan_id: &str,
+    payment_id: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<Value>, Problem> {
+    check_id("payment_id", payment_id)?;
+    if let Some(paid_to) = db.row(
+        "SELECT loan_id FROM payments WHERE tenant_id = ? AND id = ?",
+        &[text(tenant), text(payment_id)],
+        |row| get_text(row, "loan_id"),
+    )? && paid_to != loan_id
+    {
+        return Err(Problem::conflict(
+            "payment_id".into(),
+            "the payment was made to another loan",
+        ));
+    }
+    let inserted = db.row(
+        "INSERT INTO reversals (tenant_id, payment_id, loan_id, recorded_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tenant_id, payment_id) DO NOTHING RETURNING payment_id",
+        &[
+            text(tenant),
+            text(payment_id),
+            text(loan_id),
+            text(instant(at)),
+        ],
+        |_| (),
+    )?;
+    Ok(inserted.map(|()| json!({ "payment": payment_id })))
+}
+
+/// Stores a promise; `None` when the same promise is stored already.
+fn promise(
+    db: &Db,
+    tenant: &str,
+    loan_id: &str,
+    p: PromiseIn,
+    at: DateTime<Utc>,
+) -> Result<Option<Value>, Problem> {
+    check_id("id", &p.id)?;
+    positive_amount("amount", &p.amount)?;
+    parse_date("date", &p.date)?;
+    let made_on = p.made_on.unwrap_or_else(|| at.date_naive().to_string());
+    parse_date("made_on", &made_on)?;
+    let inserted = db.row(
+        "INSERT INTO promises (tenant_id, id, loan_id, amount, due_date, made_on)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant_id, id) DO NOTHING RETURNING id",
+        &[
+            text(tenant),
+            text(&p.id),
+            text(loan_id),
+            text(&p.amount),
+            text(&p.date),
+            text(&made_on),
+        ],
+        |_| (),
+    )?;
+    Ok(inserted.map(
+        |()| json!({ "promise": p.id, "amount": p.amount, "date": p.date, "made_on": made_on }),
+    ))
+}
+
+/// The channels and outcomes the contact components know.
+const CHANNELS: [&str; 7] = [
+    "sms",
+    "email",
+    "push",
+    "im",
+    "voice_call",
+    "letter",
+    "field_visit",
+];
+const OUTCOMES: [&str; 8] = [
+    "delivered",
+    "no_answer",
+    "connected",
+    "right_party_contact",
+    "promise_to_pay",
+    "wrong_number",
+    "refused",
+    "dispute_raised",
+];
+
+fn outcome(db: &Db, tenant: &str, loan_id: &str, o: OutcomeIn) -> Result<Value, Problem> {
+    if !CHANNELS.contains(&o.channel.as_str()) {
+        return Err(Problem::invalid_field(
+            "channel".into(),
+            &format!("is not one of {}", CHANNELS.join(", ")),
+        ));
+    }
+    if !OUTCOMES.contains(&o.outcome.as_str()) {
+        return Err(Problem::invalid_field(
+            "outcome".into(),
+            &format!("is not one of {}", OUTCOMES.join(", ")),
+        ));
+    }
+    let at = DateTime::parse_from_rfc3339(&o.at)
+        .map_err(|_| Problem::invalid_field("at".into(), "is not an RFC 3339 instant"))?
+        .with_timezone(&Utc);
+    db.run(
+        "INSERT INTO contact_attempts (tenant_id, loan_id, channel, at, outcome) VALUES (?, ?, ?, ?, ?)",
+        &[text(tenant), text(loan_id), text(&o.channel), text(instant(at)), text(&o.outcome)],
+    )?;
+    Ok(json!({ "channel": o.channel, "at": instant(at), "outcome": o.outcome }))
+}
+
+fn pause(db: &Db, tenant: &str, loan_id: &str, p: PauseIn) -> Result<Value, Problem> {
+    let from = parse_date("from", &p.from)?;
+    let to = parse_date("to", &p.to)?;
+    if to < from {
+        return Err(Problem::invalid_field("to".into(), "is before from"));
+    }
+    db.run(
+        "INSERT INTO pauses (tenant_id, loan_id, from_date, to_date, reason) VALUES (?, ?, ?, ?, ?)",
+        &[text(tenant), text(loan_id), text(&p.from), text(&p.to), text(&p.reason)],
+    )?;
+    Ok(json!({ "from": p.from, "to": p.to, "reason": p.reason }))
+}
+
+/// Moves every due date after `at`'s date `periods` periods later. The period is the
+/// schedule's: whole months when installments fall a month or more apart, else the days
+/// between the first two.
+fn extension(
+    db: &Db,
+    tenant: &str,
+    loan_id: &str,
+    e: ExtensionIn,
+    at: DateTime<Utc>,
+) -> Result<Value, Problem> {
+    if !(1..=120).contains(&e.periods) {
+        return Err(Problem::invalid_field(
+            "periods".into(),
+            "is not from 1 to 120",
+        ));
+    }
+    let key = [text(tenant), text(loan_id)];
+    let dates = db.rows(
+        "SELECT seq, due_date FROM installments WHERE tenant_id = ? AND loan_id = ? ORDER BY seq",
+        &key,
+        |row| (get_int(row, "seq"), get_text(row, "due_date")),
+    )?;
+    let today = at.date_naive();
+    let parsed: Vec<(i64, NaiveDate)> = dates
+        .iter()
+        .map(|(seq, d)| parse_date("due_date", d).map(|d| (*seq, d)))
+        .collect::<Result<_, _>>()?;
+    let remaining: Vec<&(i64, NaiveDate)> = parsed.iter().filter(|(_, d)| *d > today).collect();
+    let Some(first) = remaining.first() else {
+        return Err(Problem::conflict(
+            "periods".into(),
+            "no due date of the loan is still ahead",
+        ));
+    };
+    let step = period(&parsed);
+    // Later dates first, so no two installments share a date on the way.
+    for (seq, due) in remaining.iter().rev() {
+        let moved = shift(*due, step, e.periods).ok_or_else(|| {
+            Problem::invalid_field("periods".into(), "moves a due date out of range")
+        })?;
+        db.run(
+            "UPDATE installments SET due_date = ? WHERE tenant_id = ? AND loan_id = ? AND seq = ?",
+            &[
+                text(moved.to_string()),
+                text(tenant),
+                text(loan_id),
+                int(*seq),
+            ],
+        )?;
+    }
+    db.run(
+        "INSERT INTO extensions (tenant_id, loan_id, periods, from_seq, recorded_at) VALUES (?, ?, ?, ?, ?)",
+        &[text(tenant), text(loan_id), int(e.periods), int(first.0), text(instant(at))],
+    )?;
+    Ok(json!({ "periods": e.periods, "from_seq": first.0 }))
+}
+
+/// The schedule's period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Period {
+    Months(u32),
+    Days(u64),
+}
+
+fn period(dates: &[(i64, NaiveDate)]) -> Period {
+    match dates {
+        [(_, a), (_, b), ..] => {
+            let days = (*b - *a).num_days().max(1) as u64;
+            if days >= 28 {
+                Period::Months(1)
+            } else {
+                Period::Days(days)
+            }
+        }
+        _ => Period::Months(1),
+    }
+}
+
+fn shift(date: NaiveDate, step: Period, periods: u32) -> Option<NaiveDate> {
+    match step {
+        Period::Months(m) => date.checked_add_months(Months::new(m * periods)),
+        Period::Days(d) => date.checked_add_days(Days::new(d * u64::from(periods))),
+    }
+}
+
+/// A borrower flag the lender records.
+#[derive(Clone, Copy)]
+pub enum Flag {
+    /// An open dispute (`dispute_open`).
+    Dispute,
+    /// Hardship (`hardship`).
+    Hardship,
+}
+
+impl Flag {
+    fn field(self) -> &'static str {
+        match self {
+            Self::Dispute => "dispute_open",
+            Self::Hardship => "hardship",
+        }
+    }
+}
+
+/// A change to a borrower's contact profile.
+pub enum ProfileChange {
+    /// A flag set or cleared.
+    Flag(Flag, bool),
+    /// The channels the borrower opted out of, replacing the list.
+    OptOuts(Vec<String>),
+}
+
+/// Changes borrower `borrower_id`'s profile and reassesses their booked loans.
+pub fn change_profile(
+    db: &Db,
+    tenant: &str,
+    settings: &Settings,
+    borrower_id: &str,
+    change: ProfileChange,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<Value>, Problem> {
+    let profile = db
+        .row(
+            "SELECT profile FROM borrowers WHERE tenant_id = ? AND id = ?",
+            &[text(tenant), text(borrower_id)],
+            |row| get_optional(row, "profile"),
+        )?
+        .flatten()
+        .ok_or_else(|| Problem::no_such("borrower", borrower_id))?;
+    let mut profile: Value = serde_json::from_str(&profile)
+        .map_err(|e| Problem::internal(format!("the stored profile of `{borrower_id}`: {e}")))?;
+    let (action, detail) = match change {
+        ProfileChange::Flag(flag, on) => {
+            profile[flag.field()] = Value::Bool(on);
+            (
+                match (flag, on) {
+                    (Flag::Dispute, true) => "dispute.opened",
+                    (Flag::Dispute, false) => "dispute.closed",
+                    (Flag::Hardship, true) => "hardship.started",
+                    (Flag::Hardship, false) => "hardship.ended",
+                },
+                json!({ flag.field(): on }),
+            )
+        }
+        ProfileChange::OptOuts(channels) => {
+            if let Some(bad) = channels
+                .iter()
+                .position(|c| !CHANNELS.contains(&c.as_str()))
+            {
+                return Err(Problem::invalid_field(
+                    format!("channels[{bad}]"),
+                    &format!("is not one of {}", CHANNELS.join(", ")),
+                ));
+            }
+            profile["opted_out"] = json!(channels);
+            ("opt_outs.changed", json!({ "opted_out": channels }))
+        }
+    };
+    db.run(
+        "UPDATE borrowers SET profile = ? WHERE tenant_id = ? AND id = ?",
+        &[text(profile.to_string()), text(tenant), text(borrower_id)],
+    )?;
+    audit::append(
+        db,
+        tenant,
+        &instant(at),
+        Entry {
+            actor,
+            action,
+            entity: &format!("borrower:{borrower_id}"),
+            detail: detail.to_string(),
+        },
+    )?;
+    let loan_ids = db.rows(
+        "SELECT id FROM loans WHERE tenant_id = ? AND borrower_id = ? AND status = 'active' ORDER BY id",
+        &[text(tenant), text(borrower_id)],
+        |row| get_text(row, "id"),
+    )?;
+    let mut actions = Vec::new();
+    for loan_id in loan_ids {
+        let refreshed = pipeline::refresh(db, tenant, settings, &loan_id, Origin::Change(at))?;
+        actions.extend(refreshed.new_actions);
+    }
+    Ok(actions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_monthly_schedule_extends_by_whole_months_keeping_month_end() {
+        let dates = [
+            (1, day("2026-01-31")),
+            (2, day("2026-02-28")),
+            (3, day("2026-03-31")),
+        ];
+        assert_eq!(period(&dates), Period::Months(1));
+        // 2026-03-31 + 2 months = 2026-05-31; 2026-02-28 + 1 month = 2026-03-28.
+        assert_eq!(
+            shift(day("2026-03-31"), Period::Months(1), 2),
+            Some(day("2026-05-31"))
+        );
+        assert_eq!(
+            shift(day("2026-02-28"), Period::Months(1), 1),
+            Some(day("2026-03-28"))
+        );
+    }
+
+    #[test]
+    fn a_weekly_schedule_extends_by_weeks() {
+        let dates = [(1, day("2026-01-07")), (2, day("2026-01-14"))];
+        assert_eq!(period(&dates), Period::Days(7));
+        assert_eq!(
+            shift(day("2026-01-14"), Period::Days(7), 3),
+            Some(day("2026-02-04"))
+        );
+    }
+}

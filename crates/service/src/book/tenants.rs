@@ -1,0 +1,251 @@
+//! Tenants, their settings and their keys. A tenant is created with the platform token (the
+//! `platform_token` Spin variable) and gets its first admin key; its admins make the rest.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use spin_sdk::http::{Request, Response};
+
+use super::audit::{self, Entry};
+use super::auth::{self, Caller, Role};
+use super::db::{Db, get_text, text};
+use crate::contact_plan::{ContactPolicyJson, check_contact_policy};
+use crate::input::PolicyJson;
+use crate::problem::Problem;
+use crate::request::parse;
+
+/// The Spin variable holding the token that may create tenants; empty disables it.
+const PLATFORM_TOKEN: &str = "platform_token";
+
+/// A tenant's settings: its overdue policy and its contact settings, in the JSON of
+/// `/v1/assess`'s `policy` and `/v1/contact-plan`'s `contact`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub policy: Value,
+    #[serde(default)]
+    pub contact: Value,
+}
+
+impl Settings {
+    /// Checks both parts as the pipeline will read them; a field at fault is named under
+    /// `settings.`.
+    fn check(&self) -> Result<(), Problem> {
+        let prefixed = |problem: Problem, part: &str| problem.under(&format!("settings.{part}"));
+        let policy: PolicyJson = from_value_or_default(&self.policy, "settings.policy")?;
+        policy.into_wit().map_err(|p| prefixed(p, "policy"))?;
+        let contact: ContactPolicyJson = from_value_or_default(&self.contact, "settings.contact")?;
+        check_contact_policy(contact).map_err(|p| prefixed(p, "contact"))
+    }
+
+    /// The policy, as the pipeline reads it.
+    pub fn policy(&self) -> Result<PolicyJson, Problem> {
+        from_value_or_default(&self.policy, "settings.policy")
+    }
+}
+
+/// `value` as `T`, or `T`'s default when it is `null`.
+fn from_value_or_default<T: serde::de::DeserializeOwned + Default>(
+    value: &Value,
+    field: &str,
+) -> Result<T, Problem> {
+    if value.is_null() {
+        return Ok(T::default());
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        Problem::invalid_field(format!("{field}.{path}"), &e.into_inner().to_string())
+    })
+}
+
+/// The settings of `tenant`.
+pub fn settings(db: &Db, tenant: &str) -> Result<Settings, Problem> {
+    let stored = db
+        .row(
+            "SELECT settings FROM tenants WHERE id = ?",
+            &[text(tenant)],
+            |row| get_text(row, "settings"),
+        )?
+        .ok_or_else(|| Problem::no_such("tenant", tenant))?;
+    serde_json::from_str(&stored)
+        .map_err(|e| Problem::internal(format!("the stored settings of `{tenant}`: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTenant {
+    id: String,
+    name: String,
+    #[serde(default)]
+    settings: Settings,
+}
+
+/// `POST /v1/tenants`: creates a tenant and its first admin key, with the platform token.
+pub fn create(db: &Db, request: &Request) -> Result<Response, Problem> {
+    check_platform_token(request)?;
+    let new: NewTenant = parse(request.body())?;
+    check_id("id", &new.id)?;
+    new.settings.check()?;
+    let at = super::instant(super::now());
+    let key = db.transaction(|db| {
+        if db
+            .row(
+                "SELECT 1 AS one FROM tenants WHERE id = ?",
+                &[text(&new.id)],
+                |_| (),
+            )?
+            .is_some()
+        {
+            return Err(Problem::conflict(
+                "id".into(),
+                "a tenant with this id exists",
+            ));
+        }
+        db.run(
+            "INSERT INTO tenants (id, name, settings, created_at) VALUES (?, ?, ?, ?)",
+            &[
+                text(&new.id),
+                text(&new.name),
+                text(settings_json(&new.settings)),
+                text(&at),
+            ],
+        )?;
+        let key = auth::create_key(db, &new.id, Role::Admin, "first-admin", &at)?;
+        audit::append(
+            db,
+            &new.id,
+            &at,
+            Entry {
+                actor: "platform",
+                action: "tenant.created",
+                entity: &format!("tenant:{}", new.id),
+                detail: json!({ "name": new.name }).to_string(),
+            },
+        )?;
+        Ok(key)
+    })?;
+    Ok(crate::json(
+        201,
+        &json!({ "tenant": new.id, "name": new.name, "admin_key": key }),
+    ))
+}
+
+/// The platform token must match the `platform_token` variable, which must be set.
+fn check_platform_token(request: &Request) -> Result<(), Problem> {
+    let expected = spin_sdk::variables::get(PLATFORM_TOKEN).unwrap_or_default();
+    if expected.is_empty() {
+        return Err(Problem::unauthorized(
+            "creating tenants is disabled: the `platform_token` variable is not set",
+        ));
+    }
+    let given = auth::bearer(request)?;
+    // Comparing digests keeps the time taken independent of where the strings differ.
+    if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+        return Err(Problem::unauthorized("the platform token is not correct"));
+    }
+    Ok(())
+}
+
+/// `GET /v1/tenant`: the caller's tenant and settings.
+pub fn show(db: &Db, caller: &Caller) -> Result<Response, Problem> {
+    let (name, settings) = db
+        .row(
+            "SELECT name, settings FROM tenants WHERE id = ?",
+            &[text(&caller.tenant)],
+            |row| (get_text(row, "name"), get_text(row, "settings")),
+        )?
+        .ok_or_else(|| Problem::no_such("tenant", &caller.tenant))?;
+    let settings: Value = serde_json::from_str(&settings).unwrap_or(Value::Null);
+    Ok(crate::json(
+        200,
+        &json!({ "tenant": caller.tenant, "name": name, "role": caller.role.name(), "settings": settings }),
+    ))
+}
+
+/// `PUT /v1/tenant/settings`: replaces the tenant's settings.
+pub fn update_settings(db: &Db, caller: &Caller, request: &Request) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin])?;
+    let settings: Settings = parse(request.body())?;
+    settings.check()?;
+    let at = super::instant(super::now());
+    db.transaction(|db| {
+        db.run(
+            "UPDATE tenants SET settings = ? WHERE id = ?",
+            &[text(settings_json(&settings)), text(&caller.tenant)],
+        )?;
+        audit::append(
+            db,
+            &caller.tenant,
+            &at,
+            Entry {
+                actor: &caller.actor(),
+                action: "tenant.settings_changed",
+                entity: &format!("tenant:{}", caller.tenant),
+                detail: settings_json(&settings),
+            },
+        )
+    })?;
+    Ok(crate::json(
+        200,
+        &json!({ "policy": settings.policy, "contact": settings.contact }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKey {
+    role: String,
+    label: String,
+}
+
+/// `POST /v1/api-keys`: a new key for the caller's tenant, shown this once.
+pub fn create_key(db: &Db, caller: &Caller, request: &Request) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin])?;
+    let new: NewKey = parse(request.body())?;
+    let role = Role::parse(&new.role).ok_or_else(|| {
+        Problem::invalid_field("role".into(), "is not admin, collector, viewer or auditor")
+    })?;
+    check_id("label", &new.label)?;
+    let at = super::instant(super::now());
+    let key = db.transaction(|db| {
+        let key = auth::create_key(db, &caller.tenant, role, &new.label, &at)?;
+        audit::append(
+            db,
+            &caller.tenant,
+            &at,
+            Entry {
+                actor: &caller.actor(),
+                action: "api_key.created",
+                entity: &format!("api_key:{}", new.label),
+                detail: json!({ "role": role.name() }).to_string(),
+            },
+        )?;
+        Ok(key)
+    })?;
+    Ok(crate::json(
+        201,
+        &json!({ "key": key, "role": role.name(), "label": new.label }),
+    ))
+}
+
+fn settings_json(settings: &Settings) -> String {
+    json!({ "policy": settings.policy, "contact": settings.contact }).to_string()
+}
+
+/// Identifiers are 1 to 64 characters of letters, digits, `-`, `_` and `.`, so they are
+/// safe in paths, keys and logs.
+pub fn check_id(field: &str, id: &str) -> Result<(), Problem> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Problem::invalid_field(
+            field.to_owned(),
+            "must be 1 to 64 letters, digits, `-`, `_` or `.`",
+        ))
+    }
+}
