@@ -287,3 +287,143 @@ pub fn app_manifest_with_scorer(name: &str, scorer: &Path) -> PathBuf {
     let absolute = swapped.replace("\"target/", &format!("\"{}/target/", root().display()));
     write_manifest(name, &absolute)
 }
+
+/// The app's own `spin.toml` for a test of the loan book: its Redis (trigger, outbound and
+/// `redis_address`) is `redis_url`, its cron trigger is left out (a test closes business
+/// dates itself, and the nightly trigger would close the real yesterday), and every path
+/// points at the repository's build. Written to a temporary folder named after `name`.
+pub fn book_manifest(name: &str, redis_url: &str) -> PathBuf {
+    let manifest = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
+    let mut kept = Vec::new();
+    let mut in_cron = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            in_cron = line == "[[trigger.cron]]";
+        }
+        if !in_cron {
+            kept.push(line);
+        }
+    }
+    let manifest = kept
+        .join("\n")
+        .replace("redis://127.0.0.1:6379", redis_url)
+        .replace("\"target/", &format!("\"{}/target/", root().display()));
+    write_manifest(name, &manifest)
+}
+
+/// The platform token the book tests start the host with.
+pub const PLATFORM_TOKEN: &str = "test-platform-token";
+
+/// A host serving the loan book on a fresh SQLite file, with its own Redis.
+pub struct Book {
+    /// The host.
+    pub host: Host,
+    /// Its folder: the manifest and the state directory (the SQLite file).
+    pub dir: PathBuf,
+}
+
+impl Book {
+    /// Starts the app for test `name` against `redis`, state in a fresh folder.
+    pub fn start(name: &str, redis: &RedisServer) -> Self {
+        let manifest = book_manifest(name, &redis.url());
+        let dir = manifest.parent().expect("a folder").to_path_buf();
+        let host = Self::host(&manifest, &dir);
+        Self { host, dir }
+    }
+
+    /// Starts a host again on the same manifest and state, as after a crash.
+    pub fn restart(self) -> Self {
+        let Self { host, dir } = self;
+        drop(host);
+        let host = Self::host(&dir.join("spin.toml"), &dir);
+        Self { host, dir }
+    }
+
+    fn host(manifest: &Path, dir: &Path) -> Host {
+        let state = dir.join("state");
+        Host::start_with_env(
+            manifest,
+            &["--state-dir", &state.display().to_string()],
+            &[
+                ("SPIN_VARIABLE_PLATFORM_TOKEN", PLATFORM_TOKEN),
+                // Small pages of work per call, so a test sees a run in progress.
+                ("SPIN_VARIABLE_JOB_BUDGET_SECONDS", "5"),
+            ],
+        )
+    }
+
+    /// The host's process id.
+    pub fn pid(&self) -> u32 {
+        self.host.child.id()
+    }
+
+    /// Kills the host with SIGKILL, as a crash would.
+    pub fn kill_hard(&mut self) {
+        let _ = self.host.child.kill();
+        let _ = self.host.child.wait();
+    }
+
+    /// Creates tenant `id` with `settings` and returns its first admin key.
+    pub fn create_tenant(&self, id: &str, settings: serde_json::Value) -> String {
+        let (status, body) = self.call(
+            "POST",
+            "/v1/tenants",
+            PLATFORM_TOKEN,
+            Some(serde_json::json!({ "id": id, "name": id, "settings": settings })),
+        );
+        assert_eq!(status, 201, "tenant {id} created: {body}");
+        body["admin_key"].as_str().expect("an admin key").to_owned()
+    }
+
+    /// Sends `method path` with `key` as bearer and `body` as JSON; the status and JSON
+    /// body (`null` when the body is not JSON).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let (status, text) = self.call_text(method, path, key, body);
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Like [`Book::call`], the body as text.
+    pub fn call_text(
+        &self,
+        method: &str,
+        path: &str,
+        key: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, String) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut request = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("a client")
+            .request(method, self.host.url(path))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        send(request)
+    }
+
+    /// Closes business dates up to `date`, calling again while the job answers 202.
+    pub fn close(&self, key: &str, date: &str) -> serde_json::Value {
+        let path = format!("/v1/jobs/close-of-business?date={date}");
+        loop {
+            let (status, body) = self.call("POST", &path, key, None);
+            match status {
+                200 => return body,
+                202 => continue,
+                _ => panic!("closing {date} answered {status}: {body}"),
+            }
+        }
+    }
+}

@@ -172,6 +172,7 @@ pub struct ContactPolicyJson {
 #[serde(rename_all = "snake_case")]
 enum RulesJson {
     #[default]
+    #[serde(rename = "cn_2025")]
     Cn2025,
     UsRegF,
     Custom,

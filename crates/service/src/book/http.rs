@@ -92,6 +92,7 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
             loan_change(db, caller, id, Change::Outcome(parse(request.body())?))
         }
         (Method::Post, ["borrowers", id, "dispute"]) => {
+            caller.require(&[Role::Admin, Role::Collector])?;
             let body: Switch = parse(request.body())?;
             profile_change(
                 db,
@@ -101,6 +102,7 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
             )
         }
         (Method::Post, ["borrowers", id, "hardship"]) => {
+            caller.require(&[Role::Admin, Role::Collector])?;
             let body: Switch = parse(request.body())?;
             profile_change(
                 db,
@@ -110,6 +112,7 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
             )
         }
         (Method::Put, ["borrowers", id, "opt-outs"]) => {
+            caller.require(&[Role::Admin, Role::Collector])?;
             let body: OptOuts = parse(request.body())?;
             profile_change(db, caller, id, ProfileChange::OptOuts(body.channels))
         }
@@ -191,7 +194,6 @@ fn profile_change(
     borrower_id: &str,
     change: ProfileChange,
 ) -> Result<Response, Problem> {
-    caller.require(&[Role::Admin, Role::Collector])?;
     let settings = tenants::settings(db, &caller.tenant)?;
     let actions = db.transaction(|db| {
         servicing::change_profile(

@@ -1,4 +1,5 @@
-//! The close-of-business run: for one business date and each active loan of a tenant,
+//! The close-of-business run: for one business date and each loan of a tenant active on
+//! that date (active now, or closed by something assessed after it),
 //! the pipeline in pages of loans, one transaction per page. The job's cursor is stored
 //! with each page, so a run that is stopped (a time budget spent, a host killed) resumes
 //! after the last page it stored; actions carry a key per loan and date, so no page run
@@ -151,13 +152,14 @@ fn job_for(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
     db.run(
         "INSERT INTO job_runs (tenant_id, business_date, status, total, started_at)
          SELECT ?, ?, 'running', COUNT(*), ? FROM loans
-         WHERE tenant_id = ? AND status = 'active' AND disbursed_on <= ?
+         WHERE tenant_id = ? AND disbursed_on <= ? AND (status = 'active' OR assessed_on > ?)
          ON CONFLICT (tenant_id, business_date) DO NOTHING",
         &[
             text(tenant),
             text(&day),
             text(instant(now())),
             text(tenant),
+            text(&day),
             text(&day),
         ],
     )?;
@@ -204,9 +206,16 @@ fn page(
 ) -> Result<Vec<Value>, Problem> {
     let day = date.to_string();
     let loan_ids = db.rows(
-        "SELECT id FROM loans WHERE tenant_id = ? AND status = 'active' AND disbursed_on <= ? AND id > ?
+        "SELECT id FROM loans WHERE tenant_id = ? AND disbursed_on <= ? AND id > ?
+           AND (status = 'active' OR assessed_on > ?)
          ORDER BY id LIMIT ?",
-        &[text(tenant), text(&day), text(cursor), int(PAGE)],
+        &[
+            text(tenant),
+            text(&day),
+            text(cursor),
+            text(&day),
+            int(PAGE),
+        ],
         |row| get_text(row, "id"),
     )?;
     let Some(last) = loan_ids.last().cloned() else {

@@ -65,7 +65,8 @@ pub fn create(db: &Db, caller: &Caller, request: &Request) -> Result<Response, P
     caller.require(&[Role::Admin])?;
     let new: NewLoan = parse(request.body())?;
     let id = new.id.clone();
-    db.transaction(|db| book(db, &caller.tenant, new, &caller.actor(), now()))?;
+    let refreshed = db.transaction(|db| book(db, &caller.tenant, new, &caller.actor(), now()))?;
+    super::events::publish(&refreshed.new_actions);
     Ok(crate::json(201, &view(db, caller, &id, "")?))
 }
 
@@ -97,8 +98,10 @@ pub fn book(
         return Err(Problem::conflict("id".into(), "a loan with this id exists"));
     }
     db.run(
+        // A borrower booked before keeps the profile the book holds (flags, opt-outs):
+        // it changes through the borrower routes only.
         "INSERT INTO borrowers (tenant_id, id, id_number, profile) VALUES (?, ?, ?, ?)
-         ON CONFLICT (tenant_id, id) DO UPDATE SET id_number = excluded.id_number, profile = excluded.profile",
+         ON CONFLICT (tenant_id, id) DO NOTHING",
         &[
             text(tenant),
             text(&new.borrower.id),
@@ -369,13 +372,13 @@ fn view(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Value, Proble
         None => now().date_naive().to_string(),
     };
     let settings = tenants::settings(db, &caller.tenant)?;
-    let live = pipeline::live(&stored, &as_of, &settings)?;
     let standing = standing(db, &caller.tenant, id)?;
     let promises = db.rows(
         "SELECT id, amount, due_date, made_on, status FROM promises WHERE tenant_id = ? AND loan_id = ? ORDER BY due_date, id",
         &[text(&caller.tenant), text(id)],
         |row| json!({ "id": get_text(row, "id"), "amount": get_text(row, "amount"), "date": get_text(row, "due_date"), "made_on": get_text(row, "made_on"), "status": get_text(row, "status") }),
     )?;
+    let live = pipeline::live(&stored, &as_of, &settings, &promises)?;
     Ok(json!({
         "loan": stored.loan,
         "disbursed_on": stored.disbursed_on,

@@ -39,9 +39,21 @@ pub fn check_loan(loan: &Value, disbursed_on: &str, settings: &Settings) -> Resu
         .map_err(|e| Problem::from(e).unprefixed("loan."))
 }
 
-/// A live assessment and score of a stored loan, as `/v1/assess` answers.
-pub fn live(stored: &Stored, as_of: &str, settings: &Settings) -> Result<Value, Problem> {
-    let request = assess_request(&stored.loan, as_of, settings, history(stored, 0, 0))?;
+/// A live assessment and score of a stored loan, as `/v1/assess` answers, counting the
+/// promises made and broken as the book holds them.
+pub fn live(
+    stored: &Stored,
+    as_of: &str,
+    settings: &Settings,
+    promises: &[Value],
+) -> Result<Value, Problem> {
+    let broken = promises.iter().filter(|p| p["status"] == "broken").count();
+    let request = assess_request(
+        &stored.loan,
+        as_of,
+        settings,
+        history(stored, promises.len(), broken),
+    )?;
     let scored = score::assess_and_score(request)?;
     serde_json::to_value(AssessedJson::from(scored))
         .map_err(|e| Problem::internal(format!("could not write the assessment: {e}")))

@@ -293,9 +293,24 @@ fn promise(
         ],
         |_| (),
     )?;
-    Ok(inserted.map(
-        |()| json!({ "promise": p.id, "amount": p.amount, "date": p.date, "made_on": made_on }),
-    ))
+    if inserted.is_some() {
+        return Ok(Some(
+            json!({ "promise": p.id, "amount": p.amount, "date": p.date, "made_on": made_on }),
+        ));
+    }
+    let stored = db.row(
+        "SELECT loan_id, amount, due_date, made_on FROM promises WHERE tenant_id = ? AND id = ?",
+        &[text(tenant), text(&p.id)],
+        |row| ["loan_id", "amount", "due_date", "made_on"].map(|c| get_text(row, c)),
+    )?;
+    if stored == Some([loan_id.to_owned(), p.amount, p.date, made_on]) {
+        Ok(None)
+    } else {
+        Err(Problem::conflict(
+            "id".into(),
+            "a different promise with this id is stored",
+        ))
+    }
 }
 
 /// The channels and outcomes the contact components know.
