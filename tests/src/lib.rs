@@ -311,8 +311,8 @@ pub fn book_manifest(name: &str, redis_url: &str) -> PathBuf {
     write_manifest(name, &manifest)
 }
 
-/// The platform token the book tests start the host with.
-pub const PLATFORM_TOKEN: &str = "test-platform-token";
+/// The platform token the book tests start the host with: the README's.
+pub const PLATFORM_TOKEN: &str = "dev-platform-token";
 
 /// A host serving the loan book on a fresh SQLite file, with its own Redis.
 pub struct Book {
