@@ -289,23 +289,33 @@ pub fn app_manifest_with_scorer(name: &str, scorer: &Path) -> PathBuf {
 }
 
 /// The app's own `spin.toml` for a test of the loan book: its Redis (trigger, outbound and
-/// `redis_address`) is `redis_url`, its cron trigger is left out (a test closes business
-/// dates itself, and the nightly trigger would close the real yesterday), and every path
-/// points at the repository's build. Written to a temporary folder named after `name`.
-pub fn book_manifest(name: &str, redis_url: &str) -> PathBuf {
+/// `redis_address`) is `redis_url`, and every path points at the repository's build. The
+/// cron trigger runs on `cron` instead of every 10 minutes, or is left out when `None` (a
+/// test closes business dates itself, and the nightly trigger would close the real
+/// yesterday). Written to a temporary folder named after `name`.
+pub fn book_manifest(name: &str, redis_url: &str, cron: Option<&str>) -> PathBuf {
+    const EXPRESSION: &str = "cron_expression = \"0 0/10 * * * *\"";
     let manifest = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
+    assert!(
+        manifest.contains(EXPRESSION),
+        "spin.toml runs the nightly every 10 minutes"
+    );
     let mut kept = Vec::new();
     let mut in_cron = false;
     for line in manifest.lines() {
         if line.starts_with('[') {
             in_cron = line == "[[trigger.cron]]";
         }
-        if !in_cron {
+        if !in_cron || cron.is_some() {
             kept.push(line);
         }
     }
     let manifest = kept
         .join("\n")
+        .replace(
+            EXPRESSION,
+            &format!("cron_expression = {:?}", cron.unwrap_or_default()),
+        )
         .replace("redis://127.0.0.1:6379", redis_url)
         .replace("\"target/", &format!("\"{}/target/", root().display()));
     write_manifest(name, &manifest)
@@ -323,9 +333,15 @@ pub struct Book {
 }
 
 impl Book {
-    /// Starts the app for test `name` against `redis`, state in a fresh folder.
+    /// Starts the app for test `name` against `redis`, state in a fresh folder, without the
+    /// nightly cron trigger.
     pub fn start(name: &str, redis: &RedisServer) -> Self {
-        let manifest = book_manifest(name, &redis.url());
+        Self::start_with_cron(name, redis, None)
+    }
+
+    /// Like [`Book::start`], with the nightly cron trigger on expression `cron`.
+    pub fn start_with_cron(name: &str, redis: &RedisServer, cron: Option<&str>) -> Self {
+        let manifest = book_manifest(name, &redis.url(), cron);
         let dir = manifest.parent().expect("a folder").to_path_buf();
         let host = Self::host(&manifest, &dir);
         Self { host, dir }

@@ -25,11 +25,17 @@ fn the_readme_day_in_the_life_prints_what_the_readme_says() {
     let redis = RedisServer::start();
     let book = Book::start("readme-day", &redis);
     let port = redis.url().rsplit(':').next().expect("a port").to_owned();
-    assert!(script.contains("P=http://127.0.0.1:3000\n"), "the script names the app's address");
+    assert!(
+        script.contains("P=http://127.0.0.1:3000\n"),
+        "the script names the app's address"
+    );
     // The app and redis-server of this test instead of the default ports.
     let script = format!(
         "set -euo pipefail\nredis-cli() {{ command redis-cli -p {port} \"$@\"; }}\n{}",
-        script.replace("P=http://127.0.0.1:3000\n", &format!("P={}\n", book.host.url("")))
+        script.replace(
+            "P=http://127.0.0.1:3000\n",
+            &format!("P={}\n", book.host.url(""))
+        )
     );
     let output = Command::new("bash")
         .arg("-c")

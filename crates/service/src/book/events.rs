@@ -24,6 +24,17 @@ pub const ACTIONS_CHANNEL: &str = "postloan.actions";
 /// nothing (the outbox still holds them).
 const REDIS_ADDRESS: &str = "redis_address";
 
+/// The types of events the book applies.
+const TYPES: [&str; 7] = [
+    "loan.created",
+    "payment.posted",
+    "payment.reversed",
+    "contact.outcome",
+    "promise.made",
+    "dispute.opened",
+    "dispute.closed",
+];
+
 /// An event as it arrives.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,6 +90,12 @@ pub fn post(db: &Db, caller: &Caller, request: &Request) -> Result<Response, Pro
 /// Applies `envelope` in one transaction with its record in `processed_events`.
 pub fn apply(db: &Db, envelope: Envelope) -> Result<Outcome, Problem> {
     tenants::check_id("id", &envelope.id)?;
+    if !TYPES.contains(&envelope.kind.as_str()) {
+        return Err(Problem::invalid_field(
+            "type".into(),
+            &format!("`{}` is not one of {}", envelope.kind, TYPES.join(", ")),
+        ));
+    }
     let at = DateTime::parse_from_rfc3339(&envelope.occurred_at)
         .map_err(|_| Problem::invalid_field("occurred_at".into(), "is not an RFC 3339 instant"))?
         .with_timezone(&Utc);
@@ -169,11 +186,9 @@ fn dispatch(
                 at,
             )
         }
-        other => Err(Problem::invalid_field(
-            "type".into(),
-            &format!("`{other}` is not one of loan.created, payment.posted, payment.reversed, contact.outcome, promise.made, dispute.opened, dispute.closed"),
-        )
-        .unprefixed("data.")),
+        other => Err(Problem::internal(format!(
+            "no handler for event type `{other}`"
+        ))),
     }
 }
 

@@ -78,7 +78,13 @@ pub fn on_cron(timestamp: u64) -> Result<(), Problem> {
         if Instant::now() >= until {
             break;
         }
-        close_up_to(&db, &tenant, date, until)?;
+        // One tenant's failure (its settings, its store) must not hold up the others.
+        if let Err(problem) = close_up_to(&db, &tenant, date, until) {
+            eprintln!(
+                "postloan: nightly close of {date} for tenant {tenant} failed: {}",
+                problem.detail()
+            );
+        }
     }
     Ok(())
 }
@@ -175,35 +181,39 @@ fn job_for(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
 fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Result<bool, Problem> {
     let settings = tenants::settings(db, tenant)?;
     loop {
-        let (status, cursor) = db
-            .row(
-                "SELECT status, cursor FROM job_runs WHERE id = ?",
-                &[int(id)],
-                |row| (get_text(row, "status"), get_text(row, "cursor")),
-            )?
-            .ok_or_else(|| Problem::internal(format!("job {id} vanished")))?;
-        if status == "completed" {
+        // Read in the page's transaction, the cursor is the one the last page stored, even
+        // when another invocation (a cron tick, a second call) works the same run.
+        let Some(new_actions) = db.transaction(|db| page(db, tenant, &settings, id, date))? else {
             return Ok(true);
-        }
+        };
+        publish(&new_actions);
         if Instant::now() >= until {
             return Ok(false);
         }
-        let new_actions = db.transaction(|db| page(db, tenant, &settings, id, date, &cursor))?;
-        publish(&new_actions);
     }
 }
 
-/// One page of loans after `cursor`, in one transaction with the job's progress; the job
-/// completes when there is none left. A loan the pipeline fails on is rolled back alone,
-/// counted and logged, so one bad loan does not stop the book.
+/// One page of loans after the job's cursor, in the caller's transaction with the job's
+/// progress: the new actions, or `None` once the job is complete (this page completed it,
+/// or it was already). A loan the pipeline fails on is rolled back alone, counted and
+/// logged, so one bad loan does not stop the book.
 fn page(
     db: &Db,
     tenant: &str,
     settings: &tenants::Settings,
     id: i64,
     date: NaiveDate,
-    cursor: &str,
-) -> Result<Vec<Value>, Problem> {
+) -> Result<Option<Vec<Value>>, Problem> {
+    let (status, cursor) = db
+        .row(
+            "SELECT status, cursor FROM job_runs WHERE id = ?",
+            &[int(id)],
+            |row| (get_text(row, "status"), get_text(row, "cursor")),
+        )?
+        .ok_or_else(|| Problem::internal(format!("job {id} vanished")))?;
+    if status == "completed" {
+        return Ok(None);
+    }
     let day = date.to_string();
     let loan_ids = db.rows(
         "SELECT id FROM loans WHERE tenant_id = ? AND disbursed_on <= ? AND id > ?
@@ -212,7 +222,7 @@ fn page(
         &[
             text(tenant),
             text(&day),
-            text(cursor),
+            text(&cursor),
             text(&day),
             int(PAGE),
         ],
@@ -220,7 +230,7 @@ fn page(
     )?;
     let Some(last) = loan_ids.last().cloned() else {
         complete(db, tenant, id, date)?;
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let mut new_actions = Vec::new();
     let mut failures = 0;
@@ -253,7 +263,7 @@ fn page(
             int(id),
         ],
     )?;
-    Ok(new_actions)
+    Ok(Some(new_actions))
 }
 
 /// Marks the run completed and records it in the audit log.

@@ -11,7 +11,7 @@ use super::auth::{Caller, Role, mask};
 use super::db::{Db, Param, get_int, get_optional, get_text, int, optional, text};
 use super::pipeline::{self, Origin, Refreshed};
 use super::tenants::{self, check_id};
-use super::{instant, now, parse_date};
+use super::{csv_field, csv_response, instant, now, parse_date};
 use crate::contact_plan::ProfileJson;
 use crate::problem::Problem;
 use crate::request::parse;
@@ -445,19 +445,36 @@ fn summary(row: &spin_sdk::sqlite::Row<'_>) -> Value {
 /// Loans per page when the caller does not say.
 const DEFAULT_LIMIT: i64 = 50;
 
-/// `GET /v1/loans?bucket=&stage=&classification=&queue=&status=&limit=&cursor=`: loans in
-/// id order; `next_cursor` continues after the last one.
+/// `GET /v1/loans?bucket=&stage=&classification=&queue=&status=&limit=&cursor=&format=`:
+/// loans in id order; `next_cursor` (the `x-next-cursor` header for CSV) continues after the
+/// last one. The CSV export carries the borrower's identity number and first contact
+/// address, masked unless the caller's role may see them.
 pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
-    let mut sql = String::from("SELECT * FROM loans WHERE tenant_id = ?");
+    let csv = match query_value(query, "format").as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            return Err(Problem::invalid_field(
+                "format".into(),
+                "is not json or csv",
+            ));
+        }
+    };
+    let mut sql = String::from(
+        "SELECT loans.*, borrowers.id_number AS id_number, borrowers.profile AS profile
+         FROM loans LEFT JOIN borrowers
+           ON borrowers.tenant_id = loans.tenant_id AND borrowers.id = loans.borrower_id
+         WHERE loans.tenant_id = ?",
+    );
     let mut params: Vec<Param> = vec![text(&caller.tenant)];
     for filter in ["bucket", "stage", "classification", "queue", "status"] {
         if let Some(value) = query_value(query, filter) {
-            sql.push_str(&format!(" AND {filter} = ?"));
+            sql.push_str(&format!(" AND loans.{filter} = ?"));
             params.push(text(value));
         }
     }
     if let Some(cursor) = query_value(query, "cursor") {
-        sql.push_str(" AND id > ?");
+        sql.push_str(" AND loans.id > ?");
         params.push(text(cursor));
     }
     let limit = match query_value(query, "limit") {
@@ -470,22 +487,89 @@ pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> 
             })?,
         None => DEFAULT_LIMIT,
     };
-    sql.push_str(" ORDER BY id LIMIT ?");
+    sql.push_str(" ORDER BY loans.id LIMIT ?");
     params.push(int(limit + 1));
-    let mut items = db.rows(&sql, &params, summary)?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items
-            .last()
-            .and_then(|l| l["id"].as_str())
+    let mut rows = db.rows(&sql, &params, |row| {
+        (
+            summary(row),
+            get_optional(row, "id_number"),
+            get_optional(row, "profile"),
+        )
+    })?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last()
+            .and_then(|(l, _, _)| l["id"].as_str())
             .map(str::to_owned)
     } else {
         None
     };
+    if csv {
+        return Ok(loans_csv(caller, &rows, next_cursor));
+    }
+    let items: Vec<Value> = rows.into_iter().map(|(summary, _, _)| summary).collect();
     Ok(crate::json(
         200,
         &json!({ "items": items, "next_cursor": next_cursor }),
     ))
+}
+
+/// The CSV export of a page of loans.
+fn loans_csv(
+    caller: &Caller,
+    rows: &[(Value, Option<String>, Option<String>)],
+    next_cursor: Option<String>,
+) -> Response {
+    const COLUMNS: [&str; 11] = [
+        "id",
+        "borrower_id",
+        "status",
+        "dpd",
+        "bucket",
+        "classification",
+        "stage",
+        "queue",
+        "currency",
+        "outstanding_principal",
+        "overdue_amount",
+    ];
+    let shown = |value: &str| {
+        if caller.sees_personal_data() {
+            value.to_owned()
+        } else {
+            mask(value)
+        }
+    };
+    let mut out = format!("{},id_number,contact_address\n", COLUMNS.join(","));
+    for (summary, id_number, profile) in rows {
+        for column in COLUMNS {
+            let value = match &summary[column] {
+                Value::String(text) => text.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            out.push_str(&csv_field(&value));
+            out.push(',');
+        }
+        let address = profile
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .and_then(|p| {
+                p["contact_points"][0]["address"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        out.push_str(&csv_field(&shown(id_number.as_deref().unwrap_or_default())));
+        out.push(',');
+        out.push_str(&csv_field(&shown(&address)));
+        out.push('\n');
+    }
+    let mut response = csv_response(out);
+    if let Some(cursor) = next_cursor {
+        response.set_header("x-next-cursor", cursor);
+    }
+    response
 }
 
 /// The value of `name` in a URL query string, percent-decoded.

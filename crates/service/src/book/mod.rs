@@ -39,3 +39,21 @@ fn parse_date(field: &str, value: &str) -> Result<NaiveDate, Problem> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map_err(|_| Problem::invalid_field(field.to_owned(), "is not a date (YYYY-MM-DD)"))
 }
+
+/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+/// A `text/csv` answer.
+fn csv_response(body: String) -> spin_sdk::http::Response {
+    spin_sdk::http::Response::builder()
+        .status(200)
+        .header("content-type", "text/csv; charset=utf-8")
+        .body(body)
+        .build()
+}

@@ -10,7 +10,7 @@ use spin_sdk::http::Response;
 use super::auth::Caller;
 use super::db::{Db, get_int, get_text, text};
 use super::loans::query_value;
-use super::{parse_date, tenants};
+use super::{csv_field, csv_response, parse_date, tenants};
 use crate::problem::Problem;
 
 /// The business date named `name` in the query.
@@ -199,21 +199,4 @@ fn flows_json(f: &Flows) -> Value {
         "closed": f.closed.to_string(),
         "unranked": f.unranked.to_string(),
     })
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
-fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value.to_owned()
-    }
-}
-
-fn csv_response(body: String) -> Response {
-    Response::builder()
-        .status(200)
-        .header("content-type", "text/csv; charset=utf-8")
-        .body(body)
-        .build()
 }

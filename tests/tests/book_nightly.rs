@@ -1,0 +1,62 @@
+//! The nightly run through the cron trigger: the `nightly` component closes the business
+//! day that ended (yesterday, UTC) for every tenant, once, however often the trigger fires.
+
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use postloan_tests::{Book, RedisServer, eventually};
+use serde_json::json;
+
+#[test]
+fn the_cron_trigger_closes_yesterday_for_every_tenant_once() {
+    let redis = RedisServer::start();
+    // Every second, so the test need not wait for the 10-minute schedule.
+    let book = Book::start_with_cron("book-nightly", &redis, Some("* * * * * *"));
+    let yesterday = Utc::now().date_naive().pred_opt().expect("a yesterday");
+    let due = NaiveDate::from_ymd_opt(2026, 1, 5).expect("a date");
+    let mut keys = Vec::new();
+    for tenant in ["north", "south"] {
+        let key = book.create_tenant(tenant, json!({}));
+        let event = json!({
+            "id": "created", "tenant": tenant, "type": "loan.created",
+            "occurred_at": "2025-12-01T00:00:00Z",
+            "data": {
+                "id": "N1",
+                "borrower": { "id": "B1", "profile": { "name": "Wang Fang", "language": "zh-CN", "time_zone": "Asia/Shanghai" } },
+                "currency": "CNY", "disbursed_on": "2025-12-01",
+                "installments": [{ "seq": 1, "due_date": due.to_string(), "principal": "800.00", "interest": "0" }]
+            }
+        });
+        let (status, body) = book.call("POST", "/v1/events", &key, Some(event));
+        assert_eq!(status, 201, "{body}");
+        keys.push(key);
+    }
+    for key in &keys {
+        let standing = eventually(Duration::from_secs(60), "the nightly run", || {
+            let (_, loan) = book.call("GET", "/v1/loans/N1", key, None);
+            (loan["standing"]["assessed_on"] == yesterday.to_string())
+                .then(|| loan["standing"].clone())
+        });
+        // Unpaid since 2026-01-05: yesterday minus the due date, in days.
+        assert_eq!(standing["dpd"], (yesterday - due).num_days(), "{standing}");
+    }
+    // More ticks close nothing more: one completed run per tenant, for yesterday.
+    std::thread::sleep(Duration::from_secs(3));
+    let db =
+        rusqlite::Connection::open(book.dir.join("state/sqlite/default.db")).expect("the book");
+    let runs: Vec<(String, String, String)> = db
+        .prepare("SELECT tenant_id, business_date, status FROM job_runs ORDER BY tenant_id")
+        .expect("a query")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("runs");
+    let day = yesterday.to_string();
+    assert_eq!(
+        runs,
+        vec![
+            ("north".to_owned(), day.clone(), "completed".to_owned()),
+            ("south".to_owned(), day, "completed".to_owned()),
+        ]
+    );
+}
