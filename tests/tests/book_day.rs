@@ -110,6 +110,28 @@ fn standing(book: &Book, key: &str, loan: &str) -> Value {
     body["standing"].clone()
 }
 
+/// Asserts a loan's DPD, bucket and stage as the book recorded them; its standing.
+fn assert_standing(
+    book: &Book,
+    key: &str,
+    loan: &str,
+    dpd: i64,
+    bucket: &str,
+    stage: &str,
+) -> Value {
+    let standing = standing(book, key, loan);
+    assert_eq!(
+        (
+            standing["dpd"].as_i64(),
+            standing["bucket"].as_str(),
+            standing["stage"].as_str()
+        ),
+        (Some(dpd), Some(bucket), Some(stage)),
+        "{loan}: {standing}"
+    );
+    standing
+}
+
 fn all_actions(book: &Book, key: &str) -> Vec<Value> {
     let mut actions = Vec::new();
     let mut after = 0;
@@ -229,30 +251,10 @@ fn a_day_in_the_life_of_the_loan_book() {
         first["jobs"][0]["processed"], 3,
         "L1, L2 and L4 are active: {first}"
     );
-    let l1 = standing(&book, &key, "L1");
-    assert_eq!(
-        (
-            l1["dpd"].as_i64(),
-            l1["bucket"].as_str(),
-            l1["stage"].as_str()
-        ),
-        (Some(0), Some("M0"), Some("current"))
-    );
-    let l2 = standing(&book, &key, "L2");
-    assert_eq!(
-        (
-            l2["dpd"].as_i64(),
-            l2["bucket"].as_str(),
-            l2["stage"].as_str()
-        ),
-        (Some(12), Some("M1"), Some("early"))
-    );
+    assert_standing(&book, &key, "L1", 0, "M0", "current");
+    let l2 = assert_standing(&book, &key, "L2", 12, "M1", "early");
     assert_eq!(l2["classification"], "special_mention");
-    let l4 = standing(&book, &key, "L4");
-    assert_eq!(
-        (l4["dpd"].as_i64(), l4["bucket"].as_str()),
-        (Some(7), Some("M1"))
-    );
+    assert_standing(&book, &key, "L4", 7, "M1", "early");
 
     // 3 loans, 2000 + 1000 + 800 = 3800.00 outstanding; M0 2000/3800 = 0.526315… → 0.5263,
     // M1 1800/3800 = 0.473684… → 0.4737; overdue 500 (L2) + 400 (L4) = 900.
@@ -364,25 +366,9 @@ fn a_day_in_the_life_of_the_loan_book() {
         "{second}"
     );
 
-    let l1 = standing(&book, &key, "L1");
-    assert_eq!(
-        (
-            l1["dpd"].as_i64(),
-            l1["bucket"].as_str(),
-            l1["stage"].as_str()
-        ),
-        (Some(14), Some("M1"), Some("early"))
-    );
-    let l4 = standing(&book, &key, "L4");
+    assert_standing(&book, &key, "L1", 14, "M1", "early");
     // 35 DPD is mid; the promise for 02-05 was broken (3 grace days passed): one stage up.
-    assert_eq!(
-        (
-            l4["dpd"].as_i64(),
-            l4["bucket"].as_str(),
-            l4["stage"].as_str()
-        ),
-        (Some(35), Some("M2"), Some("late"))
-    );
+    assert_standing(&book, &key, "L4", 35, "M2", "late");
 
     // Promises: PR2 kept (300 paid on 02-10), PR4 broken.
     let (_, l2_view) = book.call("GET", "/v1/loans/L2", &key, None);
