@@ -182,6 +182,9 @@ fn a_borrowers_worst_loan_pulls_the_others_with_contagion() {
     assert_eq!(b["loans"][0]["dpd"], 91);
     assert_eq!(b["loans"][1]["dpd"], 0);
     assert_eq!(b["loans"][1]["classification"], "substandard");
+    // Each loan is scored: the one 91 days past due below the one paid on time.
+    let score = |i: usize| b["loans"][i]["score"]["value"].as_i64().expect("a score");
+    assert!(score(0) < score(1), "{b}");
     // A field error in the second loan names it.
     let bad = json!({ "as_of": "2026-04-16", "loans": [three_month_loan(json!([])), { "id": "", "currency": "CNY", "installments": [] }] });
     let (status, _, problem) = post(&host.url("/v1/assess/borrower"), bad.to_string());

@@ -39,21 +39,31 @@ pub fn loan(body: &[u8]) -> Result<Response, Problem> {
     Ok(crate::json(200, &AssessedJson::from(scored)))
 }
 
-/// Assesses a borrower's loans together.
+/// Assesses a borrower's loans together, and scores each with the plugged-in scorer.
 pub fn borrower(body: &[u8]) -> Result<Response, Problem> {
     let request: BorrowerRequest = parse(body)?;
     let policy = request.policy.into_wit()?;
     let loans: Vec<wit::Loan> = request.loans.into_iter().map(Into::into).collect();
     let assessed =
         overdue::assess_borrower(&loans, &request.as_of, &policy).map_err(Problem::from)?;
+    let scored = loans
+        .iter()
+        .zip(assessed.loans)
+        .map(|(loan, assessment)| {
+            score::score(
+                loan,
+                assessment,
+                &request.as_of,
+                &policy,
+                HistoryJson::default().into(),
+            )
+            .map(AssessedJson::from)
+        })
+        .collect::<Result<_, _>>()?;
     Ok(crate::json(
         200,
         &BorrowerJson {
-            loans: assessed
-                .loans
-                .into_iter()
-                .map(AssessmentJson::from)
-                .collect(),
+            loans: scored,
             worst_classification: assessed.worst_classification,
             contagion_applied: assessed.contagion_applied,
         },
@@ -62,7 +72,7 @@ pub fn borrower(body: &[u8]) -> Result<Response, Problem> {
 
 #[derive(Serialize)]
 struct BorrowerJson {
-    loans: Vec<AssessmentJson>,
+    loans: Vec<AssessedJson>,
     worst_classification: String,
     contagion_applied: bool,
 }

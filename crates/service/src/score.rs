@@ -64,7 +64,7 @@ pub struct Scored {
 }
 
 /// Reads `loan`'s features and scores them with `assessment` through the plugged-in scorer.
-fn score(
+pub fn score(
     loan: &wit::Loan,
     assessment: wit::Assessment,
     as_of: &str,
