@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::compose::compose_component;
+use crate::compose::load_component;
 use crate::cron::Schedule;
 use crate::key_value::KeyValueAccess;
 use crate::manifest::{Component, Manifest};
@@ -98,9 +98,11 @@ impl Preparer<'_> {
             return Ok(prepared.clone());
         }
         let component = self.manifest.component_by_id(id)?;
-        let bytes = compose_component(component)?;
+        let (bytes, deps) = load_component(component)?;
         let services = self.services.for_component(component)?;
-        let prepared = self.runtime.prepare(id, &bytes, services, kind)?;
+        let prepared = self
+            .runtime
+            .prepare_with_dependencies(id, &bytes, &deps, services, kind)?;
         self.done.insert(key, prepared.clone());
         Ok(prepared)
     }

@@ -6,8 +6,15 @@
 //! matches is satisfied by the dependency's export of the same name (or the
 //! `export` named in the manifest); the main component's exports are
 //! re-exported and the graph is encoded into one self-contained component.
+//!
+//! `postloan-host up` does not run the composition: it runs each dependency
+//! as its own instance ([`crate::dependencies`]), plugged in by the same
+//! [`plan`], so that a dependency that fails is named and gets no
+//! capabilities. `postloan-host compose` writes the composition for hosts
+//! that compose (Spin 3, `wasmtime serve`).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use wac_graph::types::{Package, SubtypeChecker};
@@ -20,15 +27,27 @@ use crate::manifest::{Component, DependencyName};
 pub struct LoadedDependency {
     /// The manifest key.
     pub name: DependencyName,
+    /// Where its bytes came from, for messages.
+    pub path: PathBuf,
     /// The dependency component's bytes.
     pub bytes: Vec<u8>,
     /// Export to use instead of the matched import name.
     pub export: Option<String>,
 }
 
-/// Reads a manifest component and its dependencies from disk and composes
-/// them. A component without dependencies is returned unchanged.
-pub fn compose_component(component: &Component) -> Result<Vec<u8>> {
+/// One import of the main component and the dependency export that satisfies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plug {
+    /// The main component's import, e.g. `postloan:core/scoring@0.1.0`.
+    pub import: String,
+    /// Index of the dependency in the list given to [`plan`].
+    pub dependency: usize,
+    /// The dependency's export plugged into it.
+    pub export: String,
+}
+
+/// Reads a manifest component's source and its dependencies from disk.
+pub fn load_component(component: &Component) -> Result<(Vec<u8>, Vec<LoadedDependency>)> {
     let bytes = std::fs::read(&component.source).with_context(|| {
         format!(
             "component `{}`: cannot read source {} (did you run `postloan-host build`?)",
@@ -48,10 +67,18 @@ pub fn compose_component(component: &Component) -> Result<Vec<u8>> {
         })?;
         deps.push(LoadedDependency {
             name: dep.name.clone(),
+            path: dep.path.clone(),
             bytes,
             export: dep.export.clone(),
         });
     }
+    Ok((bytes, deps))
+}
+
+/// Reads a manifest component and its dependencies from disk and composes
+/// them. A component without dependencies is returned unchanged.
+pub fn compose_component(component: &Component) -> Result<Vec<u8>> {
+    let (bytes, deps) = load_component(component)?;
     compose(&component.id, bytes, &deps)
 }
 
@@ -60,6 +87,28 @@ pub fn compose(id: &str, main: Vec<u8>, deps: &[LoadedDependency]) -> Result<Vec
     if deps.is_empty() {
         return Ok(main);
     }
+    let (graph, _) = build_graph(id, main, deps)?;
+    graph
+        .encode(EncodeOptions::default())
+        .with_context(|| format!("component `{id}`: cannot encode the composition"))
+}
+
+/// Which dependency export satisfies which import of the component `main`
+/// (named `id` in errors), checked as [`compose`] checks it: every dependency
+/// matches an import, no import is matched twice, the export exists and its
+/// type is a subtype of the import's.
+pub fn plan(id: &str, main: &[u8], deps: &[LoadedDependency]) -> Result<Vec<Plug>> {
+    if deps.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(build_graph(id, main.to_vec(), deps)?.1)
+}
+
+fn build_graph(
+    id: &str,
+    main: Vec<u8>,
+    deps: &[LoadedDependency],
+) -> Result<(CompositionGraph, Vec<Plug>)> {
     let mut graph = CompositionGraph::new();
     let main_pkg = Package::from_bytes(&package_name(id, 0), None, main, graph.types_mut())
         .with_context(|| format!("component `{id}` is not a valid Wasm component"))?;
@@ -127,6 +176,7 @@ pub fn compose(id: &str, main: Vec<u8>, deps: &[LoadedDependency]) -> Result<Vec
 
     let mut cache = Default::default();
     let mut checker = SubtypeChecker::new(&mut cache);
+    let mut plugs = Vec::new();
     for (import, dep_indexes) in &assignments {
         let i = dep_indexes[0];
         let dep = &deps[i];
@@ -163,6 +213,11 @@ pub fn compose(id: &str, main: Vec<u8>, deps: &[LoadedDependency]) -> Result<Vec
         graph
             .set_instantiation_argument(main_inst, import, alias)
             .with_context(|| format!("component `{id}`: cannot plug import `{import}`"))?;
+        plugs.push(Plug {
+            import: import.clone(),
+            dependency: i,
+            export: export_name,
+        });
     }
 
     let export_names: Vec<String> = graph.types()[main_world].exports.keys().cloned().collect();
@@ -175,9 +230,7 @@ pub fn compose(id: &str, main: Vec<u8>, deps: &[LoadedDependency]) -> Result<Vec
             .with_context(|| format!("component `{id}`: cannot export `{name}`"))?;
     }
 
-    graph
-        .encode(EncodeOptions::default())
-        .with_context(|| format!("component `{id}`: cannot encode the composition"))
+    Ok((graph, plugs))
 }
 
 /// A unique, valid wac package name (`ns:name`) for graph node `n`.
@@ -229,6 +282,7 @@ mod tests {
     fn dep(key: &str, wat_text: &str) -> LoadedDependency {
         LoadedDependency {
             name: DependencyName::parse(key).unwrap(),
+            path: PathBuf::from("dep.wasm"),
             bytes: wat::parse_str(wat_text).unwrap(),
             export: None,
         }
@@ -312,6 +366,7 @@ mod tests {
     fn garbage_main_is_a_clear_error() {
         let dep = LoadedDependency {
             name: DependencyName::parse("a:b/c").unwrap(),
+            path: PathBuf::from("c.wasm"),
             bytes: vec![],
             export: None,
         };

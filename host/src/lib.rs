@@ -4,7 +4,9 @@
 //!
 //! The host knows nothing about the application it runs: it loads the
 //! manifest ([`manifest`]) and the runtime config ([`runtime_config`]), plugs
-//! each component's declared dependencies in ([`compose`]), pre-instantiates
+//! each component's declared dependencies in, each as an instance of its
+//! own with no capabilities ([`dependencies`]; [`compose`] writes them
+//! composed for other hosts), pre-instantiates
 //! every component once ([`runtime`]) and runs it on its triggers: HTTP
 //! ([`routes`], [`server`]), Redis channels ([`redis_trigger`]) and cron
 //! schedules ([`cron`]). Components reach the host through Spin's
@@ -19,6 +21,7 @@ pub mod bindings;
 pub mod builder;
 pub mod compose;
 pub mod cron;
+pub mod dependencies;
 pub mod key_value;
 pub mod manifest;
 pub mod outbound;

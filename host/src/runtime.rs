@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use crate::bindings::cron_trigger::SpinCronPre;
 use crate::bindings::cron_trigger::fermyon::spin_cron::cron_types::Metadata;
 use crate::bindings::redis_trigger::RedisTriggerPre;
+use crate::compose::{LoadedDependency, plan};
+use crate::dependencies::{self, DependencyFailed, DependencyInstances, DependencyLinker};
 use crate::key_value::KeyValueAccess;
 use crate::key_value::binding::KeyValueView;
 use crate::outbound::OutboundPolicy;
@@ -38,6 +40,9 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_MEMORY: usize = 128 * 1024 * 1024;
 /// Default number of concurrently live component instances.
 pub const DEFAULT_MAX_INSTANCES: u32 = 100;
+/// Component instances the pool holds per `max_instances`: a request's
+/// component and up to 15 dependencies.
+const COMPONENTS_PER_INSTANCE: u32 = 16;
 /// How often the epoch ticker increments the engine epoch.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
@@ -80,14 +85,44 @@ pub struct ComponentServices {
 
 /// Per-request store data.
 pub struct HostState {
+    /// The WASI of whatever runs now: the component's own, or while one of its
+    /// dependencies runs, the dependency's capability-less one.
     wasi: WasiCtx,
+    /// The other one of the two (the dependency's is made on first use).
+    other_wasi: Option<WasiCtx>,
+    in_dependency: bool,
     http: WasiHttpCtx,
     table: ResourceTable,
     limits: StoreLimits,
     services: ComponentServices,
+    pub(crate) dependencies: DependencyInstances,
 }
 
 impl HostState {
+    /// Switches WASI to the dependencies' capability-less one, before a
+    /// dependency runs. A dependency cannot call back into the component, so
+    /// enter and leave nest at most one deep.
+    pub(crate) fn enter_dependency(&mut self) {
+        debug_assert!(!self.in_dependency, "dependencies do not nest");
+        let dependency = self
+            .other_wasi
+            .take()
+            .unwrap_or_else(dependencies::capability_less_wasi);
+        self.other_wasi = Some(std::mem::replace(&mut self.wasi, dependency));
+        self.in_dependency = true;
+    }
+
+    /// Switches WASI back to the component's own, after a dependency ran.
+    pub(crate) fn leave_dependency(&mut self) {
+        if !self.in_dependency {
+            return;
+        }
+        if let Some(own) = self.other_wasi.take() {
+            self.other_wasi = Some(std::mem::replace(&mut self.wasi, own));
+        }
+        self.in_dependency = false;
+    }
+
     fn sqlite(&mut self) -> SqliteView<'_> {
         SqliteView {
             access: &self.services.sqlite,
@@ -138,7 +173,9 @@ impl WasiHttpView for HostState {
 /// The shared engine plus the epoch ticker thread.
 pub struct Runtime {
     engine: Engine,
-    linker: Linker<HostState>,
+    pub(crate) linker: Linker<HostState>,
+    /// WASI alone, for dependencies (whose WASI context grants nothing).
+    pub(crate) dependency_linker: DependencyLinker,
     config: RuntimeConfig,
     stop_ticker: Arc<AtomicBool>,
 }
@@ -195,6 +232,24 @@ pub enum GuestFailure {
     Failed(String),
     /// The component does not export what the trigger calls.
     WrongTrigger(TriggerKind),
+    /// One of the component's dependencies failed (trapped or ran past the
+    /// deadline) while the component called it.
+    Dependency {
+        /// The dependency's manifest key and file.
+        dependency: DependencyFailed,
+        /// How it failed.
+        failure: Box<GuestFailure>,
+    },
+}
+
+impl GuestFailure {
+    /// The dependency that failed, when it was one of the component's.
+    pub fn dependency(&self) -> Option<&DependencyFailed> {
+        match self {
+            Self::Dependency { dependency, .. } => Some(dependency),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for GuestFailure {
@@ -205,6 +260,10 @@ impl std::fmt::Display for GuestFailure {
             Self::NoResponse(msg) => write!(f, "did not produce a response: {msg}"),
             Self::Failed(msg) => write!(f, "returned an error: {msg}"),
             Self::WrongTrigger(kind) => write!(f, "cannot handle {kind:?} events"),
+            Self::Dependency {
+                dependency,
+                failure,
+            } => write!(f, "failed: its {dependency} {failure}"),
         }
     }
 }
@@ -227,7 +286,9 @@ impl Runtime {
     pub fn new(config: RuntimeConfig) -> Result<Self> {
         let mut pool = PoolingAllocationConfig::new();
         let instances = config.max_instances.max(1);
-        pool.total_component_instances(instances)
+        // A request instantiates its component and, lazily, each of the
+        // component's dependencies: room for up to 15 of them.
+        pool.total_component_instances(instances.saturating_mul(COMPONENTS_PER_INSTANCE))
             .total_core_instances(instances * 20)
             .total_memories(instances * 4)
             .total_tables(instances * 20)
@@ -239,6 +300,11 @@ impl Runtime {
             .max_memory_size(config.max_memory);
 
         let mut wasm = Config::new();
+        // Without the component-model-async machinery a host function may call
+        // into another component instance of its store (a dependency), which
+        // `Func::call_async` under concurrency support forbids (no nested
+        // event loops). Nothing the host runs uses async lifts or lowers.
+        wasm.concurrency_support(false);
         wasm.epoch_interruption(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = wt(Engine::new(&wasm)).context("cannot create the wasmtime engine")?;
@@ -252,6 +318,8 @@ impl Runtime {
         .context("cannot add wasi-http to the linker")?;
         wt(add_spin_services(&mut linker))
             .context("cannot add the Spin interfaces to the linker")?;
+
+        let dependency_linker = DependencyLinker::new(&engine)?;
 
         let stop_ticker = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.weak();
@@ -272,6 +340,7 @@ impl Runtime {
         Ok(Self {
             engine,
             linker,
+            dependency_linker,
             config,
             stop_ticker,
         })
@@ -298,9 +367,38 @@ impl Runtime {
         services: ComponentServices,
         kind: TriggerKind,
     ) -> Result<PreparedComponent> {
+        self.prepare_with_dependencies(id, bytes, &[], services, kind)
+    }
+
+    /// Like [`Runtime::prepare`], with the component's `dependencies` plugged
+    /// into its imports as [`crate::compose::plan`] matches them, each run as
+    /// its own instance ([`crate::dependencies`]).
+    pub fn prepare_with_dependencies(
+        &self,
+        id: &str,
+        bytes: &[u8],
+        deps: &[LoadedDependency],
+        services: ComponentServices,
+        kind: TriggerKind,
+    ) -> Result<PreparedComponent> {
         let component = wt(Component::new(&self.engine, bytes))
             .with_context(|| format!("component `{id}`: cannot compile"))?;
-        let instance_pre = self.instantiate_pre(id, &component)?;
+        let instance_pre = if deps.is_empty() {
+            self.instantiate_pre(id, &self.linker, &component)?
+        } else {
+            let plugs = plan(id, bytes, deps)?;
+            let mut linker = self.linker.clone();
+            dependencies::link(
+                id,
+                &self.engine,
+                &component,
+                &mut linker,
+                &self.dependency_linker,
+                deps,
+                &plugs,
+            )?;
+            self.instantiate_pre(id, &linker, &component)?
+        };
         let entrypoint = entrypoint(instance_pre, kind)
             .with_context(|| format!("component `{id}` does not export {}", export_name(kind)))?;
         Ok(PreparedComponent {
@@ -310,8 +408,13 @@ impl Runtime {
         })
     }
 
-    fn instantiate_pre(&self, id: &str, component: &Component) -> Result<InstancePre<HostState>> {
-        self.linker.instantiate_pre(component).map_err(|e| {
+    fn instantiate_pre(
+        &self,
+        id: &str,
+        linker: &Linker<HostState>,
+        component: &Component,
+    ) -> Result<InstancePre<HostState>> {
+        linker.instantiate_pre(component).map_err(|e| {
             let imports: Vec<String> = component
                 .component_type()
                 .imports(&self.engine)
@@ -324,11 +427,14 @@ impl Runtime {
         })
     }
 
-    fn new_store(&self, services: ComponentServices) -> Store<HostState> {
+    pub(crate) fn new_store(&self, services: ComponentServices) -> Store<HostState> {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stdout().inherit_stderr();
         let state = HostState {
             wasi: wasi.build(),
+            other_wasi: None,
+            in_dependency: false,
+            dependencies: DependencyInstances::new(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             limits: StoreLimitsBuilder::new()
@@ -536,20 +642,29 @@ fn wt<T>(r: wasmtime::Result<T>) -> Result<T> {
     r.map_err(anyhow::Error::from)
 }
 
-fn classify(e: wasmtime::Error, timeout: Duration) -> GuestFailure {
-    if e.downcast_ref::<DeadlineExceeded>().is_some()
+pub(crate) fn classify(e: wasmtime::Error, timeout: Duration) -> GuestFailure {
+    let failure = if e.downcast_ref::<DeadlineExceeded>().is_some()
         || matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt))
     {
-        return GuestFailure::Timeout(timeout);
-    }
-    // The full chain (with the guest's wasm backtrace) goes to the log; the
-    // client only sees the trap itself.
-    eprintln!("postloan-host: guest error: {e:#}");
-    let summary = match e.downcast_ref::<Trap>() {
-        Some(trap) => format!("wasm trap: {trap}"),
-        None => e.root_cause().to_string(),
+        GuestFailure::Timeout(timeout)
+    } else {
+        // The full chain (with the guest's wasm backtrace) goes to the log; the
+        // client only sees the trap itself.
+        eprintln!("postloan-host: guest error: {e:#}");
+        let summary = match e.downcast_ref::<Trap>() {
+            // `Trap`'s own text starts "wasm trap: ".
+            Some(trap) => trap.to_string(),
+            None => e.root_cause().to_string(),
+        };
+        GuestFailure::Trap(summary)
     };
-    GuestFailure::Trap(summary)
+    match e.downcast_ref::<DependencyFailed>() {
+        Some(dependency) => GuestFailure::Dependency {
+            dependency: dependency.clone(),
+            failure: Box::new(failure),
+        },
+        None => failure,
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::app::{DEFAULT_STATE_DIR, LoadOptions, LoadedApp};
+use crate::dependencies::DependencyFailed;
 use crate::manifest::Manifest;
 use crate::routes::{RouteMatch, Router};
 use crate::runtime::{PreparedComponent, Runtime, RuntimeConfig};
@@ -113,7 +114,7 @@ impl App {
                     "urn:postloan:problem:not-found",
                     "Not Found",
                     &format!("no route matches {}", req.uri().path()),
-                    None,
+                    &[],
                 ),
                 "-".to_owned(),
             ),
@@ -137,7 +138,7 @@ impl App {
         client: SocketAddr,
     ) -> Response<HyperOutgoingBody> {
         let Some(component) = self.components.get(&m.component) else {
-            return component_failed(&m.component, "component is not loaded");
+            return component_failed(&m.component, "component is not loaded", None);
         };
         let req = match guest_request(req, m, client) {
             Ok(req) => req,
@@ -147,7 +148,7 @@ impl App {
                     "urn:postloan:problem:bad-request",
                     "Bad Request",
                     &format!("{e:#}"),
-                    None,
+                    &[],
                 );
             }
         };
@@ -155,7 +156,7 @@ impl App {
             Ok(resp) => resp,
             Err(failure) => {
                 eprintln!("postloan-host: component `{}` {failure}", component.id());
-                component_failed(component.id(), &failure.to_string())
+                component_failed(component.id(), &failure.to_string(), failure.dependency())
             }
         }
     }
@@ -237,7 +238,7 @@ fn problem(
     kind: &str,
     title: &str,
     detail: &str,
-    component: Option<&str>,
+    members: &[(&str, &str)],
 ) -> Response<HyperOutgoingBody> {
     let mut body = serde_json::json!({
         "type": kind,
@@ -245,8 +246,10 @@ fn problem(
         "status": status.as_u16(),
         "detail": detail,
     });
-    if let (Some(c), Some(map)) = (component, body.as_object_mut()) {
-        map.insert("component".into(), c.into());
+    if let Some(map) = body.as_object_mut() {
+        for (name, value) in members {
+            map.insert((*name).into(), (*value).into());
+        }
     }
     let mut resp = Response::new(full_body(body.to_string()));
     *resp.status_mut() = status;
@@ -257,13 +260,23 @@ fn problem(
     resp
 }
 
-fn component_failed(component: &str, what: &str) -> Response<HyperOutgoingBody> {
+/// A `500` naming the component that failed and, when one of its dependencies
+/// failed, the dependency too (`dependency`: its manifest key).
+fn component_failed(
+    component: &str,
+    what: &str,
+    dependency: Option<&DependencyFailed>,
+) -> Response<HyperOutgoingBody> {
+    let mut members = vec![("component", component)];
+    if let Some(dependency) = dependency {
+        members.push(("dependency", &dependency.name));
+    }
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,
         "urn:postloan:problem:component-failed",
         "Component failed",
         &format!("component `{component}` {what}"),
-        Some(component),
+        &members,
     )
 }
 

@@ -1,6 +1,8 @@
 //! Scorers: the conformance kit on every scorer in the repository (and on the broken
 //! fixtures), swapping the scorer through spin.toml, the scorecard override through the
-//! `scorecard` Spin variable, and a trapping scorer that must not take the host down.
+//! `scorecard` Spin variable, and a scorer that traps, loops or exhausts memory, which must
+//! not take the host down and is named in the answer, and that sees no clock, environment or
+//! files.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -186,16 +188,76 @@ fn a_scorecard_variable_that_does_not_parse_is_a_problem_naming_the_scorer_and_f
     );
 }
 
-#[test]
-fn a_trapping_scorer_gets_a_problem_body_and_the_host_keeps_serving() {
+/// Posts the README's request to a host running the trapping fixture as its scorer, in
+/// `mode` (its settings, through the `scorecard` variable), and returns the problem body
+/// after checking the host still serves.
+fn assess_with_broken_scorer(name: &str, mode: &str) -> Value {
     let scorer = artifact(TRAPPING_SCORER);
-    let host = Host::start(&app_manifest_with_scorer("trapping-scorer", &scorer));
+    let host = Host::start_with_env(
+        &app_manifest_with_scorer(name, &scorer),
+        &["--request-timeout", "1s"],
+        &[("SPIN_VARIABLE_SCORECARD", mode)],
+    );
     let (status, content_type, problem) =
         post(&host.url("/v1/assess"), readme_request().to_string());
-    assert_eq!(status, 500, "{problem}");
+    assert!(status == 500 || status == 422, "{status}: {problem}");
     assert_eq!(content_type, "application/problem+json");
-    assert_eq!(problem["type"], "urn:postloan:problem:component-failed");
     // The host is still up: a request that does not score still answers.
     let health = reqwest::blocking::get(host.url("/v1/health")).expect("the host answers");
     assert_eq!(health.status().as_u16(), 200);
+    problem
+}
+
+/// Checks that `problem` is the component-failed problem naming the api and, in it, the
+/// scorer it was given, and that its detail goes on with `how`.
+fn assert_names_the_scorer(problem: &Value, how: &str) {
+    assert_eq!(problem["status"], 500, "{problem}");
+    assert_eq!(problem["type"], "urn:postloan:problem:component-failed");
+    assert_eq!(problem["component"], "api");
+    assert_eq!(problem["dependency"], "postloan:core/scoring");
+    let scorer = artifact(TRAPPING_SCORER);
+    let expected = format!(
+        "component `api` failed: its dependency `postloan:core/scoring` ({}) {how}",
+        scorer.display()
+    );
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with(&expected),
+        "{detail}\nexpected: {expected}"
+    );
+}
+
+#[test]
+fn a_trapping_scorer_gets_a_problem_body_naming_it_and_the_host_keeps_serving() {
+    let problem = assess_with_broken_scorer("trapping-scorer", "");
+    assert_names_the_scorer(
+        &problem,
+        "trapped: wasm trap: wasm `unreachable` instruction executed",
+    );
+}
+
+#[test]
+fn a_scorer_that_loops_forever_is_stopped_at_the_deadline_and_named() {
+    let problem = assess_with_broken_scorer("looping-scorer", "loop");
+    assert_names_the_scorer(&problem, "exceeded the request deadline of 1s");
+}
+
+#[test]
+fn a_scorer_that_exhausts_its_memory_is_stopped_and_named() {
+    let problem = assess_with_broken_scorer("hoarding-scorer", "exhaust-memory");
+    assert_names_the_scorer(&problem, "trapped: wasm trap:");
+}
+
+#[test]
+fn a_scorer_sees_no_clock_environment_or_files() {
+    let problem = assess_with_broken_scorer("snooping-scorer", "snoop");
+    assert_eq!(
+        problem["type"], "urn:postloan:problem:unscorable",
+        "{problem}"
+    );
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.ends_with("cannot score this loan: clock=0 env=0 files=denied"),
+        "{detail}"
+    );
 }
