@@ -326,7 +326,8 @@ pub fn load(db: &Db, tenant: &str, id: &str) -> Result<Option<Stored>, Problem> 
     )?;
     let reversals = db.rows(
         "SELECT payment_id FROM reversals WHERE tenant_id = ? AND loan_id = ?
-         AND payment_id IN (SELECT id FROM payments WHERE tenant_id = reversals.tenant_id)
+         AND EXISTS (SELECT 1 FROM payments p
+                     WHERE p.tenant_id = reversals.tenant_id AND p.id = reversals.payment_id)
          ORDER BY payment_id",
         &key,
         |row| json!({ "payment_id": get_text(row, "payment_id") }),

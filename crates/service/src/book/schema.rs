@@ -5,25 +5,26 @@ use super::db::{Db, int};
 use crate::problem::Problem;
 
 /// Each migration is its statements; its version is its position, from 1.
-const MIGRATIONS: &[&[&str]] = &[&[
-    "CREATE TABLE tenants (
+const MIGRATIONS: &[&[&str]] = &[
+    &[
+        "CREATE TABLE tenants (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         settings TEXT NOT NULL,
         created_at TEXT NOT NULL)",
-    "CREATE TABLE api_keys (
+        "CREATE TABLE api_keys (
         key_hash TEXT PRIMARY KEY,
         tenant_id TEXT NOT NULL REFERENCES tenants(id),
         role TEXT NOT NULL,
         label TEXT NOT NULL,
         created_at TEXT NOT NULL)",
-    "CREATE TABLE borrowers (
+        "CREATE TABLE borrowers (
         tenant_id TEXT NOT NULL,
         id TEXT NOT NULL,
         id_number TEXT,
         profile TEXT NOT NULL,
         PRIMARY KEY (tenant_id, id))",
-    "CREATE TABLE loans (
+        "CREATE TABLE loans (
         tenant_id TEXT NOT NULL,
         id TEXT NOT NULL,
         borrower_id TEXT NOT NULL,
@@ -43,9 +44,9 @@ const MIGRATIONS: &[&[&str]] = &[&[
         overdue_amount TEXT NOT NULL DEFAULT '0',
         assessed_on TEXT,
         PRIMARY KEY (tenant_id, id))",
-    "CREATE INDEX loans_by_bucket ON loans (tenant_id, bucket, id)",
-    "CREATE INDEX loans_by_queue ON loans (tenant_id, queue, dpd)",
-    "CREATE TABLE installments (
+        "CREATE INDEX loans_by_bucket ON loans (tenant_id, bucket, id)",
+        "CREATE INDEX loans_by_queue ON loans (tenant_id, queue, dpd)",
+        "CREATE TABLE installments (
         tenant_id TEXT NOT NULL,
         loan_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -54,7 +55,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         interest TEXT NOT NULL,
         fees TEXT NOT NULL,
         PRIMARY KEY (tenant_id, loan_id, seq))",
-    "CREATE TABLE payments (
+        "CREATE TABLE payments (
         tenant_id TEXT NOT NULL,
         id TEXT NOT NULL,
         loan_id TEXT NOT NULL,
@@ -63,27 +64,27 @@ const MIGRATIONS: &[&[&str]] = &[&[
         idempotency_key TEXT,
         recorded_at TEXT NOT NULL,
         PRIMARY KEY (tenant_id, id))",
-    "CREATE INDEX payments_by_loan ON payments (tenant_id, loan_id)",
-    "CREATE UNIQUE INDEX payments_by_idempotency_key ON payments (tenant_id, idempotency_key)",
-    "CREATE TABLE reversals (
+        "CREATE INDEX payments_by_loan ON payments (tenant_id, loan_id)",
+        "CREATE UNIQUE INDEX payments_by_idempotency_key ON payments (tenant_id, idempotency_key)",
+        "CREATE TABLE reversals (
         tenant_id TEXT NOT NULL,
         payment_id TEXT NOT NULL,
         loan_id TEXT NOT NULL,
         recorded_at TEXT NOT NULL,
         PRIMARY KEY (tenant_id, payment_id))",
-    "CREATE TABLE pauses (
+        "CREATE TABLE pauses (
         tenant_id TEXT NOT NULL,
         loan_id TEXT NOT NULL,
         from_date TEXT NOT NULL,
         to_date TEXT NOT NULL,
         reason TEXT NOT NULL)",
-    "CREATE TABLE extensions (
+        "CREATE TABLE extensions (
         tenant_id TEXT NOT NULL,
         loan_id TEXT NOT NULL,
         periods INTEGER NOT NULL,
         from_seq INTEGER NOT NULL,
         recorded_at TEXT NOT NULL)",
-    "CREATE TABLE promises (
+        "CREATE TABLE promises (
         tenant_id TEXT NOT NULL,
         id TEXT NOT NULL,
         loan_id TEXT NOT NULL,
@@ -92,14 +93,14 @@ const MIGRATIONS: &[&[&str]] = &[&[
         made_on TEXT NOT NULL,
         status TEXT NOT NULL DEFAULT 'open',
         PRIMARY KEY (tenant_id, id))",
-    "CREATE TABLE contact_attempts (
+        "CREATE TABLE contact_attempts (
         tenant_id TEXT NOT NULL,
         loan_id TEXT NOT NULL,
         channel TEXT NOT NULL,
         at TEXT NOT NULL,
         outcome TEXT NOT NULL)",
-    "CREATE INDEX contact_attempts_by_loan ON contact_attempts (tenant_id, loan_id)",
-    "CREATE TABLE actions (
+        "CREATE INDEX contact_attempts_by_loan ON contact_attempts (tenant_id, loan_id)",
+        "CREATE TABLE actions (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         tenant_id TEXT NOT NULL,
         loan_id TEXT NOT NULL,
@@ -114,13 +115,13 @@ const MIGRATIONS: &[&[&str]] = &[&[
         created_at TEXT NOT NULL,
         acknowledged_at TEXT,
         UNIQUE (tenant_id, dedupe_key))",
-    "CREATE TABLE processed_events (
+        "CREATE TABLE processed_events (
         tenant_id TEXT NOT NULL,
         event_id TEXT NOT NULL,
         type TEXT NOT NULL,
         applied_at TEXT NOT NULL,
         PRIMARY KEY (tenant_id, event_id))",
-    "CREATE TABLE job_runs (
+        "CREATE TABLE job_runs (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         tenant_id TEXT NOT NULL,
         business_date TEXT NOT NULL,
@@ -133,7 +134,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         started_at TEXT NOT NULL,
         finished_at TEXT,
         UNIQUE (tenant_id, business_date))",
-    "CREATE TABLE loan_snapshots (
+        "CREATE TABLE loan_snapshots (
         tenant_id TEXT NOT NULL,
         business_date TEXT NOT NULL,
         loan_id TEXT NOT NULL,
@@ -144,7 +145,7 @@ const MIGRATIONS: &[&[&str]] = &[&[
         outstanding_principal TEXT NOT NULL,
         overdue_amount TEXT NOT NULL,
         PRIMARY KEY (tenant_id, business_date, loan_id))",
-    "CREATE TABLE audit_log (
+        "CREATE TABLE audit_log (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         tenant_id TEXT NOT NULL,
         at TEXT NOT NULL,
@@ -154,8 +155,17 @@ const MIGRATIONS: &[&[&str]] = &[&[
         detail TEXT NOT NULL,
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL)",
-    "CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq)",
-]];
+        "CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq)",
+    ],
+    // The pipeline reads these per loan; without them each read scans the tenant's whole table
+    // and a close grows with the square of the book.
+    &[
+        "CREATE INDEX loans_by_borrower ON loans (tenant_id, borrower_id)",
+        "CREATE INDEX promises_by_loan ON promises (tenant_id, loan_id)",
+        "CREATE INDEX pauses_by_loan ON pauses (tenant_id, loan_id)",
+        "CREATE INDEX reversals_by_loan ON reversals (tenant_id, loan_id)",
+    ],
+];
 
 /// Applies, in one transaction each, the migrations the database has not seen.
 pub fn migrate(db: &Db) -> Result<(), Problem> {
