@@ -165,7 +165,11 @@ impl Problem {
     /// document.
     pub fn under(mut self, prefix: &str) -> Self {
         if let Some(field) = self.field.take() {
-            let nested = format!("{prefix}.{field}");
+            let nested = if field.is_empty() {
+                prefix.to_owned()
+            } else {
+                format!("{prefix}.{field}")
+            };
             self.detail = self.detail.replacen(&field, &nested, 1);
             self.field = Some(nested);
         }

@@ -23,6 +23,30 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     Ok(request)
 }
 
+/// Reads `value`, the part of a request at `at` (empty for the whole of it), into `T`; a
+/// failure is a 400 problem naming the field under `at`, as [`parse`] names it.
+pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value, at: &str) -> Result<T, Problem> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = join(at, error.path().to_string().trim_end_matches(['?', '.']));
+        let reason = error.into_inner().to_string();
+        let field = match missing_field(&reason) {
+            Some(child) => join(&path, child),
+            None => path,
+        };
+        Problem::invalid_field(field, &reason)
+    })
+}
+
+/// `parent.child`, `parent[i]` for an index, or either alone when the other is empty.
+fn join(parent: &str, child: &str) -> String {
+    match (parent, child) {
+        ("", child) => child.to_owned(),
+        (parent, "") => parent.to_owned(),
+        (parent, child) if child.starts_with('[') => format!("{parent}{child}"),
+        (parent, child) => format!("{parent}.{child}"),
+    }
+}
+
 /// The name in serde's "missing field `name`" error, whose path stops at the parent.
 fn missing_field(reason: &str) -> Option<&str> {
     reason.strip_prefix("missing field `")?.split('`').next()
@@ -75,5 +99,29 @@ mod tests {
         let complete =
             r#"{"as_of": "x", "loan": {"id": "L", "currency": "C", "installments": []}}"#;
         assert_eq!(field_of(&format!("{complete} trailing")), "body");
+    }
+
+    #[test]
+    fn a_value_inside_a_request_is_named_under_its_place() {
+        let field = |value: serde_json::Value, at: &str| {
+            from_value::<crate::assess::AssessRequest>(&value, at)
+                .err()
+                .expect("refused")
+                .field()
+                .to_owned()
+        };
+        assert_eq!(field(serde_json::json!({}), "data"), "data.as_of");
+        assert_eq!(
+            field(serde_json::json!({ "as_of": "x", "colour": 1 }), ""),
+            "colour"
+        );
+        assert_eq!(
+            field(
+                serde_json::json!({ "as_of": "x", "loan": { "id": "L" } }),
+                "data"
+            ),
+            "data.loan.currency"
+        );
+        assert_eq!(field(serde_json::json!("text"), "data"), "data");
     }
 }

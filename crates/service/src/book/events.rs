@@ -15,7 +15,7 @@ use super::servicing::{self, Applied, Change, Flag, ProfileChange};
 use super::tenants::{self, Settings};
 use super::{instant, now};
 use crate::problem::Problem;
-use crate::request::parse;
+use crate::request::{from_value, parse};
 
 /// The channel new actions are published on.
 pub const ACTIONS_CHANNEL: &str = "postloan.actions";
@@ -150,7 +150,7 @@ fn dispatch(
     };
     match kind {
         "loan.created" => {
-            let new: NewLoan = from_data(data)?;
+            let new: NewLoan = from_value(&data, "")?;
             if loans::exists(db, tenant, new.id())? {
                 return Ok(Vec::new());
             }
@@ -158,23 +158,23 @@ fn dispatch(
         }
         "payment.posted" => {
             let (loan_id, rest) = loan_scoped(data)?;
-            to_loan(Change::Payment(from_data(rest)?, None), loan_id)
+            to_loan(Change::Payment(from_value(&rest, "")?, None), loan_id)
         }
         "payment.reversed" => {
             let (loan_id, rest) = loan_scoped(data)?;
-            let payment: PaymentRef = from_data(rest)?;
+            let payment: PaymentRef = from_value(&rest, "")?;
             to_loan(Change::Reversal(payment.payment_id), loan_id)
         }
         "contact.outcome" => {
             let (loan_id, rest) = loan_scoped(data)?;
-            to_loan(Change::Outcome(from_data(rest)?), loan_id)
+            to_loan(Change::Outcome(from_value(&rest, "")?), loan_id)
         }
         "promise.made" => {
             let (loan_id, rest) = loan_scoped(data)?;
-            to_loan(Change::Promise(from_data(rest)?), loan_id)
+            to_loan(Change::Promise(from_value(&rest, "")?), loan_id)
         }
         "dispute.opened" | "dispute.closed" => {
-            let borrower: BorrowerRef = from_data(data)?;
+            let borrower: BorrowerRef = from_value(&data, "")?;
             let open = kind == "dispute.opened";
             servicing::change_profile(
                 db,
@@ -219,13 +219,6 @@ fn loan_scoped(data: Value) -> Result<(String, Value), Problem> {
         }
     };
     Ok((loan_id, Value::Object(fields)))
-}
-
-fn from_data<T: serde::de::DeserializeOwned>(data: Value) -> Result<T, Problem> {
-    serde_path_to_error::deserialize(data).map_err(|e| {
-        let path = e.path().to_string();
-        Problem::invalid_field(path, &e.into_inner().to_string())
-    })
 }
 
 /// Publishes `actions` on `postloan.actions`, when a Redis address is configured. The outbox

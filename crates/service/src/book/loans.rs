@@ -11,10 +11,10 @@ use super::auth::{Caller, Role, mask};
 use super::db::{Db, Param, get_int, get_optional, get_text, int, optional, text};
 use super::pipeline::{self, Origin, Refreshed};
 use super::tenants::{self, check_id};
-use super::{csv_field, csv_response, instant, now, parse_date};
+use super::{csv_field, csv_response, instant, now, page_limit, parse_date};
 use crate::contact_plan::ProfileJson;
 use crate::problem::Problem;
-use crate::request::parse;
+use crate::request::{from_value, parse};
 use crate::schedules::{self, TermsJson};
 
 /// A loan as posted to `POST /v1/loans` and carried by a `loan.created` event.
@@ -219,13 +219,8 @@ fn total_principal(installments: &[InstallmentJson]) -> Result<String, Problem> 
 
 /// A profile must read as `/v1/contact-plan`'s and name a known IANA time zone.
 fn check_profile(profile: &Value) -> Result<(), Problem> {
-    let parsed: ProfileJson = serde_path_to_error::deserialize(profile).map_err(|e| {
-        let path = e.path().to_string();
-        Problem::invalid_field(
-            format!("borrower.profile.{path}"),
-            &e.into_inner().to_string(),
-        )
-    })?;
+    let parsed: ProfileJson = from_value(profile, "borrower.profile")?;
+
     parsed
         .time_zone()
         .parse::<chrono_tz::Tz>()
@@ -443,8 +438,9 @@ fn summary(row: &spin_sdk::sqlite::Row<'_>) -> Value {
     })
 }
 
-/// Loans per page when the caller does not say.
+/// Loans per page when the caller does not say, and at most.
 const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 500;
 
 /// `GET /v1/loans?bucket=&stage=&classification=&queue=&status=&limit=&cursor=&format=`:
 /// loans in id order; `next_cursor` (the `x-next-cursor` header for CSV) continues after the
@@ -478,16 +474,7 @@ pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> 
         sql.push_str(" AND loans.id > ?");
         params.push(text(cursor));
     }
-    let limit = match query_value(query, "limit") {
-        Some(limit) => limit
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=500).contains(l))
-            .ok_or_else(|| {
-                Problem::invalid_field("limit".into(), "is not a number from 1 to 500")
-            })?,
-        None => DEFAULT_LIMIT,
-    };
+    let limit = page_limit(query, DEFAULT_LIMIT, MAX_LIMIT)?;
     sql.push_str(" ORDER BY loans.id LIMIT ?");
     params.push(int(limit + 1));
     let mut rows = db.rows(&sql, &params, |row| {

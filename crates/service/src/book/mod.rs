@@ -57,3 +57,18 @@ fn csv_response(body: String) -> spin_sdk::http::Response {
         .body(body)
         .build()
 }
+
+/// The `limit` of a paged route: `default` when the query has none, else a number from 1 to
+/// `max`.
+fn page_limit(query: &str, default: i64, max: i64) -> Result<i64, Problem> {
+    match loans::query_value(query, "limit") {
+        Some(limit) => limit
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| {
+                Problem::invalid_field("limit".into(), &format!("is not a number from 1 to {max}"))
+            }),
+        None => Ok(default),
+    }
+}

@@ -7,7 +7,7 @@ use spin_sdk::http::Response;
 use super::auth::{Caller, Role, mask};
 use super::db::{Db, Param, get_int, get_optional, get_text, int, text};
 use super::loans::query_value;
-use super::{instant, now};
+use super::{instant, now, page_limit};
 use crate::problem::Problem;
 
 /// Rows per page when the caller does not say, and at most.
@@ -15,16 +15,7 @@ const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
 fn limit(query: &str) -> Result<i64, Problem> {
-    match query_value(query, "limit") {
-        Some(limit) => limit
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=MAX_LIMIT).contains(l))
-            .ok_or_else(|| {
-                Problem::invalid_field("limit".into(), "is not a number from 1 to 1000")
-            }),
-        None => Ok(DEFAULT_LIMIT),
-    }
+    page_limit(query, DEFAULT_LIMIT, MAX_LIMIT)
 }
 
 /// `GET /v1/actions?status=pending|acknowledged&after=ID&limit=N`: actions in the order

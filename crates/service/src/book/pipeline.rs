@@ -16,6 +16,7 @@ use crate::assess::AssessRequest;
 use crate::contact_plan::{self, ContactInputs, PlanJson};
 use crate::postloan::core::overdue;
 use crate::problem::Problem;
+use crate::request::from_value;
 use crate::score::{self, AssessedJson, Scored};
 
 /// Why a loan is run through the pipeline.
@@ -67,10 +68,7 @@ fn assess_request(
     history: Value,
 ) -> Result<AssessRequest, Problem> {
     let document = json!({ "as_of": as_of, "loan": loan, "policy": policy_or_empty(settings), "history": history });
-    serde_path_to_error::deserialize(document).map_err(|e| {
-        let path = e.path().to_string();
-        Problem::invalid_field(path, &e.into_inner().to_string())
-    })
+    from_value(&document, "")
 }
 
 fn policy_or_empty(settings: &Settings) -> Value {

@@ -12,7 +12,7 @@ use super::db::{Db, get_text, text};
 use crate::contact_plan::{ContactPolicyJson, check_contact_policy};
 use crate::input::PolicyJson;
 use crate::problem::Problem;
-use crate::request::parse;
+use crate::request::{from_value, parse};
 
 /// The Spin variable holding the token that may create tenants; empty disables it.
 const PLATFORM_TOKEN: &str = "platform_token";
@@ -53,10 +53,7 @@ fn from_value_or_default<T: serde::de::DeserializeOwned + Default>(
     if value.is_null() {
         return Ok(T::default());
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        Problem::invalid_field(format!("{field}.{path}"), &e.into_inner().to_string())
-    })
+    from_value(value, field)
 }
 
 /// The settings of `tenant`.
