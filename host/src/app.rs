@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::compose::load_component;
+use crate::compose::{compose, load_component};
 use crate::cron::Schedule;
 use crate::key_value::KeyValueAccess;
 use crate::manifest::{Component, Manifest};
@@ -98,7 +98,11 @@ impl Preparer<'_> {
             return Ok(prepared.clone());
         }
         let component = self.manifest.component_by_id(id)?;
-        let (bytes, deps) = load_component(component)?;
+        let (mut bytes, mut deps) = load_component(component)?;
+        if self.runtime.config().compose_dependencies {
+            bytes = compose(id, bytes, &deps)?;
+            deps.clear();
+        }
         let services = self.services.for_component(component)?;
         let prepared = self
             .runtime

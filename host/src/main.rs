@@ -77,6 +77,14 @@ struct UpArgs {
     /// Folder for SQLite and key-value files [default: .postloan/ next to the manifest].
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Write /tmp/perf-PID.map so that `perf` names the guests' compiled functions.
+    #[arg(long, env = "POSTLOAN_PERFMAP")]
+    perfmap: bool,
+    /// Compose each component with its dependencies, as Spin does, instead of running each
+    /// dependency as an instance of its own: faster calls between them, but a dependency
+    /// then shares its parent's WASI and its failures are reported as the parent's.
+    #[arg(long, env = "POSTLOAN_COMPOSE_DEPENDENCIES")]
+    compose_dependencies: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -119,6 +127,8 @@ fn run(cli: Cli) -> Result<()> {
                     request_timeout: args.request_timeout,
                     max_memory,
                     max_instances: args.max_instances,
+                    perfmap: args.perfmap,
+                    compose_dependencies: args.compose_dependencies,
                 },
                 runtime_config_file: args.runtime_config_file,
                 state_dir: args.state_dir,

@@ -25,8 +25,8 @@ use crate::{key_value, redis, sqlite, variables};
 use anyhow::{Context, Result};
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
-    StoreLimitsBuilder, Trap, UpdateDeadline,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy, Store,
+    StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadline,
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -55,6 +55,13 @@ pub struct RuntimeConfig {
     pub max_memory: usize,
     /// Pool size: how many component instances may be live at once.
     pub max_instances: u32,
+    /// Whether to write a perf map of the compiled guest code, for `perf` profiles.
+    pub perfmap: bool,
+    /// Whether to compose each component with its dependencies, as Spin does, instead of
+    /// running each dependency as an instance of its own: faster calls between them, but a
+    /// dependency then shares its parent's WASI and its failures are reported as the
+    /// parent's.
+    pub compose_dependencies: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -63,6 +70,8 @@ impl Default for RuntimeConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_memory: DEFAULT_MAX_MEMORY,
             max_instances: DEFAULT_MAX_INSTANCES,
+            perfmap: false,
+            compose_dependencies: false,
         }
     }
 }
@@ -305,6 +314,9 @@ impl Runtime {
         // `Func::call_async` under concurrency support forbids (no nested
         // event loops). Nothing the host runs uses async lifts or lowers.
         wasm.concurrency_support(false);
+        if config.perfmap {
+            wasm.profiler(ProfilingStrategy::PerfMap);
+        }
         wasm.epoch_interruption(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = wt(Engine::new(&wasm)).context("cannot create the wasmtime engine")?;

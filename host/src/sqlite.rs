@@ -58,6 +58,9 @@ impl From<rusqlite::Error> for SqliteError {
     }
 }
 
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 128;
+
 /// Opens (creating if needed) the SQLite file at `path` in WAL mode.
 pub fn open_database_file(path: &Path) -> Result<rusqlite::Connection, SqliteError> {
     if let Some(dir) = path.parent() {
@@ -67,6 +70,9 @@ pub fn open_database_file(path: &Path) -> Result<rusqlite::Connection, SqliteErr
     let connection = rusqlite::Connection::open(path)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
+    // A guest runs the same few statements over and over (a nightly close, per loan):
+    // compiled once per connection, not once per call.
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }
 
@@ -183,21 +189,49 @@ pub struct SqliteConnection {
 }
 
 impl SqliteConnection {
-    /// Runs `statement` with positional `parameters` on a blocking thread.
+    /// Runs `statement` with positional `parameters`. A statement that may wait (for the
+    /// write lock, or for the disk on a commit) runs on a blocking thread; inside a
+    /// transaction the lock is held already, and reads never wait in WAL mode, so the rest
+    /// run in place: a nightly close runs thousands of them, and a thread hop each would
+    /// cost more than the statement.
     pub async fn execute(
         &self,
         statement: String,
         parameters: Vec<SqlValue>,
     ) -> Result<Rows, SqliteError> {
+        let in_place = self.runs_in_place(&statement)?;
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
+        let run = move || {
             let connection = inner
                 .lock()
                 .map_err(|_| SqliteError::Io("connection poisoned by an earlier panic".into()))?;
             run_statement(&connection, &statement, &parameters)
+        };
+        if in_place {
+            return run();
+        }
+        tokio::task::spawn_blocking(run)
+            .await
+            .map_err(|e| SqliteError::Io(format!("statement task failed: {e}")))?
+    }
+
+    /// Whether `statement` cannot wait: a statement other than a commit inside an open
+    /// transaction, or a read.
+    fn runs_in_place(&self, statement: &str) -> Result<bool, SqliteError> {
+        let connection = self
+            .inner
+            .lock()
+            .map_err(|_| SqliteError::Io("connection poisoned by an earlier panic".into()))?;
+        let first_word = statement
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        Ok(match first_word.as_str() {
+            "COMMIT" | "END" | "BEGIN" => false,
+            "SELECT" => true,
+            _ => !connection.is_autocommit(),
         })
-        .await
-        .map_err(|e| SqliteError::Io(format!("statement task failed: {e}")))?
     }
 }
 
@@ -206,7 +240,7 @@ fn run_statement(
     statement: &str,
     parameters: &[SqlValue],
 ) -> Result<Rows, SqliteError> {
-    let mut prepared = connection.prepare(statement)?;
+    let mut prepared = connection.prepare_cached(statement)?;
     let columns: Vec<String> = prepared.column_names().map(str::to_owned).collect();
     let params = rusqlite::params_from_iter(parameters.iter().map(to_sql));
     let mut cursor = prepared.query(params)?;

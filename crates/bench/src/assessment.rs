@@ -32,6 +32,28 @@ pub fn native(book: &[LoanRecord]) -> Result<f64> {
     Ok(per_loan(started, book.len()))
 }
 
+/// Microseconds per loan over the whole book for its behavioural features (what scoring
+/// reads: the loan replayed as of each payment's eve and value date), natively.
+pub fn features_native(book: &[LoanRecord]) -> Result<f64> {
+    let loans: Vec<native_types::Loan> = book.iter().map(native_loan).collect();
+    let started = Instant::now();
+    for loan in loans {
+        let history = postloan_overdue_guest::exports::postloan::core::overdue::LoanHistory {
+            disbursed_on: None,
+            promises_made: 0,
+            promises_broken: 0,
+        };
+        postloan_overdue_guest::OverdueEngine::behaviour(
+            loan,
+            AS_OF.into(),
+            native_policy(),
+            history,
+        )
+        .map_err(|e| anyhow!("native features failed: {e:?}"))?;
+    }
+    Ok(per_loan(started, book.len()))
+}
+
 /// Microseconds per loan over the whole book, through the component in wasmtime.
 pub fn wasm(book: &[LoanRecord], component: &Path) -> Result<f64> {
     let mut config = Config::new();

@@ -20,6 +20,11 @@ pub const AS_OF: &str = "2026-06-30";
 pub struct LoanRecord {
     pub id: String,
     pub currency: String,
+    /// What the book stores beside the schedule; not part of an assessment request.
+    #[serde(skip)]
+    pub principal: String,
+    #[serde(skip)]
+    pub disbursed_on: String,
     pub installments: Vec<InstallmentRecord>,
     pub payments: Vec<PaymentRecord>,
     pub reversals: Vec<ReversalRecord>,
@@ -131,6 +136,8 @@ fn loan(n: usize, rng: &mut ChaCha8Rng) -> LoanRecord {
     LoanRecord {
         id: format!("L-{n:07}"),
         currency: "CNY".into(),
+        principal: terms.principal.to_string(),
+        disbursed_on: disbursed_on.to_string(),
         installments: schedule
             .installments
             .iter()

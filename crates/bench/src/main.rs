@@ -6,11 +6,12 @@ mod assessment;
 mod book;
 mod http;
 mod instantiation;
+mod nightly;
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use postloan_tests::{artifact, root};
 use serde::Serialize;
 
@@ -32,9 +33,34 @@ struct Options {
     /// Concurrent HTTP connections.
     #[arg(long, default_value_t = 16)]
     connections: u32,
+    /// Loans in the book the nightly close runs over.
+    #[arg(long, default_value_t = 100_000)]
+    nightly_loans: usize,
+    /// Business dates the nightly close runs, one after the other on the same book.
+    #[arg(long, default_value_t = 3)]
+    nightly_runs: usize,
+    /// The nightly close over 1,000,000 loans.
+    #[arg(long)]
+    full: bool,
+    /// Only these sections (repeat or separate with commas); all when left out.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Section>,
     /// A few seconds in all, to prove the harness still works (CI runs this).
     #[arg(long)]
     smoke: bool,
+}
+
+/// The harness's sections.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Section {
+    /// The assessment path, native and through the Wasm component.
+    Assessment,
+    /// `POST /v1/assess` and the hello-world component under load.
+    Http,
+    /// One request through the host's runtime.
+    Instantiation,
+    /// The nightly close of business with SQLite.
+    Nightly,
 }
 
 /// A figure's median, min and max over the runs.
@@ -63,19 +89,32 @@ impl Spread {
     }
 }
 
-#[derive(Serialize)]
+/// Everything one run of the harness measured; a section left out is `null`.
+#[derive(Serialize, Default)]
 struct Results {
     loans: usize,
     seed: u64,
     runs: usize,
+    assessment: Option<AssessmentFigures>,
+    http: Option<HttpComparison>,
+    request_us_hello: Option<Spread>,
+    nightly: Option<NightlyFigures>,
+    component_bytes: Vec<(String, u64)>,
+}
+
+#[derive(Serialize)]
+struct AssessmentFigures {
     native_us_per_loan: Spread,
     wasm_us_per_loan: Spread,
     wasm_native_ratio: f64,
-    assess_http: HttpFigures,
-    hello_http: HttpFigures,
+    features_native_us_per_loan: Spread,
+}
+
+#[derive(Serialize)]
+struct HttpComparison {
+    assess: HttpFigures,
+    hello: HttpFigures,
     throughput_ratio: f64,
-    request_us_hello: Spread,
-    component_bytes: Vec<(String, u64)>,
 }
 
 #[derive(Serialize)]
@@ -85,43 +124,107 @@ struct HttpFigures {
     p99_ms: Spread,
 }
 
+#[derive(Serialize)]
+struct NightlyFigures {
+    loans: usize,
+    loans_per_second: Spread,
+    peak_host_rss_mib: f64,
+}
+
 fn main() -> Result<()> {
     let mut options = Options::parse();
     if options.smoke {
         (options.loans, options.runs, options.seconds) = (200, 1, 1);
+        (options.nightly_loans, options.nightly_runs) = (200, 1);
+    } else if options.full {
+        options.nightly_loans = 1_000_000;
     }
+    let wanted = |section| options.only.is_empty() || options.only.contains(&section);
     let book = book::generate(options.loans, options.seed);
+    let mut results = Results {
+        loans: options.loans,
+        seed: options.seed,
+        runs: options.runs,
+        ..Results::default()
+    };
+    if wanted(Section::Assessment) {
+        results.assessment = Some(assessment_figures(&book, options.runs)?);
+    }
+    if wanted(Section::Http) {
+        results.http = Some(http_comparison(&book, &options)?);
+    }
+    if wanted(Section::Instantiation) {
+        let fixture = artifact("tests/fixtures/target/wasm32-wasip2/release/hello_fixture.wasm");
+        let requests = if options.smoke { 100 } else { 5_000 };
+        results.request_us_hello = Some(Spread::of(
+            (0..options.runs)
+                .map(|_| instantiation::per_request(&fixture, requests))
+                .collect::<Result<Vec<_>>>()?,
+        ));
+    }
+    if wanted(Section::Nightly) {
+        let loans = book::generate(options.nightly_loans, options.seed);
+        let closes = nightly::close(&loans, options.nightly_runs)?;
+        results.nightly = Some(NightlyFigures {
+            loans: loans.len(),
+            loans_per_second: Spread::of(closes.iter().map(|c| c.loans_per_second).collect()),
+            peak_host_rss_mib: closes.iter().map(|c| c.peak_rss_mib).fold(0.0, f64::max),
+        });
+    }
+    results.component_bytes = component_bytes();
+    print(&results);
+    let out = root().join("target/bench/results.json");
+    std::fs::create_dir_all(root().join("target/bench"))?;
+    std::fs::write(&out, serde_json::to_string_pretty(&results)?)?;
+    println!("\nwritten: {}", out.display());
+    Ok(())
+}
+
+fn assessment_figures(book: &[book::LoanRecord], runs: usize) -> Result<AssessmentFigures> {
     let overdue = artifact("target/wasm32-wasip2/release/postloan_overdue.wasm");
-    let native = (0..options.runs)
-        .map(|_| assessment::native(&book))
+    let native = (0..runs)
+        .map(|_| assessment::native(book))
         .collect::<Result<Vec<_>>>()?;
-    let wasm = (0..options.runs)
-        .map(|_| assessment::wasm(&book, &overdue))
+    let wasm = (0..runs)
+        .map(|_| assessment::wasm(book, &overdue))
+        .collect::<Result<Vec<_>>>()?;
+    let features = (0..runs)
+        .map(|_| assessment::features_native(book))
         .collect::<Result<Vec<_>>>()?;
     let (native, wasm) = (Spread::of(native), Spread::of(wasm));
+    Ok(AssessmentFigures {
+        wasm_native_ratio: wasm.median / native.median,
+        native_us_per_loan: native,
+        wasm_us_per_loan: wasm,
+        features_native_us_per_loan: Spread::of(features),
+    })
+}
 
+fn http_comparison(book: &[book::LoanRecord], options: &Options) -> Result<HttpComparison> {
     let body = serde_json::json!({ "as_of": book::AS_OF, "loan": book.iter().find(|l| l.payments.len() > 3) })
         .to_string();
-    let app = root().join("spin.toml");
-    let hello = root().join("tests/fixtures/spin.toml");
     let run = |manifest: &PathBuf, path: &str, body: Option<&str>| {
         (0..options.runs)
             .map(|_| http::load(manifest, path, body, options.seconds, options.connections))
             .collect::<Result<Vec<_>>>()
             .map(figures)
     };
-    let assess_http = run(&app, "/v1/assess", Some(&body))?;
-    let hello_http = run(&hello, "/hello", None)?;
-    let fixture = artifact("tests/fixtures/target/wasm32-wasip2/release/hello_fixture.wasm");
-    let requests = if options.smoke { 100 } else { 5_000 };
-    let request_us_hello = (0..options.runs)
-        .map(|_| instantiation::per_request(&fixture, requests))
-        .collect::<Result<Vec<_>>>()
-        .map(Spread::of)?;
+    let assess = run(&root().join("spin.toml"), "/v1/assess", Some(&body))?;
+    let hello = run(&root().join("tests/fixtures/spin.toml"), "/hello", None)?;
+    Ok(HttpComparison {
+        throughput_ratio: assess.requests_per_second.median / hello.requests_per_second.median,
+        assess,
+        hello,
+    })
+}
 
-    let component_bytes = [
+fn component_bytes() -> Vec<(String, u64)> {
+    [
         "postloan_api",
+        "postloan_events",
+        "postloan_nightly",
         "postloan_overdue",
+        "postloan_scoring",
         "postloan_reminders",
         "postloan_escalation",
     ]
@@ -133,27 +236,7 @@ fn main() -> Result<()> {
             std::fs::metadata(path).map_or(0, |m| m.len()),
         )
     })
-    .collect();
-    let results = Results {
-        loans: options.loans,
-        seed: options.seed,
-        runs: options.runs,
-        wasm_native_ratio: wasm.median / native.median,
-        throughput_ratio: assess_http.requests_per_second.median
-            / hello_http.requests_per_second.median,
-        request_us_hello,
-        native_us_per_loan: native,
-        wasm_us_per_loan: wasm,
-        assess_http,
-        hello_http,
-        component_bytes,
-    };
-    print(&results);
-    let out = root().join("target/bench/results.json");
-    std::fs::create_dir_all(root().join("target/bench"))?;
-    std::fs::write(&out, serde_json::to_string_pretty(&results)?)?;
-    println!("\nwritten: {}", out.display());
-    Ok(())
+    .collect()
 }
 
 fn figures(loads: Vec<http::Load>) -> HttpFigures {
@@ -170,39 +253,53 @@ fn print(r: &Results) {
         r.loans, r.seed, r.runs
     );
     println!("| measure | result |\n|---|---|");
-    println!(
-        "| assessment, native | {} |",
-        r.native_us_per_loan.show("µs/loan")
-    );
-    println!(
-        "| assessment, Wasm component | {} |",
-        r.wasm_us_per_loan.show("µs/loan")
-    );
-    println!("| Wasm/native ratio | {:.2} |", r.wasm_native_ratio);
-    println!(
-        "| POST /v1/assess | {} |",
-        r.assess_http.requests_per_second.show("req/s")
-    );
-    println!(
-        "| POST /v1/assess p50 / p99 | {:.2} / {:.2} ms |",
-        r.assess_http.p50_ms.median, r.assess_http.p99_ms.median
-    );
-    println!(
-        "| hello-world component | {} |",
-        r.hello_http.requests_per_second.show("req/s")
-    );
-    println!(
-        "| hello-world p50 / p99 | {:.2} / {:.2} ms |",
-        r.hello_http.p50_ms.median, r.hello_http.p99_ms.median
-    );
-    println!(
-        "| /v1/assess / hello-world throughput | {:.2} |",
-        r.throughput_ratio
-    );
-    println!(
-        "| one request, hello-world, pooling allocator (bounds instantiation) | {} |",
-        r.request_us_hello.show("µs")
-    );
+    if let Some(a) = &r.assessment {
+        println!(
+            "| assessment, native | {} |",
+            a.native_us_per_loan.show("µs/loan")
+        );
+        println!(
+            "| assessment, Wasm component | {} |",
+            a.wasm_us_per_loan.show("µs/loan")
+        );
+        println!("| Wasm/native ratio | {:.2} |", a.wasm_native_ratio);
+        println!(
+            "| behavioural features, native | {} |",
+            a.features_native_us_per_loan.show("µs/loan")
+        );
+    }
+    if let Some(h) = &r.http {
+        let show = |name: &str, f: &HttpFigures| {
+            println!("| {name} | {} |", f.requests_per_second.show("req/s"));
+            println!(
+                "| {name} p50 / p99 | {:.2} / {:.2} ms |",
+                f.p50_ms.median, f.p99_ms.median
+            );
+        };
+        show("POST /v1/assess", &h.assess);
+        show("hello-world component", &h.hello);
+        println!(
+            "| /v1/assess / hello-world throughput | {:.2} |",
+            h.throughput_ratio
+        );
+    }
+    if let Some(request) = &r.request_us_hello {
+        println!(
+            "| one request, hello-world, pooling allocator (bounds instantiation) | {} |",
+            request.show("µs")
+        );
+    }
+    if let Some(n) = &r.nightly {
+        println!(
+            "| nightly close, {} loans | {} |",
+            n.loans,
+            n.loans_per_second.show("loans/s")
+        );
+        println!(
+            "| nightly close, peak host RSS | {:.1} MiB |",
+            n.peak_host_rss_mib
+        );
+    }
     for (name, bytes) in &r.component_bytes {
         println!("| {name} | {bytes} bytes |");
     }

@@ -1,6 +1,8 @@
 //! `POST /v1/score` and the score inside `/v1/assess`: the overdue component reads the loan's
 //! behavioural features, and the scorer plugged in as a dependency scores them.
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 use spin_sdk::http::Response;
 
@@ -72,18 +74,29 @@ pub fn score(
     history: overdue::LoanHistory,
 ) -> Result<Scored, Problem> {
     let features = overdue::behaviour(loan, as_of, policy, &history).map_err(Problem::from)?;
-    configure_scorer()?;
-    let model = scoring::describe();
+    let model = scorer()?;
     let input = ScoringInput {
         features,
         assessment,
     };
-    let score = scoring::score(&input).map_err(|e| Problem::scorer(e, &model))?;
+    let score = scoring::score(&input).map_err(|e| Problem::scorer(e, model))?;
     Ok(Scored {
         assessment: input.assessment,
         features: input.features,
         score: ScoreJson::new(score, model),
     })
+}
+
+/// The plugged-in scorer's model, configured and described once per instance: an instance
+/// serves one request or one nightly invocation, within which neither changes, and the
+/// nightly scores thousands of loans.
+fn scorer() -> Result<&'static ModelInfo, Problem> {
+    static MODEL: OnceLock<ModelInfo> = OnceLock::new();
+    if let Some(model) = MODEL.get() {
+        return Ok(model);
+    }
+    configure_scorer()?;
+    Ok(MODEL.get_or_init(scoring::describe))
 }
 
 /// Passes the `scorecard` variable to the scorer when it is set.
@@ -134,11 +147,11 @@ struct ReasonCodeJson {
 }
 
 impl ScoreJson {
-    fn new(score: scoring::BehaviourScore, model: ModelInfo) -> Self {
+    fn new(score: scoring::BehaviourScore, model: &ModelInfo) -> Self {
         Self {
             model: ModelJson {
-                name: model.name,
-                version: model.version,
+                name: model.name.clone(),
+                version: model.version.clone(),
             },
             value: score.value,
             probability_of_default: score.probability_of_default,

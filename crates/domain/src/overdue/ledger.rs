@@ -98,7 +98,8 @@ impl Ledger {
     }
 }
 
-/// The loan's accounts after replaying its history up to the assessment date.
+/// The loan's accounts after replaying its history up to an assessment date.
+#[derive(Clone)]
 pub(super) struct Replay {
     /// One ledger per installment, in schedule order.
     pub ledgers: Vec<Ledger>,
@@ -108,48 +109,61 @@ pub(super) struct Replay {
     pub breached_since: Option<NaiveDate>,
 }
 
-/// Replays `payments` (standing, valued by `as_of`, in value-date order) against the
-/// schedule whose shifted due dates are `due_dates`.
+/// Replays `payments` (standing, in value-date order) against the schedule whose shifted due
+/// dates are `due_dates`, once, and hands `at` the accounts as they stood at the end of each
+/// of `checkpoints` (ascending), with the number of payments counted by then. The history
+/// up to a date does not depend on what comes after it, so one pass serves every date: the
+/// accounts at a checkpoint are those a replay stopping there would give.
 pub(super) fn replay(
     installments: &[Installment],
     due_dates: &[NaiveDate],
     payments: &[&Payment],
-    as_of: NaiveDate,
+    checkpoints: &[NaiveDate],
     policy: &Policy,
     minor_unit: u32,
-) -> Replay {
-    let mut ledgers: Vec<Ledger> = installments
-        .iter()
-        .zip(due_dates)
-        .map(|(installment, &due)| Ledger::new(installment, due, policy))
-        .collect();
+    mut at: impl FnMut(NaiveDate, usize, Replay),
+) {
+    let mut state = Replay {
+        ledgers: installments
+            .iter()
+            .zip(due_dates)
+            .map(|(installment, &due)| Ledger::new(installment, due, policy))
+            .collect(),
+        overpaid: Decimal::ZERO,
+        breached_since: None,
+    };
     let materiality = match &policy.classification {
         Classification::EbaDefault(materiality) => Some(*materiality),
         Classification::Ranges(_) => None,
     };
-    let mut overpaid = Decimal::ZERO;
-    let mut breached_since = None;
-    let mut pending = payments.iter().peekable();
-    for date in event_dates(due_dates, payments, as_of) {
-        for ledger in &mut ledgers {
+    let last = checkpoints.last().copied().unwrap_or(NaiveDate::MIN);
+    let mut pending = payments.iter().filter(|p| p.value_date <= last).peekable();
+    let mut counted = 0;
+    let mut checkpoints = checkpoints.iter().copied().peekable();
+    let mut emit_before = |date: Option<NaiveDate>, state: &Replay, counted: usize| {
+        while let Some(checkpoint) = checkpoints.next_if(|c| date.is_none_or(|d| *c < d)) {
+            let mut then = state.clone();
+            for ledger in &mut then.ledgers {
+                ledger.accrue(checkpoint, policy.penalty.as_ref());
+            }
+            at(checkpoint, counted, then);
+        }
+    };
+    for date in event_dates(due_dates, payments, last) {
+        emit_before(Some(date), &state, counted);
+        for ledger in &mut state.ledgers {
             ledger.accrue(date, policy.penalty.as_ref());
         }
         while let Some(payment) = pending.next_if(|p| p.value_date == date) {
-            overpaid += allocate(payment, &mut ledgers, &policy.allocation, minor_unit);
+            state.overpaid += allocate(payment, &mut state.ledgers, &policy.allocation, minor_unit);
+            counted += 1;
         }
         if let Some(materiality) = materiality {
-            let breached = is_material(&ledgers, date, materiality);
-            breached_since = breached.then(|| breached_since.unwrap_or(date));
+            let breached = is_material(&state.ledgers, date, materiality);
+            state.breached_since = breached.then(|| state.breached_since.unwrap_or(date));
         }
     }
-    for ledger in &mut ledgers {
-        ledger.accrue(as_of, policy.penalty.as_ref());
-    }
-    Replay {
-        ledgers,
-        overpaid,
-        breached_since,
-    }
+    emit_before(None, &state, counted);
 }
 
 /// The days on which something changes: a payment's value date, or the day after a due date,
@@ -166,6 +180,7 @@ fn event_dates(
     payments
         .iter()
         .map(|p| p.value_date)
+        .filter(|d| *d <= as_of)
         .chain(overdue_from)
         .collect()
 }

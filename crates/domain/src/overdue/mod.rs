@@ -149,26 +149,53 @@ pub struct Assessment {
 /// Assesses `loan` as it stood at the end of `as_of`: reversed payments and payments valued
 /// later are left out, and the rest are replayed in value-date order.
 pub fn assess(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Assessment {
-    let currency = loan.currency();
-    let minor_unit = currency.minor_unit();
+    let mut assessed = assess_dates(loan, &[as_of], policy);
+    assessed
+        .pop()
+        .unwrap_or_else(|| unreachable!("one date gives one assessment"))
+}
+
+/// Assesses `loan` as it stood at the end of each of `dates` (ascending), as [`assess`]
+/// would one by one, in a single replay of its history.
+pub fn assess_dates(loan: &Loan, dates: &[NaiveDate], policy: &Policy) -> Vec<Assessment> {
+    debug_assert!(dates.is_sorted(), "assessment dates must be ascending");
     let due_dates: Vec<NaiveDate> = loan
         .installments()
         .iter()
         .map(|i| policy.calendar.shift(i.due_date))
         .collect();
-    let counted = payments_up_to(loan.standing_payments(), as_of);
+    let last = dates.last().copied().unwrap_or(NaiveDate::MIN);
+    let counted = payments_up_to(loan.standing_payments(), last);
+    let mut assessed = Vec::with_capacity(dates.len());
+    ledger::replay(
+        loan.installments(),
+        &due_dates,
+        &counted,
+        dates,
+        policy,
+        loan.currency().minor_unit(),
+        |as_of, payments, replay| {
+            assessed.push(conclude(loan, as_of, &counted[..payments], replay, policy));
+        },
+    );
+    assessed
+}
+
+/// The assessment on `as_of` from the accounts replayed up to it with the `counted` payments.
+fn conclude(
+    loan: &Loan,
+    as_of: NaiveDate,
+    counted: &[&Payment],
+    replay: Replay,
+    policy: &Policy,
+) -> Assessment {
+    let currency = loan.currency();
+    let minor_unit = currency.minor_unit();
     let Replay {
         ledgers,
         overpaid,
         breached_since,
-    } = ledger::replay(
-        loan.installments(),
-        &due_dates,
-        &counted,
-        as_of,
-        policy,
-        minor_unit,
-    );
+    } = replay;
     let installments: Vec<InstallmentAssessment> = loan
         .installments()
         .iter()
@@ -201,7 +228,7 @@ pub fn assess(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Assessment {
     );
 
     let explanation = vec![
-        explain::allocation(loan.payments().len(), &counted, as_of, policy, currency),
+        explain::allocation(loan.payments().len(), counted, as_of, policy, currency),
         explain::dpd(oldest_overdue, as_of, currency),
         explain::arrears(dpd, policy.grace_days, paused, days_in_arrears),
         explain::bucket(bucket, days_in_arrears),

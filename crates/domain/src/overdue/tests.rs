@@ -550,5 +550,34 @@ mod arrival_order {
             }
             prop_assert_eq!(assess(&four_month_loan(arrived), as_of, &policy), expected);
         }
+
+        /// One replay assessing many dates gives, on each, what assessing that date alone
+        /// gives, with penalty interest, tolerance and EBA materiality tracked day by day.
+        #[test]
+        fn assessing_many_dates_at_once_matches_each_alone(
+            payments in payments(),
+            reversed in any::<prop::sample::Index>(),
+            mut days in prop::collection::vec(0u64..200, 1..12),
+        ) {
+            let policy = Policy {
+                penalty: Some(Penalty { annual_rate: amount("0.24"), basis: PenaltyBasis::OverdueTotal }),
+                tolerance: Some(Tolerance { amount: Some(amount("1.00")), ..Tolerance::default() }),
+                classification: Classification::EbaDefault(crate::policy::Materiality {
+                    absolute: amount("100"),
+                    relative: amount("0.01"),
+                }),
+                ..Policy::default()
+            };
+            let pause = crate::loan::Pause { from: date("2026-02-20"), to: date("2026-03-05"), reason: "hardship".into() };
+            let mut loan = four_month_loan(payments.clone()).with_pauses(vec![pause]).unwrap();
+            if !payments.is_empty() {
+                loan = loan.with_reversals(vec![payments[reversed.index(payments.len())].id.clone()]).unwrap();
+            }
+            days.sort();
+            days.dedup();
+            let dates: Vec<NaiveDate> = days.iter().map(|d| date("2026-01-01") + chrono::Days::new(*d)).collect();
+            let alone: Vec<Assessment> = dates.iter().map(|d| assess(&loan, *d, &policy)).collect();
+            prop_assert_eq!(assess_dates(&loan, &dates, &policy), alone);
+        }
     }
 }

@@ -6,7 +6,7 @@ use rust_decimal::prelude::*;
 
 use crate::FieldError;
 use crate::loan::Loan;
-use crate::overdue::{Assessment, InstallmentAssessment, InstallmentStatus, assess};
+use crate::overdue::{Assessment, InstallmentAssessment, InstallmentStatus, assess_dates};
 use crate::policy::Policy;
 
 /// What postloan does not see in the schedule and payments: the disbursement date and the
@@ -170,41 +170,87 @@ const RATIO_DECIMALS: u32 = 4;
 
 /// The behavioural features of `loan` at the end of `as_of`, under `policy`.
 pub fn features(loan: &Loan, as_of: NaiveDate, policy: &Policy, history: History) -> Features {
-    let now = assess(loan, as_of, policy);
-    let max_dpd = |months| max_dpd_since(loan, policy, &now, months);
+    let payment_dates = counted_payment_dates(loan, as_of);
+    let past = Past::replay(loan, as_of, policy, &payment_dates);
+    let now = past.on(as_of);
     Features {
         current_dpd: now.dpd,
-        max_dpd_3m: max_dpd(3),
-        max_dpd_6m: max_dpd(6),
-        max_dpd_12m: max_dpd(12),
+        max_dpd_3m: past.max_dpd(&payment_dates, 3),
+        max_dpd_6m: past.max_dpd(&payment_dates, 6),
+        max_dpd_12m: past.max_dpd(&payment_dates, MAX_DPD_MONTHS),
         late_installments: count(now.installments.iter().filter(|i| i.days_late > 0)),
-        on_time_share: on_time_share(&now),
-        partial_payments: partial_payments(loan, as_of, policy),
-        days_since_last_payment: counted_payment_dates(loan, as_of)
-            .last()
-            .map(|&last| days_between(last, as_of)),
+        on_time_share: on_time_share(now),
+        partial_payments: count(payment_dates.iter().filter(|&&d| left_short(past.on(d)))),
+        days_since_last_payment: payment_dates.last().map(|&last| days_between(last, as_of)),
         promises_made: history.promises_made,
         promises_broken: history.promises_broken,
-        outstanding_ratio: outstanding_ratio(loan, &now),
+        outstanding_ratio: outstanding_ratio(loan, now),
         months_on_book: months_on_book(loan, history.disbursed_on, as_of),
     }
 }
 
-/// The highest DPD on any day from `months` months before the assessment date up to it.
-/// DPD only grows between payments (a day at a time, or by a jump when an installment turns
-/// overdue) and can only fall on a payment's value date, so the highest is reached on the
-/// assessment date or on the eve of a payment's value date: only those days are assessed.
-fn max_dpd_since(loan: &Loan, policy: &Policy, now: &Assessment, months: u32) -> u32 {
-    let start = now
-        .as_of
+/// The longest window the DPD features look back over, in months.
+const MAX_DPD_MONTHS: u32 = 12;
+
+/// The loan assessed on the days the features read, in one replay: the assessment date,
+/// each payment's value date (partial payments) and the eve of each payment in the last
+/// 12 months (the highest DPD).
+struct Past {
+    dates: Vec<NaiveDate>,
+    assessed: Vec<Assessment>,
+}
+
+impl Past {
+    fn replay(loan: &Loan, as_of: NaiveDate, policy: &Policy, payment_dates: &[NaiveDate]) -> Self {
+        let start = window_start(as_of, MAX_DPD_MONTHS);
+        let eves = payment_dates
+            .iter()
+            .filter_map(|d| d.pred_opt())
+            .filter(|eve| *eve >= start);
+        let mut dates: Vec<NaiveDate> = payment_dates
+            .iter()
+            .copied()
+            .chain(eves)
+            .chain([as_of])
+            .collect();
+        dates.sort();
+        dates.dedup();
+        let assessed = assess_dates(loan, &dates, policy);
+        Self { dates, assessed }
+    }
+
+    /// The assessment on `date`, one of the days replayed.
+    fn on(&self, date: NaiveDate) -> &Assessment {
+        let index = self
+            .dates
+            .binary_search(&date)
+            .unwrap_or_else(|_| unreachable!("{date} was replayed"));
+        &self.assessed[index]
+    }
+
+    /// The highest DPD on any day from `months` months before the assessment date up to it.
+    /// DPD only grows between payments (a day at a time, or by a jump when an installment
+    /// turns overdue) and can only fall on a payment's value date, so the highest is reached
+    /// on the assessment date or on the eve of a payment's value date: only those days count.
+    fn max_dpd(&self, payment_dates: &[NaiveDate], months: u32) -> u32 {
+        let now = self
+            .assessed
+            .last()
+            .unwrap_or_else(|| unreachable!("the assessment date was replayed"));
+        let start = window_start(now.as_of, months);
+        payment_dates
+            .iter()
+            .filter_map(|value_date| value_date.pred_opt())
+            .filter(|eve| *eve >= start)
+            .map(|eve| self.on(eve).dpd)
+            .fold(now.dpd, u32::max)
+    }
+}
+
+fn window_start(as_of: NaiveDate, months: u32) -> NaiveDate {
+    as_of
         .checked_sub_months(Months::new(months))
-        .unwrap_or(NaiveDate::MIN);
-    counted_payment_dates(loan, now.as_of)
-        .into_iter()
-        .filter_map(|value_date| value_date.pred_opt())
-        .filter(|eve| *eve >= start)
-        .map(|eve| assess(loan, eve, policy).dpd)
-        .fold(now.dpd, u32::max)
+        .unwrap_or(NaiveDate::MIN)
 }
 
 /// Installments fallen due (before the assessment date) that were paid on time, or whose
@@ -227,16 +273,8 @@ fn on_time_share(now: &Assessment) -> Decimal {
     .unwrap_or(Decimal::new(10_000, RATIO_DECIMALS))
 }
 
-/// Payments after which, at the end of their value date, an installment already due was
-/// still unpaid: overdue, or due that very day with something left.
-fn partial_payments(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> u32 {
-    let dates = counted_payment_dates(loan, as_of);
-    let mut short_days: Vec<NaiveDate> = dates.clone();
-    short_days.dedup();
-    short_days.retain(|&day| left_short(&assess(loan, day, policy)));
-    count(dates.iter().filter(|d| short_days.contains(d)))
-}
-
+/// Whether, at the end of a payment's value date, an installment already due was still
+/// unpaid: overdue, or due that very day with something left.
 fn left_short(on_the_day: &Assessment) -> bool {
     on_the_day.installments.iter().any(|i| {
         i.status == InstallmentStatus::Overdue

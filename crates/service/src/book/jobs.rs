@@ -183,7 +183,9 @@ fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Resul
     loop {
         // Read in the page's transaction, the cursor is the one the last page stored, even
         // when another invocation (a cron tick, a second call) works the same run.
-        let Some(new_actions) = db.transaction(|db| page(db, tenant, &settings, id, date))? else {
+        let Some(new_actions) =
+            db.transaction(|db| page(db, tenant, &settings, id, date, until))?
+        else {
             return Ok(true);
         };
         publish(&new_actions);
@@ -196,13 +198,16 @@ fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Resul
 /// One page of loans after the job's cursor, in the caller's transaction with the job's
 /// progress: the new actions, or `None` once the job is complete (this page completed it,
 /// or it was already). A loan the pipeline fails on is rolled back alone, counted and
-/// logged, so one bad loan does not stop the book.
+/// logged, so one bad loan does not stop the book. The page ends early once `until` has
+/// passed, so a slow page cannot outlast the host's request timeout; it always does one
+/// loan, so every call makes progress.
 fn page(
     db: &Db,
     tenant: &str,
     settings: &tenants::Settings,
     id: i64,
     date: NaiveDate,
+    until: Instant,
 ) -> Result<Option<Vec<Value>>, Problem> {
     let (status, cursor) = db
         .row(
@@ -228,13 +233,18 @@ fn page(
         ],
         |row| get_text(row, "id"),
     )?;
-    let Some(last) = loan_ids.last().cloned() else {
+    if loan_ids.is_empty() {
         complete(db, tenant, id, date)?;
         return Ok(None);
-    };
+    }
     let mut new_actions = Vec::new();
     let mut failures = 0;
+    let mut done = 0;
     for loan_id in &loan_ids {
+        if done > 0 && Instant::now() >= until {
+            break;
+        }
+        done += 1;
         db.run("SAVEPOINT loan", &[])?;
         match pipeline::refresh(db, tenant, settings, loan_id, Origin::Close(date)) {
             Ok(refreshed) => {
@@ -256,8 +266,8 @@ fn page(
         "UPDATE job_runs SET cursor = ?, processed = processed + ?, actions = actions + ?,
            failures = failures + ? WHERE id = ?",
         &[
-            text(last),
-            int(loan_ids.len() as i64),
+            text(&loan_ids[done - 1]),
+            int(done as i64),
             int(new_actions.len() as i64),
             int(failures),
             int(id),
