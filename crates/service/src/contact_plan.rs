@@ -281,6 +281,7 @@ pub fn handle(body: &[u8]) -> Result<Response, Problem> {
     Ok(crate::json(200, &plan(&assessment, inputs)?))
 }
 
+#[cfg(feature = "spin")]
 impl ProfileJson {
     /// The borrower's IANA time zone, as posted.
     pub fn time_zone(&self) -> &str {
@@ -289,6 +290,7 @@ impl ProfileJson {
 }
 
 /// Checks a lender's contact settings as `plan` would read them.
+#[cfg(feature = "spin")]
 pub fn check_contact_policy(contact: ContactPolicyJson) -> Result<(), Problem> {
     let rules = rules(contact.rules, contact.custom_rules)?;
     reminder_policy(contact.reminders, rules).map(|_| ())

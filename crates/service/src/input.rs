@@ -210,6 +210,7 @@ const EBA_RELATIVE: &str = "0.01";
 
 impl PolicyJson {
     /// The names of the policy's DPD buckets, from current to the latest.
+    #[cfg(feature = "spin")]
     pub fn bucket_names(&self) -> Vec<String> {
         match &self.buckets {
             Some(ranges) => ranges.iter().map(|r| r.name.clone()).collect(),

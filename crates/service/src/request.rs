@@ -25,6 +25,7 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
 
 /// Reads `value`, the part of a request at `at` (empty for the whole of it), into `T`; a
 /// failure is a 400 problem naming the field under `at`, as [`parse`] names it.
+#[cfg(feature = "spin")]
 pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value, at: &str) -> Result<T, Problem> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = join(at, error.path().to_string().trim_end_matches(['?', '.']));
@@ -38,6 +39,7 @@ pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value, at: &str) -> R
 }
 
 /// `parent.child`, `parent[i]` for an index, or either alone when the other is empty.
+#[cfg(feature = "spin")]
 fn join(parent: &str, child: &str) -> String {
     match (parent, child) {
         ("", child) => child.to_owned(),

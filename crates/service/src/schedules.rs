@@ -108,6 +108,7 @@ pub fn handle(body: &[u8]) -> Result<Response, Problem> {
     ))
 }
 
+#[cfg(feature = "spin")]
 impl TermsJson {
     /// The currency lent in.
     pub fn currency(&self) -> &str {
