@@ -16,8 +16,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow, bail};
-use wac_graph::types::{Package, SubtypeChecker};
+use anyhow::{Context, Result, bail};
+use wac_graph::types::{Package, SubtypeChecker, WorldId};
 use wac_graph::{CompositionGraph, EncodeOptions, NodeId};
 
 use crate::manifest::{Component, DependencyName};
@@ -38,7 +38,7 @@ pub struct LoadedDependency {
 /// One import of the main component and the dependency export that satisfies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plug {
-    /// The main component's import, e.g. `postloan:core/scoring@0.1.0`.
+    /// The main component's import, e.g. `postloan:scoring/scoring@0.1.0`.
     pub import: String,
     /// Index of the dependency in the list given to [`plan`].
     pub dependency: usize,
@@ -104,74 +104,78 @@ pub fn plan(id: &str, main: &[u8], deps: &[LoadedDependency]) -> Result<Vec<Plug
     Ok(build_graph(id, main.to_vec(), deps)?.1)
 }
 
+/// The error Spin's composer wraps every failure to prepare dependencies in.
+const PREPARE_ERROR: &str = "an error occurred when preparing dependencies";
+
 fn build_graph(
     id: &str,
     main: Vec<u8>,
     deps: &[LoadedDependency],
 ) -> Result<(CompositionGraph, Vec<Plug>)> {
-    let mut graph = CompositionGraph::new();
-    let main_pkg = Package::from_bytes(&package_name(id, 0), None, main, graph.types_mut())
-        .with_context(|| format!("component `{id}` is not a valid Wasm component"))?;
-    let main_world = main_pkg.ty();
-    let main_pkg = graph
-        .register_package(main_pkg)
-        .with_context(|| format!("component `{id}`: cannot register package"))?;
-    let main_inst = graph.instantiate(main_pkg);
+    compose_as_spin(id, main, deps)
+        .with_context(|| format!("failed to resolve dependencies for component {id:?}"))
+}
 
+/// Builds the composition graph under Spin's rules (`spin-compose`, `Composer::compose`),
+/// so that postloan-host refuses what Spin refuses, with Spin's messages:
+///
+/// - the main component is registered under its id, and each dependency, in Spin's order
+///   of dependency names, under the **package** of its name (`postloan:scoring/scoring`
+///   registers `postloan:scoring`); a second registration of one package fails with
+///   wac's "package `…` has already been registered in the graph";
+/// - a dependency that matches no import fails before it is registered;
+/// - an import matched by several dependencies is a conflict;
+/// - the export named like the import (or the dependency's `export`) must exist and its
+///   type must be a subtype of the import's.
+fn compose_as_spin(
+    id: &str,
+    main: Vec<u8>,
+    deps: &[LoadedDependency],
+) -> Result<(CompositionGraph, Vec<Plug>)> {
+    let mut graph = CompositionGraph::new();
+    let (main_world, main_inst) = register(&mut graph, id, main).context(PREPARE_ERROR)?;
     let import_names: Vec<String> = graph.types()[main_world].imports.keys().cloned().collect();
 
-    // import name -> index into `deps`
+    let mut order: Vec<usize> = (0..deps.len()).collect();
+    order.sort_by(|&a, &b| deps[a].name.spin_order(&deps[b].name));
     let mut assignments: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, dep) in deps.iter().enumerate() {
+    let mut nodes: BTreeMap<usize, (WorldId, NodeId)> = BTreeMap::new();
+    for i in order {
+        let dep = &deps[i];
         let matched: Vec<&String> = import_names
             .iter()
             .filter(|import| dep.name.matches_import(import))
             .collect();
         if matched.is_empty() {
             bail!(
-                "component `{id}`: dependency `{}` doesn't match any import of the component (imports: {})",
+                "dependency '{}' doesn't match any imports of component '{id}' (its imports: {})",
                 dep.name,
                 import_names.join(", ")
             );
         }
+        let node = register(&mut graph, dep.name.package_name(), dep.bytes.clone())
+            .context(PREPARE_ERROR)?;
+        nodes.insert(i, node);
         for import in matched {
             assignments.entry(import.clone()).or_default().push(i);
         }
     }
-    if let Some((import, conflicting)) = assignments.iter().find(|(_, d)| d.len() > 1) {
-        let names: Vec<String> = conflicting
-            .iter()
-            .map(|&i| deps[i].name.to_string())
-            .collect();
+    let conflicts: Vec<String> = assignments
+        .iter()
+        .filter(|(_, d)| d.len() > 1)
+        .map(|(import, d)| {
+            let names: Vec<String> = d.iter().map(|&i| deps[i].name.to_string()).collect();
+            format!(
+                "import '{import}' satisfied by dependencies: '{}'",
+                names.join(", ")
+            )
+        })
+        .collect();
+    if !conflicts.is_empty() {
         bail!(
-            "component `{id}`: import `{import}` is satisfied by several dependencies: {}",
-            names.join(", ")
+            "component '{id}' has dependency conflicts: {}",
+            conflicts.join("; ")
         );
-    }
-
-    // Register and instantiate each dependency that matched something.
-    let mut dep_nodes: BTreeMap<usize, (wac_graph::types::WorldId, NodeId)> = BTreeMap::new();
-    for (i, dep) in deps.iter().enumerate() {
-        let pkg = Package::from_bytes(
-            &package_name(dep.name.package_name(), i + 1),
-            None,
-            dep.bytes.clone(),
-            graph.types_mut(),
-        )
-        .with_context(|| {
-            format!(
-                "component `{id}`: dependency `{}` is not a valid Wasm component",
-                dep.name
-            )
-        })?;
-        let world = pkg.ty();
-        let pkg = graph.register_package(pkg).with_context(|| {
-            format!(
-                "component `{id}`: cannot register dependency `{}`",
-                dep.name
-            )
-        })?;
-        dep_nodes.insert(i, (world, graph.instantiate(pkg)));
     }
 
     let mut cache = Default::default();
@@ -180,39 +184,36 @@ fn build_graph(
     for (import, dep_indexes) in &assignments {
         let i = dep_indexes[0];
         let dep = &deps[i];
-        let (world, inst) = dep_nodes[&i];
+        let (world, inst) = nodes[&i];
         let export_name = dep.export.clone().unwrap_or_else(|| import.clone());
         let Some(export_ty) = graph.types()[world].exports.get(&export_name).copied() else {
-            let exports: Vec<&String> = graph.types()[world].exports.keys().collect();
+            let exports: Vec<&str> = graph.types()[world]
+                .exports
+                .keys()
+                .map(|s| s.as_str())
+                .collect();
             bail!(
-                "component `{id}`: dependency `{}` does not export `{export_name}` needed for import `{import}` (it exports: {})",
+                "dependency '{}' doesn't export '{export_name}' to satisfy import '{import}' (it exports: {})",
                 dep.name,
-                exports
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                exports.join(", ")
             );
         };
-        let import_ty = graph.types()[main_world]
-            .imports
-            .get(import)
-            .copied()
-            .ok_or_else(|| anyhow!("component `{id}`: import `{import}` vanished"))?;
+        let import_ty = graph.types()[main_world].imports[import];
         checker
             .is_subtype(export_ty, graph.types(), import_ty, graph.types())
             .with_context(|| {
                 format!(
-                    "component `{id}`: dependency `{}` exports `{export_name}` with a type incompatible with import `{import}`",
+                    "dependency '{}' exports '{export_name}' which is not compatible with import '{import}'",
                     dep.name
                 )
-            })?;
+            })
+            .context(PREPARE_ERROR)?;
         let alias = graph
             .alias_instance_export(inst, &export_name)
-            .with_context(|| format!("component `{id}`: cannot alias `{export_name}`"))?;
+            .context(PREPARE_ERROR)?;
         graph
             .set_instantiation_argument(main_inst, import, alias)
-            .with_context(|| format!("component `{id}`: cannot plug import `{import}`"))?;
+            .context(PREPARE_ERROR)?;
         plugs.push(Plug {
             import: import.clone(),
             dependency: i,
@@ -224,30 +225,20 @@ fn build_graph(
     for name in export_names {
         let alias = graph
             .alias_instance_export(main_inst, &name)
-            .with_context(|| format!("component `{id}`: cannot alias export `{name}`"))?;
-        graph
-            .export(alias, &name)
-            .with_context(|| format!("component `{id}`: cannot export `{name}`"))?;
+            .context(PREPARE_ERROR)?;
+        graph.export(alias, &name).context(PREPARE_ERROR)?;
     }
 
     Ok((graph, plugs))
 }
 
-/// A unique, valid wac package name (`ns:name`) for graph node `n`.
-fn package_name(name: &str, n: usize) -> String {
-    let kebab: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let kebab = kebab.trim_matches('-');
-    let kebab = if kebab.is_empty() { "component" } else { kebab };
-    format!("postloan-compose:{kebab}-{n}")
+/// Registers the component `bytes` in `graph` as the package `name` and instantiates it.
+fn register(graph: &mut CompositionGraph, name: &str, bytes: Vec<u8>) -> Result<(WorldId, NodeId)> {
+    let package = Package::from_bytes(name, None, bytes, graph.types_mut())
+        .with_context(|| format!("`{name}` is not a valid Wasm component"))?;
+    let world = package.ty();
+    let package = graph.register_package(package)?;
+    Ok((world, graph.instantiate(package)))
 }
 
 #[cfg(test)]
@@ -322,39 +313,90 @@ mod tests {
         }
     }
 
+    /// The whole error chain, as Spin prints it under `Caused by:`.
+    fn chain(err: anyhow::Error) -> Vec<String> {
+        err.chain().map(|e| e.to_string()).collect()
+    }
+
     #[test]
-    fn unmatched_dependency_is_an_error() {
+    fn unmatched_dependency_is_refused_as_spin_refuses_it() {
         let main = wat::parse_str(MAIN).unwrap();
         let err = compose("api", main, &[dep("test:other/numbers", DEP)]).unwrap_err();
-        let err = format!("{err:#}");
-        assert!(
-            err.contains("component `api`") && err.contains("test:other/numbers"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn dependency_missing_the_export_is_an_error() {
-        let main = wat::parse_str(MAIN).unwrap();
-        let empty = "(component)";
-        let err = compose("api", main, &[dep("test:dep/numbers", empty)]).unwrap_err();
-        let err = format!("{err:#}");
-        assert!(
-            err.contains("component `api`")
-                && err.contains("does not export")
-                && err.contains("test:dep/numbers@0.1.0"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn package_names_are_unique_and_valid() {
+        let chain = chain(err);
         assert_eq!(
-            package_name("postloan:core", 1),
-            "postloan-compose:postloan-core-1"
+            chain[0],
+            r#"failed to resolve dependencies for component "api""#
         );
-        assert_eq!(package_name("api", 0), "postloan-compose:api-0");
-        assert_eq!(package_name("--", 3), "postloan-compose:component-3");
+        assert!(
+            chain[1].starts_with(
+                "dependency 'test:other/numbers' doesn't match any imports of component 'api'"
+            ),
+            "{chain:?}"
+        );
+    }
+
+    #[test]
+    fn dependency_missing_the_export_is_refused_as_spin_refuses_it() {
+        let main = wat::parse_str(MAIN).unwrap();
+        let err = compose("api", main, &[dep("test:dep/numbers", "(component)")]).unwrap_err();
+        let chain = chain(err);
+        assert!(
+            chain[1].starts_with(
+                "dependency 'test:dep/numbers' doesn't export 'test:dep/numbers@0.1.0' to satisfy import 'test:dep/numbers@0.1.0'"
+            ),
+            "{chain:?}"
+        );
+    }
+
+    /// A main component importing two interfaces of one package, `x:core/one` and
+    /// `x:core/two`, each with `get: func() -> u32`.
+    const MAIN_OF_ONE_PACKAGE: &str = r#"(component
+        (import "x:core/one@0.1.0" (instance (export "get" (func (result u32)))))
+        (import "x:core/two@0.1.0" (instance (export "get" (func (result u32)))))
+    )"#;
+
+    /// A dependency exporting `x:core/NAME@0.1.0`.
+    fn exporting(name: &str) -> String {
+        DEP.replace("test:dep/numbers@0.1.0", &format!("x:core/{name}@0.1.0"))
+    }
+
+    /// The shape Spin 4.0.2 refused in postloan's first spin.toml: two dependencies whose
+    /// names are interfaces of one package are both registered under that package.
+    #[test]
+    fn two_dependencies_of_one_package_are_refused_with_spins_error() {
+        let main = wat::parse_str(MAIN_OF_ONE_PACKAGE).unwrap();
+        let deps = [
+            dep("x:core/one", &exporting("one")),
+            dep("x:core/two", &exporting("two")),
+        ];
+        let chain = chain(compose("api", main.clone(), &deps).unwrap_err());
+        assert_eq!(
+            chain,
+            [
+                r#"failed to resolve dependencies for component "api""#,
+                "an error occurred when preparing dependencies",
+                "package `x:core` has already been registered in the graph",
+            ]
+        );
+        // `plan`, which `postloan-host up` links by, refuses it too.
+        assert!(plan("api", &main, &deps).is_err());
+    }
+
+    #[test]
+    fn one_dependency_naming_the_package_plugs_every_interface_of_it() {
+        let main = wat::parse_str(MAIN_OF_ONE_PACKAGE).unwrap();
+        let both = r#"(component
+            (core module $m (func (export "get") (result i32) i32.const 7))
+            (core instance $i (instantiate $m))
+            (func $get (result u32) (canon lift (core func $i "get")))
+            (instance $one (export "get" (func $get)))
+            (instance $two (export "get" (func $get)))
+            (export "x:core/one@0.1.0" (instance $one))
+            (export "x:core/two@0.1.0" (instance $two))
+        )"#;
+        let plugs = plan("api", &main, &[dep("x:core", both)]).unwrap();
+        let imports: Vec<&str> = plugs.iter().map(|p| p.import.as_str()).collect();
+        assert_eq!(imports, ["x:core/one@0.1.0", "x:core/two@0.1.0"]);
     }
 
     #[test]
@@ -371,6 +413,10 @@ mod tests {
             export: None,
         };
         let err = format!("{:#}", compose("api", vec![0, 1], &[dep]).unwrap_err());
-        assert!(err.contains("component `api`"), "{err}");
+        assert!(
+            err.starts_with(r#"failed to resolve dependencies for component "api""#)
+                && err.contains("`api` is not a valid Wasm component"),
+            "{err}"
+        );
     }
 }

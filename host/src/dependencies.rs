@@ -38,7 +38,7 @@ use crate::runtime::HostState;
 /// which dependency, and where it was loaded from.
 #[derive(Debug, Clone)]
 pub struct DependencyFailed {
-    /// The manifest key, e.g. `postloan:core/scoring`.
+    /// The manifest key, e.g. `postloan:scoring/scoring`.
     pub name: String,
     /// The dependency's `.wasm` file.
     pub path: PathBuf,

@@ -139,7 +139,7 @@ pub struct BuildConfig {
 /// One entry of `[component.ID.dependencies]`.
 #[derive(Debug, Clone)]
 pub struct Dependency {
-    /// The parsed key, e.g. `postloan:core/overdue`.
+    /// The parsed key, e.g. `postloan:overdue/overdue`.
     pub name: DependencyName,
     /// Absolute path of the dependency's Wasm file.
     pub path: PathBuf,
@@ -207,7 +207,7 @@ impl DependencyName {
     }
 
     /// Whether this dependency satisfies the component import called `import_name`
-    /// (e.g. `postloan:core/overdue@0.1.0`), following Spin's rules: the package
+    /// (e.g. `postloan:overdue/overdue@0.1.0`), following Spin's rules: the package
     /// must be equal; an interface in the key must be equal; a version in the key
     /// must be equal (a key without version matches any version).
     pub fn matches_import(&self, import_name: &str) -> bool {
@@ -232,7 +232,23 @@ impl DependencyName {
         }
     }
 
-    /// A name usable as a wac package name for this dependency.
+    /// The order in which Spin composes dependencies: its locked app keeps them in a
+    /// `BTreeMap` of dependency names, plain names first, then by package, version and
+    /// interface.
+    pub fn spin_order(&self, other: &Self) -> std::cmp::Ordering {
+        let key = |name: &Self| match name {
+            Self::Plain(plain) => (false, plain.clone(), None, None),
+            Self::Package {
+                package,
+                interface,
+                version,
+            } => (true, package.clone(), version.clone(), interface.clone()),
+        };
+        key(self).cmp(&key(other))
+    }
+
+    /// The name Spin registers this dependency under in its composition graph: the
+    /// package alone (no interface, no version), or the plain name.
     pub fn package_name(&self) -> &str {
         match self {
             Self::Plain(name) => name,
@@ -351,7 +367,45 @@ struct RawComponent {
     key_value_stores: Vec<String>,
     #[serde(default)]
     variables: BTreeMap<String, Spanned<String>>,
+    // Read only to refuse, as Spin does, a component with them used as a dependency.
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
+    #[serde(default)]
+    files: Vec<toml::Value>,
+    #[serde(default)]
+    ai_models: Vec<String>,
+    #[serde(default)]
+    allowed_http_hosts: Vec<String>,
 }
+
+impl RawComponent {
+    /// What a component used as a dependency (`{ component = "ID" }`) may not have, in the
+    /// order of Spin's message (`spin-manifest`, `ensure_is_acceptable_dependency`): a
+    /// dependency runs with no resources or permissions of its own.
+    fn resources(&self) -> Vec<&'static str> {
+        [
+            ("ai_models", !self.ai_models.is_empty()),
+            ("allowed_http_hosts", !self.allowed_http_hosts.is_empty()),
+            (
+                "allowed_outbound_hosts",
+                !self.allowed_outbound_hosts.is_empty(),
+            ),
+            ("dependencies", !self.dependencies.is_empty()),
+            ("environment", !self.environment.is_empty()),
+            ("files", !self.files.is_empty()),
+            ("key_value_stores", !self.key_value_stores.is_empty()),
+            ("sqlite_databases", !self.sqlite_databases.is_empty()),
+            ("variables", !self.variables.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect()
+    }
+}
+
+/// What `{ component = "ID" }` dependencies may refer to: each component's local source
+/// path, or the resources that keep it from being a dependency (`None`: no local source).
+type DependencySources = BTreeMap<String, Result<PathBuf, Option<Vec<&'static str>>>>;
 
 /// Error helper that renders `file:line:col: message`.
 struct Located<'a> {
@@ -414,14 +468,22 @@ impl Manifest {
         }
 
         let variables = Self::variables(&loc, raw.variables)?;
+        let sources = Self::dependency_sources(dir, &raw.component);
         let mut components = BTreeMap::new();
         for (id, raw_component) in raw.component {
             let span = raw_component.span();
-            let component = Self::component(&loc, dir, &id, &variables, raw_component.into_inner())
-                .map_err(|e| match e.downcast::<LocatedError>() {
-                    Ok(located) => located.0,
-                    Err(e) => loc.err(span.clone(), format!("component `{id}`: {e:#}")),
-                })?;
+            let component = Self::component(
+                &loc,
+                dir,
+                &id,
+                &variables,
+                &sources,
+                raw_component.into_inner(),
+            )
+            .map_err(|e| match e.downcast::<LocatedError>() {
+                Ok(located) => located.0,
+                Err(e) => loc.err(span.clone(), format!("component `{id}`: {e:#}")),
+            })?;
             components.insert(id, component);
         }
 
@@ -577,6 +639,23 @@ impl Manifest {
         Ok(triggers)
     }
 
+    /// The source of the component `other` that the component `id` names as a dependency
+    /// (`{ component = "other" }`), refused as Spin refuses it (`spin-manifest`'s
+    /// `normalize_dependency_component_refs`) when it does not exist or has resources.
+    fn component_dependency(id: &str, other: &str, sources: &DependencySources) -> Result<PathBuf> {
+        match sources.get(other) {
+            None => bail!("dependency ID {other} does not exist"),
+            Some(Err(Some(resources))) => bail!(
+                "Dependencies may not have their own resources or permissions. Component {other} cannot be used as a dependency of {id} because it specifies: {}",
+                resources.join(", ")
+            ),
+            Some(Err(None)) => bail!(
+                "component {other} has no local `source`: as a dependency, not supported by postloan-host"
+            ),
+            Some(Ok(path)) => Ok(path.clone()),
+        }
+    }
+
     fn component_variables(
         loc: &Located<'_>,
         id: &str,
@@ -610,11 +689,32 @@ impl Manifest {
         Ok(templates)
     }
 
+    /// Each component's source, for `{ component = "ID" }` dependencies, or Spin's reason
+    /// for refusing it as one.
+    fn dependency_sources(
+        dir: &Path,
+        raw: &BTreeMap<String, Spanned<RawComponent>>,
+    ) -> DependencySources {
+        raw.iter()
+            .map(|(id, component)| {
+                let component = component.get_ref();
+                let resources = component.resources();
+                let source = match component.source.get_ref() {
+                    _ if !resources.is_empty() => Err(Some(resources)),
+                    toml::Value::String(path) => Ok(dir.join(path)),
+                    _ => Err(None),
+                };
+                (id.clone(), source)
+            })
+            .collect()
+    }
+
     fn component(
         loc: &Located<'_>,
         dir: &Path,
         id: &str,
         app_variables: &BTreeMap<String, VariableDefinition>,
+        sources: &DependencySources,
         raw: RawComponent,
     ) -> Result<Component> {
         let source = match raw.source.get_ref() {
@@ -652,29 +752,26 @@ impl Manifest {
                 toml::Value::String(_) => return Err(not_supported("a registry version").into()),
                 _ => return Err(not_supported("this kind of dependency").into()),
             };
-            let Some(path) = table.get("path") else {
-                let what = if table.contains_key("url") {
-                    "a `url` source"
-                } else if table.contains_key("component") {
-                    "a reference to another component"
-                } else {
-                    "a registry package"
-                };
-                return Err(not_supported(what).into());
-            };
-            let Some(path) = path.as_str() else {
-                return Err(not_supported("a non-string `path`").into());
+            let path = match (table.get("path"), table.get("component")) {
+                (Some(toml::Value::String(path)), None) => dir.join(path),
+                (None, Some(toml::Value::String(other))) => {
+                    Self::component_dependency(id, other, sources).map_err(|e| {
+                        LocatedError(loc.err(span.clone(), format!("component `{id}`: {e}")))
+                    })?
+                }
+                (Some(_), _) => return Err(not_supported("a non-string `path`").into()),
+                (None, Some(_)) => return Err(not_supported("a non-string `component`").into()),
+                (None, None) if table.contains_key("url") => {
+                    return Err(not_supported("a `url` source").into());
+                }
+                (None, None) => return Err(not_supported("a registry package").into()),
             };
             let export = match table.get("export") {
                 None => None,
                 Some(toml::Value::String(e)) => Some(e.clone()),
                 Some(_) => return Err(not_supported("a non-string `export`").into()),
             };
-            dependencies.push(Dependency {
-                name,
-                path: dir.join(path),
-                export,
-            });
+            dependencies.push(Dependency { name, path, export });
         }
 
         let variables = Self::component_variables(loc, id, app_variables, raw.variables)?;
@@ -772,7 +869,7 @@ command = "cargo build"
 watch = ["src/**/*.rs"]
 
 [component.api.dependencies]
-"postloan:core/overdue" = { path = "target/overdue.wasm" }
+"postloan:overdue/overdue" = { path = "target/overdue.wasm" }
 "postloan:util@1.0.0" = { path = "target/util.wasm", export = "x:y/z" }
 "#;
 
@@ -794,7 +891,7 @@ watch = ["src/**/*.rs"]
         assert_eq!(api.dependencies.len(), 2);
         assert_eq!(
             api.dependencies[0].name.to_string(),
-            "postloan:core/overdue"
+            "postloan:overdue/overdue"
         );
         assert_eq!(api.dependencies[1].export.as_deref(), Some("x:y/z"));
         assert_eq!(api.sqlite_databases, ["default", "audit"]);

@@ -222,15 +222,12 @@ impl SqliteConnection {
             .inner
             .lock()
             .map_err(|_| SqliteError::Io("connection poisoned by an earlier panic".into()))?;
-        let first_word = statement
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_ascii_uppercase();
-        Ok(match first_word.as_str() {
-            "COMMIT" | "END" | "BEGIN" => false,
-            "SELECT" => true,
-            _ => !connection.is_autocommit(),
+        let first_word = statement.split_whitespace().next().unwrap_or_default();
+        let is = |keyword: &str| first_word.eq_ignore_ascii_case(keyword);
+        Ok(if is("COMMIT") || is("END") || is("BEGIN") {
+            false
+        } else {
+            is("SELECT") || !connection.is_autocommit()
         })
     }
 }

@@ -279,9 +279,10 @@ pub fn put_text(url: &str, body: &str) -> (u16, String) {
 pub fn app_manifest_with_scorer(name: &str, scorer: &Path) -> PathBuf {
     const DEFAULT_SCORER: &str = "target/wasm32-wasip2/release/postloan_scoring.wasm";
     let manifest = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
-    assert!(
-        manifest.contains(DEFAULT_SCORER),
-        "spin.toml plugs in the default scorer"
+    assert_eq!(
+        manifest.matches(DEFAULT_SCORER).count(),
+        1,
+        "spin.toml names the default scorer on one line, for every component"
     );
     let swapped = manifest.replace(DEFAULT_SCORER, &scorer.display().to_string());
     let absolute = swapped.replace("\"target/", &format!("\"{}/target/", root().display()));

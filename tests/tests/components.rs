@@ -1,5 +1,5 @@
 //! The built components keep their contract: the overdue component exports
-//! `postloan:core/overdue` and imports nothing of Spin's, and the pre-composed api component
+//! `postloan:overdue/overdue` and imports nothing of Spin's, and the pre-composed api component
 //! carries the overdue component inside it and runs on its own.
 
 use postloan_tests::{Host, artifact, post, single_component_manifest, write_manifest};
@@ -37,7 +37,7 @@ fn interface_names(path: &str) -> (Vec<String>, Vec<String>) {
 #[test]
 fn the_overdue_component_exports_overdue_and_imports_no_host_capabilities() {
     let (imports, exports) = interface_names("target/wasm32-wasip2/release/postloan_overdue.wasm");
-    assert_eq!(exports, ["postloan:core/overdue@0.1.0"]);
+    assert_eq!(exports, ["postloan:overdue/overdue@0.1.0"]);
     // Only what Rust's standard library links (wasi:cli, wasi:io, wasi:random's seed) and
     // the shared types: no Spin interface, no network, no files, no clocks.
     for import in &imports {
@@ -61,7 +61,7 @@ fn the_composed_api_component_has_the_overdue_engine_plugged_in() {
     assert!(
         !imports
             .iter()
-            .any(|i| i.starts_with("postloan:core/overdue")),
+            .any(|i| i.starts_with("postloan:overdue/overdue")),
         "{imports:?}"
     );
     // Nothing but WASI and types-only postloan interfaces: it runs on `wasmtime serve`.
@@ -79,7 +79,7 @@ fn the_composed_api_component_has_the_overdue_engine_plugged_in() {
     assert!(
         plain_imports
             .iter()
-            .any(|i| i == "postloan:core/overdue@0.1.0"),
+            .any(|i| i == "postloan:overdue/overdue@0.1.0"),
         "{plain_imports:?}"
     );
 }

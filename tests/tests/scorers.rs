@@ -132,7 +132,7 @@ fn score_returns_the_features_and_the_default_scorers_score() {
     assert_eq!(
         body["features"],
         json!({
-            "current_dpd": 23, "max_dpd_3m": 23, "max_dpd_6m": 23, "max_dpd_12m": 23,
+            "current_dpd": 23, "max_dpd_m3": 23, "max_dpd_m6": 23, "max_dpd_m12": 23,
             "late_installments": 1, "on_time_share": "0.5000", "partial_payments": 1,
             "days_since_last_payment": 18, "promises_made": 0, "promises_broken": 0,
             "outstanding_ratio": "0.5167", "months_on_book": 2
@@ -214,10 +214,10 @@ fn assert_names_the_scorer(problem: &Value, how: &str) {
     assert_eq!(problem["status"], 500, "{problem}");
     assert_eq!(problem["type"], "urn:postloan:problem:component-failed");
     assert_eq!(problem["component"], "api");
-    assert_eq!(problem["dependency"], "postloan:core/scoring");
+    assert_eq!(problem["dependency"], "postloan:scoring/scoring");
     let scorer = artifact(TRAPPING_SCORER);
     let expected = format!(
-        "component `api` failed: its dependency `postloan:core/scoring` ({}) {how}",
+        "component `api` failed: its dependency `postloan:scoring/scoring` ({}) {how}",
         scorer.display()
     );
     let detail = problem["detail"].as_str().unwrap_or_default();

@@ -1,4 +1,4 @@
-//! The escalation component: a thin adapter between `postloan:core/escalation` and
+//! The escalation component: a thin adapter between `postloan:escalation/escalation` and
 //! [`postloan_domain::contact::escalation`]. It imports no host capability.
 
 use postloan_contact_wit as contact;
@@ -7,7 +7,7 @@ use postloan_domain::contact::escalation::{self as domain, EscalationPolicy, Lad
 use postloan_domain::money::parse_non_negative;
 
 wit_bindgen::generate!({
-    world: "escalation-engine",
+    world: "postloan:escalation/engine",
     path: "../../wit",
     with: {
         "postloan:core/types@0.1.0": postloan_contact_wit::postloan::core::types,
@@ -16,7 +16,7 @@ wit_bindgen::generate!({
 });
 
 use contact::wit::{ContactAttempt, ContactProfile, Promise, Standing};
-use exports::postloan::core::escalation::{self as wit, Error, Guest};
+use exports::postloan::escalation::escalation::{self as wit, Error, Guest};
 
 struct Escalation;
 

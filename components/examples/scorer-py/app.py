@@ -1,6 +1,6 @@
 """A challenger behavioural scorer for postloan, written in Python.
 
-It implements the `scorer` world of postloan's WIT (`postloan:core/scoring`): a small
+It implements the `scorer` world of postloan's WIT (`postloan:scoring/scoring`): a small
 logistic model over six behaviour features instead of the default points scorecard. All
 arithmetic is in `decimal`, so the same input always gives the same score.
 
@@ -32,7 +32,7 @@ INTERCEPT = Decimal("5.2")
 # (feature's WIT name, reason code, meaning, log-odds lost per unit)
 TERMS = [
     ("current-dpd", "P01", "Days past due now", Decimal("0.05")),
-    ("max-dpd-6m", "P02", "Worst days past due in 6 months", Decimal("0.02")),
+    ("max-dpd-m6", "P02", "Worst days past due in 6 months", Decimal("0.02")),
     ("on-time-share", "P03", "Installments not paid on time", Decimal("1.5")),
     ("partial-payments", "P04", "Partial payments", Decimal("0.3")),
     ("promises-broken", "P05", "Broken promises to pay", Decimal("0.4")),
@@ -66,7 +66,7 @@ def exposures(input: ScoringInput) -> dict:
     idle = f.days_since_last_payment
     return {
         "current-dpd": Decimal(f.current_dpd),
-        "max-dpd-6m": Decimal(f.max_dpd_6m),
+        "max-dpd-m6": Decimal(f.max_dpd_m6),
         "on-time-share": 1 - unit_interval("on_time_share", f.on_time_share),
         "partial-payments": Decimal(f.partial_payments),
         "promises-broken": Decimal(f.promises_broken),

@@ -1,4 +1,4 @@
-//! The overdue engine component: exports `postloan:core/overdue` as implemented in
+//! The overdue engine component: exports `postloan:overdue/overdue` as implemented in
 //! `postloan-overdue-guest`, and imports no host capability.
 
 use postloan_overdue_guest::OverdueEngine;

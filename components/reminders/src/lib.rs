@@ -1,4 +1,4 @@
-//! The reminders component: a thin adapter between `postloan:core/reminders` and
+//! The reminders component: a thin adapter between `postloan:reminders/reminders` and
 //! [`postloan_domain::contact::reminders`]. It imports no host capability.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use postloan_domain::FieldError;
 use postloan_domain::contact::reminders::{self, CadenceRule, ReminderPolicy, When};
 
 wit_bindgen::generate!({
-    world: "reminders-engine",
+    world: "postloan:reminders/engine",
     path: "../../wit",
     with: {
         "postloan:core/types@0.1.0": postloan_contact_wit::postloan::core::types,
@@ -17,7 +17,7 @@ wit_bindgen::generate!({
 });
 
 use contact::wit::{ContactAttempt, ContactProfile, Standing};
-use exports::postloan::core::reminders::{self as wit, Error, Guest};
+use exports::postloan::reminders::reminders::{self as wit, Error, Guest};
 
 struct Reminders;
 

@@ -4,7 +4,7 @@ use postloan_domain::FieldError;
 use postloan_domain::scoring::{Feature, Features, Score, Scorecard, Tier};
 use rust_decimal::Decimal;
 
-use crate::exports::postloan::core::scoring::{
+use crate::exports::postloan::scoring::scoring::{
     BehaviourScore, Error, ModelInfo, ReasonCode, ReasonMeaning,
 };
 use crate::postloan::core::types::{self as wit, BehaviourFeatures, RiskTier};
@@ -14,9 +14,9 @@ pub fn features(f: &BehaviourFeatures) -> Result<Features, Error> {
     let unit = |name: &str, text: &str| unit_interval(&format!("features.{name}"), text);
     Ok(Features {
         current_dpd: f.current_dpd,
-        max_dpd_3m: f.max_dpd_3m,
-        max_dpd_6m: f.max_dpd_6m,
-        max_dpd_12m: f.max_dpd_12m,
+        max_dpd_m3: f.max_dpd_m3,
+        max_dpd_m6: f.max_dpd_m6,
+        max_dpd_m12: f.max_dpd_m12,
         late_installments: f.late_installments,
         on_time_share: unit("on_time_share", &f.on_time_share)?,
         partial_payments: f.partial_payments,

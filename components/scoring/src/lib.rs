@@ -1,4 +1,4 @@
-//! The default behavioural scorer: a thin adapter between the `postloan:core/scoring` WIT
+//! The default behavioural scorer: a thin adapter between the `postloan:scoring/scoring` WIT
 //! interface and the scorecard in [`postloan_domain::scoring`]. Its scorecard is
 //! `scorecard.json`, embedded at build time; `configure` swaps in another for this instance
 //! (the api component passes the `scorecard` Spin variable). It imports no host capability.
@@ -11,11 +11,12 @@ use std::sync::OnceLock;
 use postloan_domain::scoring::Scorecard;
 
 wit_bindgen::generate!({
-    world: "scorer",
+    world: "postloan:scoring/scorer",
     path: "../../wit",
+    generate_all,
 });
 
-use exports::postloan::core::scoring::{BehaviourScore, Error, Guest, ModelInfo, ScoringInput};
+use exports::postloan::scoring::scoring::{BehaviourScore, Error, Guest, ModelInfo, ScoringInput};
 
 /// The scorecard built in, documented in the file itself and in docs/scoring.md.
 const DEFAULT_SCORECARD: &str = include_str!("../scorecard.json");

@@ -142,9 +142,9 @@ mod tests {
         // The README's loan on 2026-03-10 (features worked out in the domain's tests).
         let features = Features {
             current_dpd: 23,
-            max_dpd_3m: 23,
-            max_dpd_6m: 23,
-            max_dpd_12m: 23,
+            max_dpd_m3: 23,
+            max_dpd_m6: 23,
+            max_dpd_m12: 23,
             late_installments: 1,
             on_time_share: Decimal::new(5000, 4),
             partial_payments: 1,

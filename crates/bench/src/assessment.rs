@@ -14,31 +14,26 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::book::{AS_OF, LoanRecord};
 
 mod guest {
-    wasmtime::component::bindgen!({ world: "overdue-engine", path: "../../wit" });
+    wasmtime::component::bindgen!({ world: "postloan:overdue/engine", path: "../../wit" });
 }
 
 use guest::postloan::core::types as host_types;
-use postloan_overdue_guest::exports::postloan::core::overdue::Guest;
+use postloan_overdue_guest::exports::postloan::overdue::overdue::Guest;
 use postloan_overdue_guest::postloan::core::types as native_types;
 
 /// Microseconds per loan over the whole book, natively.
 pub fn native(book: &[LoanRecord]) -> Result<f64> {
-    let loans: Vec<native_types::Loan> = book.iter().map(native_loan).collect();
-    let started = Instant::now();
-    for loan in loans {
+    natively(book, "assessment", |loan| {
         postloan_overdue_guest::OverdueEngine::assess(loan, AS_OF.into(), native_policy())
-            .map_err(|e| anyhow!("native assessment failed: {e:?}"))?;
-    }
-    Ok(per_loan(started, book.len()))
+            .map(|_| ())
+    })
 }
 
 /// Microseconds per loan over the whole book for its behavioural features (what scoring
 /// reads: the loan replayed as of each payment's eve and value date), natively.
 pub fn features_native(book: &[LoanRecord]) -> Result<f64> {
-    let loans: Vec<native_types::Loan> = book.iter().map(native_loan).collect();
-    let started = Instant::now();
-    for loan in loans {
-        let history = postloan_overdue_guest::exports::postloan::core::overdue::LoanHistory {
+    natively(book, "features", |loan| {
+        let history = postloan_overdue_guest::exports::postloan::overdue::overdue::LoanHistory {
             disbursed_on: None,
             promises_made: 0,
             promises_broken: 0,
@@ -49,7 +44,20 @@ pub fn features_native(book: &[LoanRecord]) -> Result<f64> {
             native_policy(),
             history,
         )
-        .map_err(|e| anyhow!("native features failed: {e:?}"))?;
+        .map(|_| ())
+    })
+}
+
+/// Microseconds per loan of `call` over the whole book, the loans converted beforehand.
+fn natively<E: std::fmt::Debug>(
+    book: &[LoanRecord],
+    what: &str,
+    call: impl Fn(native_types::Loan) -> Result<(), E>,
+) -> Result<f64> {
+    let loans: Vec<native_types::Loan> = book.iter().map(native_loan).collect();
+    let started = Instant::now();
+    for loan in loans {
+        call(loan).map_err(|e| anyhow!("native {what} failed: {e:?}"))?;
     }
     Ok(per_loan(started, book.len()))
 }
@@ -65,9 +73,9 @@ pub fn wasm(book: &[LoanRecord], component: &Path) -> Result<f64> {
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
     let mut store = Store::new(&engine, Sandbox::default());
-    let instance = guest::OverdueEngine::instantiate(&mut store, &component, &linker)
-        .map_err(anyhow::Error::from)?;
-    let overdue = instance.postloan_core_overdue();
+    let instance =
+        guest::Engine::instantiate(&mut store, &component, &linker).map_err(anyhow::Error::from)?;
+    let overdue = instance.postloan_overdue_overdue();
     let loans: Vec<host_types::Loan> = book.iter().map(host_loan).collect();
     let (policy, as_of) = (host_policy(), AS_OF.to_owned());
     let started = Instant::now();

@@ -14,6 +14,7 @@ use postloan_domain::money::{Currency, parse_non_negative};
 wit_bindgen::generate!({
     world: "contact-types",
     path: "../../wit",
+    generate_all,
 });
 
 pub use postloan::core::contact as wit;
@@ -196,7 +197,7 @@ pub fn rules(field: &str, rules: wit::ContactRules) -> Result<ContactRules, Fiel
                 window_start: hour(c.window_start_hour),
                 window_end: hour(c.window_end_hour),
                 max_connected_calls_per_day: c.max_connected_calls_per_day,
-                max_call_attempts_per_7_days: c.max_call_attempts_per_7_days,
+                max_call_attempts_per_seven_days: c.max_call_attempts_per_seven_days,
                 call_pause_after_conversation_days: c.call_pause_after_conversation_days,
             }
         }

@@ -9,7 +9,7 @@ pub mod schedule;
 
 use postloan_domain::FieldError;
 
-use crate::exports::postloan::core::overdue::Error;
+use crate::exports::postloan::overdue::overdue::Error;
 use crate::postloan::core::types as wit;
 
 /// A rejected field, as the interface's `invalid-field` error.

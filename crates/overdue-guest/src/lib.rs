@@ -1,4 +1,4 @@
-//! The overdue engine's implementation of `postloan:core/overdue`: a thin adapter between the
+//! The overdue engine's implementation of `postloan:overdue/overdue`: a thin adapter between the
 //! WIT interface and [`postloan_domain`]. `components/overdue` exports it as a component that
 //! imports no host capability (no clocks, files or network); the benchmarks call the very same
 //! code natively.
@@ -9,18 +9,19 @@ use postloan_domain::date::parse_date;
 use postloan_domain::{overdue, schedule, scoring};
 
 wit_bindgen::generate!({
-    world: "overdue-engine",
+    world: "postloan:overdue/engine",
     path: "../../wit",
+    generate_all,
     pub_export_macro: true,
     default_bindings_module: "postloan_overdue_guest",
 });
 
-use exports::postloan::core::overdue::{
+use exports::postloan::overdue::overdue::{
     BorrowerAssessment, Error, Guest, LoanHistory, RepaymentSchedule, ScheduleTerms,
 };
 use postloan::core::types::{Assessment, BehaviourFeatures, Loan, Policy};
 
-/// The implementation of `postloan:core/overdue`.
+/// The implementation of `postloan:overdue/overdue`.
 pub struct OverdueEngine;
 
 impl Guest for OverdueEngine {

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
 
 use crate::input::{HistoryJson, LoanJson, PolicyJson};
-use crate::postloan::core::overdue;
 use crate::postloan::core::types as wit;
+use crate::postloan::overdue::overdue;
 use crate::problem::Problem;
 use crate::request::parse;
 use crate::score::{self, AssessedJson};

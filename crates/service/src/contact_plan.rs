@@ -9,10 +9,11 @@ use spin_sdk::http::Response;
 
 use crate::input::{LoanJson, PolicyJson};
 use crate::postloan::core::contact as wit;
-use crate::postloan::core::escalation::{self, Stage};
-use crate::postloan::core::reminders;
+use crate::postloan::core::types;
 use crate::postloan::core::types::RiskTier;
-use crate::postloan::core::{overdue, types};
+use crate::postloan::escalation::escalation::{self, Stage};
+use crate::postloan::overdue::overdue;
+use crate::postloan::reminders::reminders;
 use crate::problem::Problem;
 use crate::request::parse;
 
@@ -184,7 +185,7 @@ struct CustomRulesJson {
     window_start_hour: u8,
     window_end_hour: u8,
     max_connected_calls_per_day: Option<u32>,
-    max_call_attempts_per_7_days: Option<u32>,
+    max_call_attempts_per_seven_days: Option<u32>,
     call_pause_after_conversation_days: Option<u32>,
 }
 
@@ -465,7 +466,7 @@ fn rules(preset: RulesJson, custom: Option<CustomRulesJson>) -> Result<wit::Cont
             window_start_hour: c.window_start_hour,
             window_end_hour: c.window_end_hour,
             max_connected_calls_per_day: c.max_connected_calls_per_day,
-            max_call_attempts_per_7_days: c.max_call_attempts_per_7_days,
+            max_call_attempts_per_seven_days: c.max_call_attempts_per_seven_days,
             call_pause_after_conversation_days: c.call_pause_after_conversation_days,
         }),
         (RulesJson::Custom, None) => {

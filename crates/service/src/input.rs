@@ -326,7 +326,7 @@ pub struct HistoryJson {
     promises_broken: u32,
 }
 
-impl From<HistoryJson> for crate::postloan::core::overdue::LoanHistory {
+impl From<HistoryJson> for crate::postloan::overdue::overdue::LoanHistory {
     fn from(h: HistoryJson) -> Self {
         Self {
             disbursed_on: h.disbursed_on,

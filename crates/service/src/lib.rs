@@ -18,8 +18,9 @@ use spin_sdk::http::{Method, Request, Response};
 pub use problem::Problem;
 
 wit_bindgen::generate!({
-    world: "api",
+    world: "service",
     path: "../../wit",
+    generate_all,
 });
 
 /// The paths of the stateless routes.

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use spin_sdk::http::{Method, Response};
 
-use crate::postloan::core::overdue::Error as OverdueError;
-use crate::postloan::core::scoring::{Error as ScoringError, ModelInfo};
+use crate::postloan::overdue::overdue::Error as OverdueError;
+use crate::postloan::scoring::scoring::{Error as ScoringError, ModelInfo};
 
 /// An error answered as `application/problem+json`.
 #[derive(Debug, Serialize)]

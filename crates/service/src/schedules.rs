@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
 
 use crate::input::CalendarJson;
-use crate::postloan::core::overdue::{
+use crate::postloan::overdue::overdue::{
     self, DayCount, Frequency, RepaymentMethod, Rounding, ScheduleTerms,
 };
 use crate::problem::Problem;

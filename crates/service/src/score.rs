@@ -7,9 +7,9 @@ use serde::Serialize;
 use spin_sdk::http::Response;
 
 use crate::assess::{AssessRequest, AssessmentJson};
-use crate::postloan::core::overdue;
-use crate::postloan::core::scoring::{self, ModelInfo, ScoringInput};
 use crate::postloan::core::types::{self as wit, RiskTier};
+use crate::postloan::overdue::overdue;
+use crate::postloan::scoring::scoring::{self, ModelInfo, ScoringInput};
 use crate::problem::Problem;
 use crate::request::parse;
 
@@ -179,9 +179,9 @@ impl ScoreJson {
 #[derive(Serialize)]
 pub struct FeaturesJson {
     current_dpd: u32,
-    max_dpd_3m: u32,
-    max_dpd_6m: u32,
-    max_dpd_12m: u32,
+    max_dpd_m3: u32,
+    max_dpd_m6: u32,
+    max_dpd_m12: u32,
     late_installments: u32,
     on_time_share: String,
     partial_payments: u32,
@@ -196,9 +196,9 @@ impl From<wit::BehaviourFeatures> for FeaturesJson {
     fn from(f: wit::BehaviourFeatures) -> Self {
         Self {
             current_dpd: f.current_dpd,
-            max_dpd_3m: f.max_dpd_3m,
-            max_dpd_6m: f.max_dpd_6m,
-            max_dpd_12m: f.max_dpd_12m,
+            max_dpd_m3: f.max_dpd_m3,
+            max_dpd_m6: f.max_dpd_m6,
+            max_dpd_m12: f.max_dpd_m12,
             late_installments: f.late_installments,
             on_time_share: f.on_time_share,
             partial_payments: f.partial_payments,

@@ -10,7 +10,7 @@ use crate::inputs::{Case, cases};
 use crate::sandbox::{BehaviourScore, Error, ModelInfo, Sandbox};
 
 /// The one export a scorer has.
-const SCORING_EXPORT: &str = "postloan:core/scoring@0.1.0";
+const SCORING_EXPORT: &str = "postloan:scoring/scoring@0.1.0";
 
 /// Reason codes a score may give at most.
 const MAX_REASONS: usize = 4;
@@ -18,9 +18,9 @@ const MAX_REASONS: usize = 4;
 /// Every `behaviour-features` field, by WIT name.
 const FEATURES: [&str; 12] = [
     "current-dpd",
-    "max-dpd-3m",
-    "max-dpd-6m",
-    "max-dpd-12m",
+    "max-dpd-m3",
+    "max-dpd-m6",
+    "max-dpd-m12",
     "late-installments",
     "on-time-share",
     "partial-payments",
@@ -67,7 +67,7 @@ pub fn run(path: &Path) -> Result<Report> {
     let sandbox = Sandbox::load(path)?;
     let mut report = Report::default();
     check_world(&sandbox, &mut report);
-    let model = match sandbox.call(|s, store| s.postloan_core_scoring().call_describe(store)) {
+    let model = match sandbox.call(|s, store| s.postloan_scoring_scoring().call_describe(store)) {
         Ok(model) => model,
         Err(e) => {
             report.check(false, format!("describe() {e}"));
@@ -163,10 +163,10 @@ fn check_case(sandbox: &Sandbox, model: &ModelInfo, case: &Case, report: &mut Re
     let score = |sandbox: &Sandbox| {
         sandbox.call(|s, store| {
             let first = s
-                .postloan_core_scoring()
+                .postloan_scoring_scoring()
                 .call_score(&mut *store, &case.input)?;
             let again = s
-                .postloan_core_scoring()
+                .postloan_scoring_scoring()
                 .call_score(&mut *store, &case.input)?;
             Ok((first, again))
         })
@@ -250,7 +250,7 @@ fn check_score(model: &ModelInfo, case: &str, score: &BehaviourScore, report: &m
 /// Settings the scorer cannot use are refused with an error, not a trap.
 fn check_settings(sandbox: &Sandbox, report: &mut Report) {
     let answer = sandbox.call(|s, store| {
-        s.postloan_core_scoring()
+        s.postloan_scoring_scoring()
             .call_configure(store, "{ not settings")
     });
     match answer {

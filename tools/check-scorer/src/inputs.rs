@@ -42,9 +42,9 @@ fn case(name: &'static str, features: wit::BehaviourFeatures) -> Case {
 fn features(count: u32, share: &str, days: Option<u32>, ratio: &str) -> wit::BehaviourFeatures {
     wit::BehaviourFeatures {
         current_dpd: count,
-        max_dpd_3m: count,
-        max_dpd_6m: count,
-        max_dpd_12m: count,
+        max_dpd_m3: count,
+        max_dpd_m6: count,
+        max_dpd_m12: count,
         late_installments: count,
         on_time_share: share.to_owned(),
         partial_payments: count,
@@ -60,9 +60,9 @@ fn features(count: u32, share: &str, days: Option<u32>, ratio: &str) -> wit::Beh
 fn typical() -> wit::BehaviourFeatures {
     wit::BehaviourFeatures {
         current_dpd: 23,
-        max_dpd_3m: 23,
-        max_dpd_6m: 23,
-        max_dpd_12m: 23,
+        max_dpd_m3: 23,
+        max_dpd_m6: 23,
+        max_dpd_m12: 23,
         late_installments: 1,
         on_time_share: "0.5000".to_owned(),
         partial_payments: 1,

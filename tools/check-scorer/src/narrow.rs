@@ -1,5 +1,5 @@
 //! `narrow-scorer IN.wasm OUT.wasm`: rewrites a scorer so that it exports only
-//! `postloan:core/scoring`. Some toolchains leave exports of their own behind (componentize-py
+//! `postloan:scoring/scoring`. Some toolchains leave exports of their own behind (componentize-py
 //! keeps an `exports` instance with its build-time `init`); a scorer must export exactly the
 //! `scorer` world, so the build wraps the component and re-exports just that interface.
 
@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions};
 
-const SCORING_EXPORT: &str = "postloan:core/scoring@0.1.0";
+const SCORING_EXPORT: &str = "postloan:scoring/scoring@0.1.0";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

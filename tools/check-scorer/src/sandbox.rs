@@ -8,11 +8,11 @@ use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({
-    world: "scorer",
+    world: "postloan:scoring/scorer",
     path: "../../wit",
 });
 
-pub use exports::postloan::core::scoring::{BehaviourScore, Error, ModelInfo, ScoringInput};
+pub use exports::postloan::scoring::scoring::{BehaviourScore, Error, ModelInfo, ScoringInput};
 pub use postloan::core::types as wit;
 
 /// Fuel for one instantiation and call: far more than any sane scorer needs (a Python

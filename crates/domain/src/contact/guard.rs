@@ -19,7 +19,7 @@ pub struct ContactRules {
     /// Connected voice calls per debtor per local day, across all loans.
     pub max_connected_calls_per_day: Option<u32>,
     /// Call attempts per debt in any 7 consecutive local days.
-    pub max_call_attempts_per_7_days: Option<u32>,
+    pub max_call_attempts_per_seven_days: Option<u32>,
     /// After a telephone conversation about a debt, no call about it for this many days,
     /// the conversation's day being day 1.
     pub call_pause_after_conversation_days: Option<u32>,
@@ -38,7 +38,7 @@ impl ContactRules {
             window_start: hour(8),
             window_end: hour(22),
             max_connected_calls_per_day: Some(3),
-            max_call_attempts_per_7_days: None,
+            max_call_attempts_per_seven_days: None,
             call_pause_after_conversation_days: None,
         }
     }
@@ -51,7 +51,7 @@ impl ContactRules {
             window_start: hour(8),
             window_end: hour(21),
             max_connected_calls_per_day: None,
-            max_call_attempts_per_7_days: Some(7),
+            max_call_attempts_per_seven_days: Some(7),
             call_pause_after_conversation_days: Some(7),
         }
     }
@@ -256,7 +256,7 @@ fn call_block(
         }
     }
     let this_debt = || calls().filter(|a| a.loan_id == loan_id);
-    if let Some(max) = rules.max_call_attempts_per_7_days {
+    if let Some(max) = rules.max_call_attempts_per_seven_days {
         let first = day - Duration::days(6);
         let attempts = this_debt()
             .filter(|a| (first..=day).contains(&local_day(a)))

@@ -43,11 +43,11 @@ pub struct Features {
     /// Days past due on the date.
     pub current_dpd: u32,
     /// Highest DPD on any day of the last 3 months.
-    pub max_dpd_3m: u32,
+    pub max_dpd_m3: u32,
     /// Highest DPD on any day of the last 6 months.
-    pub max_dpd_6m: u32,
+    pub max_dpd_m6: u32,
     /// Highest DPD on any day of the last 12 months.
-    pub max_dpd_12m: u32,
+    pub max_dpd_m12: u32,
     /// Installments paid after their due date, or still unpaid past it.
     pub late_installments: u32,
     /// Share of the installments fallen due that were paid on time, 4 decimals; 1 when none has fallen due.
@@ -71,12 +71,12 @@ pub struct Features {
 pub enum Feature {
     /// `current-dpd`.
     CurrentDpd,
-    /// `max-dpd-3m`.
-    MaxDpd3m,
-    /// `max-dpd-6m`.
-    MaxDpd6m,
-    /// `max-dpd-12m`.
-    MaxDpd12m,
+    /// `max-dpd-m3`.
+    MaxDpdM3,
+    /// `max-dpd-m6`.
+    MaxDpdM6,
+    /// `max-dpd-m12`.
+    MaxDpdM12,
     /// `late-installments`.
     LateInstallments,
     /// `on-time-share`.
@@ -102,9 +102,9 @@ impl Feature {
     /// Every feature, in WIT order.
     pub const ALL: [Feature; 12] = [
         Feature::CurrentDpd,
-        Feature::MaxDpd3m,
-        Feature::MaxDpd6m,
-        Feature::MaxDpd12m,
+        Feature::MaxDpdM3,
+        Feature::MaxDpdM6,
+        Feature::MaxDpdM12,
         Feature::LateInstallments,
         Feature::OnTimeShare,
         Feature::PartialPayments,
@@ -115,13 +115,13 @@ impl Feature {
         Feature::MonthsOnBook,
     ];
 
-    /// The WIT name, such as `max-dpd-3m`.
+    /// The WIT name, such as `max-dpd-m3`.
     pub fn name(self) -> &'static str {
         match self {
             Feature::CurrentDpd => "current-dpd",
-            Feature::MaxDpd3m => "max-dpd-3m",
-            Feature::MaxDpd6m => "max-dpd-6m",
-            Feature::MaxDpd12m => "max-dpd-12m",
+            Feature::MaxDpdM3 => "max-dpd-m3",
+            Feature::MaxDpdM6 => "max-dpd-m6",
+            Feature::MaxDpdM12 => "max-dpd-m12",
             Feature::LateInstallments => "late-installments",
             Feature::OnTimeShare => "on-time-share",
             Feature::PartialPayments => "partial-payments",
@@ -150,9 +150,9 @@ impl Features {
         let count = |n: u32| Some(Decimal::from(n));
         match feature {
             Feature::CurrentDpd => count(self.current_dpd),
-            Feature::MaxDpd3m => count(self.max_dpd_3m),
-            Feature::MaxDpd6m => count(self.max_dpd_6m),
-            Feature::MaxDpd12m => count(self.max_dpd_12m),
+            Feature::MaxDpdM3 => count(self.max_dpd_m3),
+            Feature::MaxDpdM6 => count(self.max_dpd_m6),
+            Feature::MaxDpdM12 => count(self.max_dpd_m12),
             Feature::LateInstallments => count(self.late_installments),
             Feature::OnTimeShare => Some(self.on_time_share),
             Feature::PartialPayments => count(self.partial_payments),
@@ -175,9 +175,9 @@ pub fn features(loan: &Loan, as_of: NaiveDate, policy: &Policy, history: History
     let now = past.on(as_of);
     Features {
         current_dpd: now.dpd,
-        max_dpd_3m: past.max_dpd(&payment_dates, 3),
-        max_dpd_6m: past.max_dpd(&payment_dates, 6),
-        max_dpd_12m: past.max_dpd(&payment_dates, MAX_DPD_MONTHS),
+        max_dpd_m3: past.max_dpd(&payment_dates, 3),
+        max_dpd_m6: past.max_dpd(&payment_dates, 6),
+        max_dpd_m12: past.max_dpd(&payment_dates, MAX_DPD_MONTHS),
         late_installments: count(now.installments.iter().filter(|i| i.days_late > 0)),
         on_time_share: on_time_share(now),
         partial_payments: count(payment_dates.iter().filter(|&&d| left_short(past.on(d)))),

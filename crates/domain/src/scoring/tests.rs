@@ -139,9 +139,9 @@ fn six_line_scorecard() -> Scorecard {
 fn clean_features() -> Features {
     Features {
         current_dpd: 0,
-        max_dpd_3m: 0,
-        max_dpd_6m: 0,
-        max_dpd_12m: 0,
+        max_dpd_m3: 0,
+        max_dpd_m6: 0,
+        max_dpd_m12: 0,
         late_installments: 0,
         on_time_share: Decimal::ONE,
         partial_payments: 0,
@@ -286,7 +286,7 @@ fn the_readme_loan_has_the_features_worked_out_by_hand() {
     // Installment 2 unpaid since 02-15: 13 + 10 = 23 days on 03-10.
     assert_eq!(f.current_dpd, 23);
     // The eves of P1 (01-14, nothing due: 0) and P2 (02-19: 4 days) are lower than today.
-    assert_eq!((f.max_dpd_3m, f.max_dpd_6m, f.max_dpd_12m), (23, 23, 23));
+    assert_eq!((f.max_dpd_m3, f.max_dpd_m6, f.max_dpd_m12), (23, 23, 23));
     // Installment 2 is late; 1 of the 2 fallen due (1 and 2) was paid on time.
     assert_eq!(f.late_installments, 1);
     assert_eq!(f.on_time_share, dec("0.5000"));
@@ -326,7 +326,7 @@ fn the_worst_dpd_of_a_cured_loan_stays_in_the_longer_windows() {
     // On 02-23, the eve of the cure: 16 days of January + 23 of February = 39 DPD. That day
     // is before 03-01 (3 months back) but after 12-01 (6 months back).
     assert_eq!(f.current_dpd, 0);
-    assert_eq!((f.max_dpd_3m, f.max_dpd_6m, f.max_dpd_12m), (0, 39, 39));
+    assert_eq!((f.max_dpd_m3, f.max_dpd_m6, f.max_dpd_m12), (0, 39, 39));
     assert_eq!(f.late_installments, 2);
     assert_eq!(f.on_time_share, dec("0.5000"));
     assert_eq!(f.partial_payments, 0);
@@ -388,6 +388,6 @@ fn feature_names_are_the_wit_names() {
     for feature in Feature::ALL {
         assert_eq!(Feature::from_name(feature.name()), Some(feature));
     }
-    assert_eq!(Feature::from_name("max-dpd-3m"), Some(Feature::MaxDpd3m));
-    assert_eq!(Feature::from_name("max_dpd_3m"), None);
+    assert_eq!(Feature::from_name("max-dpd-m3"), Some(Feature::MaxDpdM3));
+    assert_eq!(Feature::from_name("max_dpd_m3"), None);
 }

@@ -4,7 +4,7 @@ use postloan_domain::date::parse_date;
 use postloan_domain::scoring::{Features, History};
 
 use super::field_error;
-use crate::exports::postloan::core::overdue::{Error, LoanHistory};
+use crate::exports::postloan::overdue::overdue::{Error, LoanHistory};
 use crate::postloan::core::types as wit;
 
 /// Parses and checks the history; field paths start at `history`.
@@ -27,9 +27,9 @@ pub fn history(history: LoanHistory) -> Result<History, Error> {
 pub fn features(f: Features) -> wit::BehaviourFeatures {
     wit::BehaviourFeatures {
         current_dpd: f.current_dpd,
-        max_dpd_3m: f.max_dpd_3m,
-        max_dpd_6m: f.max_dpd_6m,
-        max_dpd_12m: f.max_dpd_12m,
+        max_dpd_m3: f.max_dpd_m3,
+        max_dpd_m6: f.max_dpd_m6,
+        max_dpd_m12: f.max_dpd_m12,
         late_installments: f.late_installments,
         on_time_share: f.on_time_share.to_string(),
         partial_payments: f.partial_payments,

@@ -6,7 +6,7 @@ use postloan_domain::loan::{Installment, Loan, Pause, Payment};
 use postloan_domain::money::Currency;
 
 use super::field_error;
-use crate::exports::postloan::core::overdue::Error;
+use crate::exports::postloan::overdue::overdue::Error;
 use crate::postloan::core::types as wit;
 
 /// Parses and checks a WIT loan found at `path` (`loan`, or `loans[i]` for a borrower's).

@@ -11,7 +11,7 @@ use postloan_domain::policy::{
 };
 
 use super::field_error;
-use crate::exports::postloan::core::overdue::Error;
+use crate::exports::postloan::overdue::overdue::Error;
 use crate::postloan::core::types as wit;
 
 /// Parses and checks a WIT policy; field paths start at `policy`.

@@ -6,7 +6,7 @@ use postloan_domain::money::{Currency, parse_non_negative};
 use postloan_domain::schedule::{DayCount, Frequency, Method, Rounding, Schedule, Terms};
 
 use super::field_error;
-use crate::exports::postloan::core::overdue::{self as wit, Error};
+use crate::exports::postloan::overdue::overdue::{self as wit, Error};
 
 /// Parses the terms; field paths are the request's top-level names.
 pub fn terms(terms: wit::ScheduleTerms) -> Result<Terms, Error> {

@@ -14,7 +14,7 @@ use super::tenants::Settings;
 use super::{instant, parse_date};
 use crate::assess::AssessRequest;
 use crate::contact_plan::{self, ContactInputs, PlanJson};
-use crate::postloan::core::overdue;
+use crate::postloan::overdue::overdue;
 use crate::problem::Problem;
 use crate::request::from_value;
 use crate::score::{self, AssessedJson, Scored};
