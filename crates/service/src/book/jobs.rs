@@ -17,7 +17,7 @@ use super::auth::{Caller, Role};
 use super::db::{Db, get_int, get_optional, get_text, int, text};
 use super::events::publish;
 use super::loans::query_value;
-use super::pipeline::{self, Origin};
+use super::pipeline::{self, Context};
 use super::tenants;
 use super::{instant, now, parse_date};
 use crate::problem::Problem;
@@ -179,12 +179,12 @@ fn job_for(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
 
 /// Runs job `id` page by page until it completes (`true`) or `until` passes (`false`).
 fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Result<bool, Problem> {
-    let settings = tenants::settings(db, tenant)?;
+    // A tenant whose settings cannot be read fails every loan, counted, as any failing loan.
+    let context = tenants::settings(db, tenant).and_then(|s| Context::new(&s));
     loop {
         // Read in the page's transaction, the cursor is the one the last page stored, even
         // when another invocation (a cron tick, a second call) works the same run.
-        let Some(new_actions) =
-            db.transaction(|db| page(db, tenant, &settings, id, date, until))?
+        let Some(new_actions) = db.transaction(|db| page(db, tenant, &context, id, date, until))?
         else {
             return Ok(true);
         };
@@ -197,14 +197,14 @@ fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Resul
 
 /// One page of loans after the job's cursor, in the caller's transaction with the job's
 /// progress: the new actions, or `None` once the job is complete (this page completed it,
-/// or it was already). A loan the pipeline fails on is rolled back alone, counted and
+/// or it was already). A loan the pipeline fails on writes nothing; it is counted and
 /// logged, so one bad loan does not stop the book. The page ends early once `until` has
 /// passed, so a slow page cannot outlast the host's request timeout; it always does one
 /// loan, so every call makes progress.
 fn page(
     db: &Db,
     tenant: &str,
-    settings: &tenants::Settings,
+    context: &Result<Context, Problem>,
     id: i64,
     date: NaiveDate,
     until: Instant,
@@ -237,43 +237,26 @@ fn page(
         complete(db, tenant, id, date)?;
         return Ok(None);
     }
-    let mut new_actions = Vec::new();
-    let mut failures = 0;
-    let mut done = 0;
-    for loan_id in &loan_ids {
-        if done > 0 && Instant::now() >= until {
-            break;
-        }
-        done += 1;
-        db.run("SAVEPOINT loan", &[])?;
-        match pipeline::refresh(db, tenant, settings, loan_id, Origin::Close(date)) {
-            Ok(refreshed) => {
-                db.run("RELEASE loan", &[])?;
-                new_actions.extend(refreshed.new_actions);
-            }
-            Err(problem) => {
-                db.run("ROLLBACK TO loan", &[])?;
-                db.run("RELEASE loan", &[])?;
-                failures += 1;
-                eprintln!(
-                    "postloan: close of {day}: tenant {tenant} loan {loan_id} failed: {}",
-                    problem.detail()
-                );
-            }
-        }
+    let closed = pipeline::close(db, tenant, context, &loan_ids, date, || {
+        Instant::now() < until
+    })?;
+    for (loan_id, reason) in &closed.failures {
+        eprintln!("postloan: close of {day}: tenant {tenant} loan {loan_id} failed: {reason}");
     }
+    // Every loan the page read is done unless the budget ran out first.
+    let last = closed.done.last().or(loan_ids.last()).unwrap_or(&cursor);
     db.run(
         "UPDATE job_runs SET cursor = ?, processed = processed + ?, actions = actions + ?,
            failures = failures + ? WHERE id = ?",
         &[
-            text(&loan_ids[done - 1]),
-            int(done as i64),
-            int(new_actions.len() as i64),
-            int(failures),
+            text(last),
+            int(closed.done.len() as i64),
+            int(closed.new_actions.len() as i64),
+            int(closed.failures.len() as i64),
             int(id),
         ],
     )?;
-    Ok(Some(new_actions))
+    Ok(Some(closed.new_actions))
 }
 
 /// Marks the run completed and records it in the audit log.

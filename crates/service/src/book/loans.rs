@@ -10,9 +10,11 @@ use super::audit::{self, Entry};
 use super::auth::{Caller, Role, mask};
 use super::db::{Db, Param, get_int, get_optional, get_text, int, optional, text};
 use super::pipeline::{self, Origin, Refreshed};
+use super::store::{self, Stored};
 use super::tenants::{self, check_id};
 use super::{csv_field, csv_response, instant, now, page_limit, parse_date};
 use crate::contact_plan::ProfileJson;
+use crate::postloan::core::types as wit;
 use crate::problem::Problem;
 use crate::request::{from_value, parse};
 use crate::schedules::{self, TermsJson};
@@ -92,8 +94,11 @@ pub fn book(
     let principal = total_principal(&installments)?;
     let settings = tenants::settings(db, tenant)?;
     // The overdue engine checks the schedule (dates, amounts, currency) before it is stored.
-    let loan = loan_json(&new.id, &currency, &installments, &[], &[], &[]);
-    pipeline::check_loan(&loan, &disbursed_on, &settings)?;
+    pipeline::check_loan(
+        &new_loan(&new.id, &currency, &installments),
+        &disbursed_on,
+        &settings,
+    )?;
     if exists(db, tenant, &new.id)? {
         return Err(Problem::conflict("id".into(), "a loan with this id exists"));
     }
@@ -244,111 +249,49 @@ pub fn exists(db: &Db, tenant: &str, id: &str) -> Result<bool, Problem> {
         .is_some())
 }
 
-/// A loan in the JSON of `/v1/assess`'s `loan`.
-pub fn loan_json(
-    id: &str,
-    currency: &str,
-    installments: &[InstallmentJson],
-    payments: &[Value],
-    reversals: &[Value],
-    pauses: &[Value],
-) -> Value {
-    json!({
-        "id": id,
-        "currency": currency,
-        "installments": installments,
-        "payments": payments,
-        "reversals": reversals,
-        "pauses": pauses,
-    })
+/// A new loan as the overdue component takes it: its schedule, nothing paid yet.
+fn new_loan(id: &str, currency: &str, installments: &[InstallmentJson]) -> wit::Loan {
+    wit::Loan {
+        id: id.to_owned(),
+        currency: currency.to_owned(),
+        installments: installments
+            .iter()
+            .map(|i| wit::Installment {
+                seq: i.seq,
+                due_date: i.due_date.clone(),
+                principal: i.principal.clone(),
+                interest: i.interest.clone(),
+                fees: i.fees.clone(),
+            })
+            .collect(),
+        payments: Vec::new(),
+        reversals: Vec::new(),
+        pauses: Vec::new(),
+    }
 }
 
-/// What the book holds of one loan, as the pipeline reads it.
-pub struct Stored {
-    /// The loan in `/v1/assess`'s JSON.
-    pub loan: Value,
-    /// Its borrower.
-    pub borrower_id: String,
-    /// The borrower's identity number.
-    pub id_number: Option<String>,
-    /// The borrower's contact profile.
-    pub profile: Value,
-    /// When it was disbursed.
-    pub disbursed_on: String,
-    /// Its escalation stage so far.
-    pub stage: String,
-    /// The business date it was last assessed for.
-    pub assessed_on: Option<String>,
+/// A stored loan in the JSON of `/v1/assess`'s `loan`.
+fn loan_view(loan: &wit::Loan) -> Value {
+    json!({
+        "id": loan.id,
+        "currency": loan.currency,
+        "installments": loan.installments.iter().map(|i| json!({
+            "seq": i.seq, "due_date": i.due_date, "principal": i.principal,
+            "interest": i.interest, "fees": i.fees,
+        })).collect::<Vec<_>>(),
+        "payments": loan.payments.iter().map(|p| json!({
+            "id": p.id, "value_date": p.value_date, "amount": p.amount,
+        })).collect::<Vec<_>>(),
+        "reversals": loan.reversals.iter().map(|r| json!({ "payment_id": r.payment_id })).collect::<Vec<_>>(),
+        "pauses": loan.pauses.iter().map(|p| json!({
+            "from": p.from, "to": p.to, "reason": p.reason,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 /// Loads loan `id` of `tenant` with its schedule, payments, reversals and pauses.
 pub fn load(db: &Db, tenant: &str, id: &str) -> Result<Option<Stored>, Problem> {
-    let key = [text(tenant), text(id)];
-    let Some((borrower_id, currency, disbursed_on, stage, assessed_on)) = db.row(
-        "SELECT borrower_id, currency, disbursed_on, stage, assessed_on FROM loans
-         WHERE tenant_id = ? AND id = ?",
-        &key,
-        |row| {
-            (
-                get_text(row, "borrower_id"),
-                get_text(row, "currency"),
-                get_text(row, "disbursed_on"),
-                get_text(row, "stage"),
-                get_optional(row, "assessed_on"),
-            )
-        },
-    )?
-    else {
-        return Ok(None);
-    };
-    let installments = db.rows(
-        "SELECT seq, due_date, principal, interest, fees FROM installments
-         WHERE tenant_id = ? AND loan_id = ? ORDER BY seq",
-        &key,
-        |row| InstallmentJson {
-            seq: get_int(row, "seq") as u32,
-            due_date: get_text(row, "due_date"),
-            principal: get_text(row, "principal"),
-            interest: get_text(row, "interest"),
-            fees: get_text(row, "fees"),
-        },
-    )?;
-    let payments = db.rows(
-        "SELECT id, value_date, amount FROM payments WHERE tenant_id = ? AND loan_id = ?
-         ORDER BY value_date, id",
-        &key,
-        |row| json!({ "id": get_text(row, "id"), "value_date": get_text(row, "value_date"), "amount": get_text(row, "amount") }),
-    )?;
-    let reversals = db.rows(
-        "SELECT payment_id FROM reversals WHERE tenant_id = ? AND loan_id = ?
-         AND EXISTS (SELECT 1 FROM payments p
-                     WHERE p.tenant_id = reversals.tenant_id AND p.id = reversals.payment_id)
-         ORDER BY payment_id",
-        &key,
-        |row| json!({ "payment_id": get_text(row, "payment_id") }),
-    )?;
-    let pauses = db.rows(
-        "SELECT from_date, to_date, reason FROM pauses WHERE tenant_id = ? AND loan_id = ?
-         ORDER BY from_date",
-        &key,
-        |row| json!({ "from": get_text(row, "from_date"), "to": get_text(row, "to_date"), "reason": get_text(row, "reason") }),
-    )?;
-    let (id_number, profile) = db
-        .row(
-            "SELECT id_number, profile FROM borrowers WHERE tenant_id = ? AND id = ?",
-            &[text(tenant), text(&borrower_id)],
-            |row| (get_optional(row, "id_number"), get_text(row, "profile")),
-        )?
-        .unwrap_or_default();
-    Ok(Some(Stored {
-        loan: loan_json(id, &currency, &installments, &payments, &reversals, &pauses),
-        borrower_id,
-        id_number,
-        profile: serde_json::from_str(&profile).unwrap_or(Value::Null),
-        disbursed_on,
-        stage,
-        assessed_on,
-    }))
+    Ok(store::loans(db, tenant, &[id.to_owned()])?.pop())
 }
 
 /// `GET /v1/loans/{id}`: the stored loan, its standing and a live assessment as of `as_of`
@@ -376,7 +319,7 @@ fn view(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Value, Proble
     )?;
     let live = pipeline::live(&stored, &as_of, &settings, &promises)?;
     Ok(json!({
-        "loan": stored.loan,
+        "loan": loan_view(&stored.loan),
         "disbursed_on": stored.disbursed_on,
         "borrower": borrower_view(caller, &stored),
         "standing": standing,

@@ -14,6 +14,7 @@ mod pipeline;
 mod portfolio;
 mod schema;
 mod servicing;
+mod store;
 mod tenants;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};

@@ -1,19 +1,21 @@
-//! One loan through the post-loan pipeline, for one business date: assess → score → plan
-//! reminders → decide escalation, then its standing, the new actions (the outbox) and, for
-//! the nightly run, its snapshot are written. The components do the deciding; this module
-//! reads what they need from the book and writes back what they decided.
+//! The post-loan pipeline, for one business date: the store reads the facts of a set of
+//! loans (one loan for a change, a page for the close), each loan is decided on its own
+//! (settle promises → assess → score → plan reminders → decide escalation, through the
+//! components), and the store writes the decisions back together: standings, snapshots,
+//! the new actions (the outbox) and stage changes in the audit log. Deciding reads and
+//! writes nothing, so a loan that fails leaves nothing behind.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::audit::{self, Entry};
-use super::db::{Db, get_text, int, optional, text};
-use super::loans::{self, Stored};
+use super::db::Db;
+use super::store::{self, Candidate, Decision, Facts, PromiseRow, Standing, Stored};
 use super::tenants::Settings;
 use super::{instant, parse_date};
-use crate::assess::AssessRequest;
 use crate::contact_plan::{self, ContactInputs, PlanJson};
+use crate::input::PolicyJson;
+use crate::postloan::core::types as wit;
 use crate::postloan::overdue::overdue;
 use crate::problem::Problem;
 use crate::request::from_value;
@@ -31,11 +33,51 @@ pub enum Origin {
     Close(NaiveDate),
 }
 
+impl Origin {
+    /// The instant contacts are planned from.
+    fn now(self) -> DateTime<Utc> {
+        match self {
+            Origin::Change(at) => at,
+            Origin::Close(date) => midnight_after(date),
+        }
+    }
+}
+
+/// What every loan of one tenant is decided under, read from its settings once.
+pub struct Context {
+    policy: wit::Policy,
+    contact: Value,
+    promise_grace_days: u64,
+}
+
+impl Context {
+    /// Reads the tenant's policy and contact settings.
+    pub fn new(settings: &Settings) -> Result<Self, Problem> {
+        let policy: PolicyJson = from_value(&or_empty(&settings.policy), "policy")?;
+        Ok(Self {
+            policy: policy.into_wit()?,
+            contact: or_empty(&settings.contact),
+            promise_grace_days: promise_grace_days(settings),
+        })
+    }
+}
+
+fn or_empty(value: &Value) -> Value {
+    if value.is_null() {
+        json!({})
+    } else {
+        value.clone()
+    }
+}
+
 /// Checks a new loan by assessing it on its disbursement date.
-pub fn check_loan(loan: &Value, disbursed_on: &str, settings: &Settings) -> Result<(), Problem> {
-    let request = assess_request(loan, disbursed_on, settings, json!({}))?;
-    let policy = request.policy.into_wit()?;
-    overdue::assess(&request.loan.into(), disbursed_on, &policy)
+pub fn check_loan(
+    loan: &wit::Loan,
+    disbursed_on: &str,
+    settings: &Settings,
+) -> Result<(), Problem> {
+    let context = Context::new(settings)?;
+    overdue::assess(loan, disbursed_on, &context.policy)
         .map(|_| ())
         .map_err(|e| Problem::from(e).unprefixed("loan."))
 }
@@ -48,39 +90,29 @@ pub fn live(
     settings: &Settings,
     promises: &[Value],
 ) -> Result<Value, Problem> {
+    let context = Context::new(settings)?;
     let broken = promises.iter().filter(|p| p["status"] == "broken").count();
-    let request = assess_request(
-        &stored.loan,
-        as_of,
-        settings,
-        history(stored, promises.len(), broken),
-    )?;
-    let scored = score::assess_and_score(request)?;
+    let scored = assess_and_score(&context, stored, as_of, promises.len(), broken)?;
     serde_json::to_value(AssessedJson::from(scored))
         .map_err(|e| Problem::internal(format!("could not write the assessment: {e}")))
 }
 
-/// The request `/v1/assess` would take for this loan.
-fn assess_request(
-    loan: &Value,
+/// Assesses `stored` as of `as_of` and scores it, with the promises made and broken.
+fn assess_and_score(
+    context: &Context,
+    stored: &Stored,
     as_of: &str,
-    settings: &Settings,
-    history: Value,
-) -> Result<AssessRequest, Problem> {
-    let document = json!({ "as_of": as_of, "loan": loan, "policy": policy_or_empty(settings), "history": history });
-    from_value(&document, "")
-}
-
-fn policy_or_empty(settings: &Settings) -> Value {
-    if settings.policy.is_null() {
-        json!({})
-    } else {
-        settings.policy.clone()
-    }
-}
-
-fn history(stored: &Stored, made: usize, broken: usize) -> Value {
-    json!({ "disbursed_on": stored.disbursed_on, "promises_made": made, "promises_broken": broken })
+    made: usize,
+    broken: usize,
+) -> Result<Scored, Problem> {
+    let assessment =
+        overdue::assess(&stored.loan, as_of, &context.policy).map_err(Problem::from)?;
+    let history = overdue::LoanHistory {
+        disbursed_on: Some(stored.disbursed_on.clone()),
+        promises_made: made as u32,
+        promises_broken: broken as u32,
+    };
+    score::score(&stored.loan, assessment, as_of, &context.policy, history)
 }
 
 /// What one run of the pipeline changed.
@@ -99,60 +131,129 @@ pub fn refresh(
     loan_id: &str,
     origin: Origin,
 ) -> Result<Refreshed, Problem> {
-    let Some(stored) = loans::load(db, tenant, loan_id)? else {
+    let context = Context::new(settings)?;
+    let ids = [loan_id.to_owned()];
+    let Some(facts) = store::facts(db, tenant, &ids, &attempts_since(origin.now()))?.pop() else {
         return Err(Problem::no_such("loan", loan_id));
     };
+    let decision = decide(&context, facts, origin)?;
+    Ok(Refreshed {
+        new_actions: store::write(db, tenant, &[decision])?,
+    })
+}
+
+/// What the close of one page of loans did.
+pub struct Closed {
+    /// The loans decided (or failed), in order: the page's progress.
+    pub done: Vec<String>,
+    /// The actions added to the outbox.
+    pub new_actions: Vec<Value>,
+    /// The loans the pipeline failed on, with why; nothing of them was written.
+    pub failures: Vec<(String, String)>,
+}
+
+/// Closes business date `date` for the loans `ids` of `tenant`: reads their facts at once,
+/// decides each, and writes the decisions together. A loan the pipeline fails on is left
+/// out and reported, so one bad loan does not stop the book. Loans are decided while
+/// `keep_going` says so (the first always), so a slow page cannot outlast its budget.
+pub fn close(
+    db: &Db,
+    tenant: &str,
+    context: &Result<Context, Problem>,
+    ids: &[String],
+    date: NaiveDate,
+    keep_going: impl Fn() -> bool,
+) -> Result<Closed, Problem> {
+    let origin = Origin::Close(date);
+    let facts = store::facts(db, tenant, ids, &attempts_since(origin.now()))?;
+    let mut decisions = Vec::new();
+    let mut closed = Closed {
+        done: Vec::new(),
+        new_actions: Vec::new(),
+        failures: Vec::new(),
+    };
+    for facts in facts {
+        if !closed.done.is_empty() && !keep_going() {
+            break;
+        }
+        let loan_id = facts.stored.loan.id.clone();
+        let decided = match context {
+            Ok(context) => decide(context, facts, origin).map_err(|p| p.detail().to_string()),
+            Err(problem) => Err(problem.detail().to_string()),
+        };
+        match decided {
+            Ok(decision) => decisions.push(decision),
+            Err(reason) => closed.failures.push((loan_id.clone(), reason)),
+        }
+        closed.done.push(loan_id);
+    }
+    closed.new_actions = store::write(db, tenant, &decisions)?;
+    Ok(closed)
+}
+
+/// The earliest contact attempt the contact rules look at, planning from `now`: 30 days
+/// back covers every window they count in.
+fn attempts_since(now: DateTime<Utc>) -> String {
+    instant(now - chrono::Duration::days(30))
+}
+
+/// Decides one loan: settles its promises, assesses and scores it, plans its contacts, and
+/// says what to store. Reads and writes nothing.
+fn decide(context: &Context, facts: Facts, origin: Origin) -> Result<Decision, Problem> {
+    let Facts {
+        stored,
+        mut promises,
+        attempts,
+    } = facts;
     let last = stored
         .assessed_on
         .as_deref()
         .map(|d| parse_date("assessed_on", d))
         .transpose()?;
-    let (date, now, snapshot) = match origin {
-        Origin::Change(at) => (
-            at.date_naive().max(last.unwrap_or(NaiveDate::MIN)),
-            at,
-            false,
-        ),
-        Origin::Close(date) => (date, midnight_after(date), true),
+    let (date, snapshot) = match origin {
+        Origin::Change(at) => (at.date_naive().max(last.unwrap_or(NaiveDate::MIN)), false),
+        Origin::Close(date) => (date, true),
     };
-    let promises = resolve_promises(db, tenant, loan_id, &stored, date, settings)?;
-    let broken = promises.iter().filter(|p| p.status == "broken").count();
-    let request = assess_request(
+    let now = origin.now();
+    let settled = settle_promises(
+        &mut promises,
         &stored.loan,
-        &date.to_string(),
-        settings,
-        history(&stored, promises.len(), broken),
-    )?;
-    let scored = score::assess_and_score(request)?;
-    let closed = is_zero(&scored.assessment.outstanding.total);
-    let plan = if closed {
+        date,
+        context.promise_grace_days,
+    );
+    let broken = promises.iter().filter(|p| p.status == "broken").count();
+    let as_of = date.to_string();
+    let scored = assess_and_score(context, &stored, &as_of, promises.len(), broken)?;
+    let plan = if is_zero(&scored.assessment.outstanding.total) {
         None
     } else {
         Some(plan(
-            db, tenant, &stored, &scored, &promises, now, settings,
-        )?)
-    };
-    let standing_moves = last.is_none_or(|last| date >= last);
-    if standing_moves {
-        write_standing(
-            db,
-            tenant,
-            loan_id,
             &stored,
             &scored,
-            plan.as_ref(),
-            date,
+            &promises,
+            attempts,
             now,
-        )?;
-    }
-    if snapshot {
-        write_snapshot(db, tenant, loan_id, &scored, plan.as_ref(), date)?;
-    }
-    let new_actions = match &plan {
-        Some(plan) => write_actions(db, tenant, loan_id, plan, date, now)?,
-        None => Vec::new(),
+            &context.contact,
+        )?)
     };
-    Ok(Refreshed { new_actions })
+    let standing = standing(&scored, plan.as_ref());
+    let moves = last.is_none_or(|last| date >= last);
+    let previous_stage = (moves && standing.stage != stored.stage).then(|| stored.stage.clone());
+    Ok(Decision {
+        loan_id: stored.loan.id.clone(),
+        date: as_of,
+        at: instant(now),
+        settled,
+        actions: plan
+            .as_ref()
+            .map(candidates)
+            .transpose()?
+            .unwrap_or_default(),
+        standing,
+        moves,
+        previous_stage,
+        snapshot,
+    })
 }
 
 /// The instant that ends business date `date`.
@@ -166,15 +267,6 @@ fn is_zero(amount: &str) -> bool {
     amount.parse::<Decimal>().is_ok_and(|a| a.is_zero())
 }
 
-/// A promise to pay as the pipeline reads it.
-struct PromiseRow {
-    id: String,
-    amount: String,
-    date: String,
-    made_on: String,
-    status: String,
-}
-
 /// Days after a promise's date before it counts as broken, from the contact settings
 /// (`contact.escalation.promise_grace_days`, 3 by default as in the escalation component).
 fn promise_grace_days(settings: &Settings) -> u64 {
@@ -184,68 +276,39 @@ fn promise_grace_days(settings: &Settings) -> u64 {
 }
 
 /// Settles open promises: kept once the payments from the day it was made to its date plus
-/// the grace days cover its amount, broken once that day has passed without.
-fn resolve_promises(
-    db: &Db,
-    tenant: &str,
-    loan_id: &str,
-    stored: &Stored,
+/// the grace days cover its amount, broken once that day has passed without. Returns the
+/// promises settled now, with their new status.
+fn settle_promises(
+    promises: &mut [PromiseRow],
+    loan: &wit::Loan,
     date: NaiveDate,
-    settings: &Settings,
-) -> Result<Vec<PromiseRow>, Problem> {
-    let mut promises = db.rows(
-        "SELECT id, amount, due_date, made_on, status FROM promises
-         WHERE tenant_id = ? AND loan_id = ? ORDER BY due_date, id",
-        &[text(tenant), text(loan_id)],
-        |row| PromiseRow {
-            id: get_text(row, "id"),
-            amount: get_text(row, "amount"),
-            date: get_text(row, "due_date"),
-            made_on: get_text(row, "made_on"),
-            status: get_text(row, "status"),
-        },
-    )?;
-    let payments = paid(&stored.loan);
-    let grace = promise_grace_days(settings);
+    grace: u64,
+) -> Vec<(String, &'static str)> {
+    let payments = paid(loan);
+    let mut settled = Vec::new();
     for promise in promises.iter_mut().filter(|p| p.status == "open") {
         let status = promise_status(promise, &payments, date, grace);
         if status != "open" {
             promise.status = status.to_owned();
-            db.run(
-                "UPDATE promises SET status = ? WHERE tenant_id = ? AND id = ?",
-                &[text(status), text(tenant), text(&promise.id)],
-            )?;
+            settled.push((promise.id.clone(), status));
         }
     }
-    Ok(promises)
+    settled
 }
 
 /// The loan's payments that stand (not reversed): value date and amount.
-fn paid(loan: &Value) -> Vec<(String, Decimal)> {
-    let reversed: Vec<&str> = loan["reversals"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["payment_id"].as_str())
-        .collect();
-    loan["payments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|p| !reversed.contains(&p["id"].as_str().unwrap_or_default()))
-        .filter_map(|p| {
-            Some((
-                p["value_date"].as_str()?.to_owned(),
-                p["amount"].as_str()?.parse().ok()?,
-            ))
-        })
+fn paid(loan: &wit::Loan) -> Vec<(&str, Decimal)> {
+    loan.payments
+        .iter()
+        .filter(|p| !loan.reversals.iter().any(|r| r.payment_id == p.id))
+        .filter_map(|p| Some((p.value_date.as_str(), p.amount.parse().ok()?)))
         .collect()
 }
 
 /// `kept`, `broken` or still `open` on business date `date`.
 fn promise_status(
     promise: &PromiseRow,
-    payments: &[(String, Decimal)],
+    payments: &[(&str, Decimal)],
     date: NaiveDate,
     grace: u64,
 ) -> &'static str {
@@ -259,7 +322,9 @@ fn promise_status(
     let last_day = deadline.min(date).to_string();
     let covered: Decimal = payments
         .iter()
-        .filter(|(value_date, _)| *value_date >= promise.made_on && *value_date <= last_day)
+        .filter(|(value_date, _)| {
+            *value_date >= promise.made_on.as_str() && *value_date <= last_day.as_str()
+        })
         .map(|(_, amount)| *amount)
         .sum();
     if covered >= amount {
@@ -273,44 +338,17 @@ fn promise_status(
 
 /// Plans the loan's contacts through the reminders and escalation components.
 fn plan(
-    db: &Db,
-    tenant: &str,
     stored: &Stored,
     scored: &Scored,
     promises: &[PromiseRow],
+    attempts: Vec<Value>,
     now: DateTime<Utc>,
-    settings: &Settings,
+    contact: &Value,
 ) -> Result<PlanJson, Problem> {
-    let since = instant(now - chrono::Duration::days(30));
-    let attempts = db.rows(
-        "SELECT loan_id, channel, at, outcome FROM contact_attempts
-         WHERE tenant_id = ? AND at >= ? AND loan_id IN
-           (SELECT id FROM loans WHERE tenant_id = ? AND borrower_id = ?)
-         ORDER BY at",
-        &[
-            text(tenant),
-            text(since),
-            text(tenant),
-            text(&stored.borrower_id),
-        ],
-        |row| {
-            json!({
-                "loan_id": get_text(row, "loan_id"),
-                "channel": get_text(row, "channel"),
-                "at": get_text(row, "at"),
-                "outcome": get_text(row, "outcome"),
-            })
-        },
-    )?;
     let promises: Vec<Value> = promises
         .iter()
         .map(|p| json!({ "amount": p.amount, "date": p.date, "status": p.status }))
         .collect();
-    let contact = if settings.contact.is_null() {
-        json!({})
-    } else {
-        settings.contact.clone()
-    };
     let inputs: ContactInputs = serde_path_to_error::deserialize(json!({
         "now": instant(now),
         "profile": stored.profile,
@@ -323,24 +361,15 @@ fn plan(
     .map_err(|e| {
         Problem::internal(format!(
             "the stored contact data of loan `{}`: {e}",
-            stored.loan["id"]
+            stored.loan.id
         ))
     })?;
     contact_plan::plan(&scored.assessment, inputs)
 }
 
-/// Records the loan's standing as of `date`.
-#[allow(clippy::too_many_arguments)]
-fn write_standing(
-    db: &Db,
-    tenant: &str,
-    loan_id: &str,
-    stored: &Stored,
-    scored: &Scored,
-    plan: Option<&PlanJson>,
-    date: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<(), Problem> {
+/// The loan's standing: `closed` with nothing outstanding (no plan), else `active` on the
+/// plan's stage.
+fn standing(scored: &Scored, plan: Option<&PlanJson>) -> Standing {
     let a = &scored.assessment;
     let (status, stage, queue) = match plan {
         Some(plan) => (
@@ -350,84 +379,22 @@ fn write_standing(
         ),
         None => ("closed", "current", None),
     };
-    db.run(
-        "UPDATE loans SET status = ?, dpd = ?, bucket = ?, classification = ?, stage = ?,
-           queue = ?, tier = ?, score = ?, outstanding_principal = ?, overdue_amount = ?,
-           assessed_on = ?
-         WHERE tenant_id = ? AND id = ?",
-        &[
-            text(status),
-            int(a.dpd),
-            text(&a.bucket),
-            text(&a.classification),
-            text(stage),
-            optional(queue),
-            text(scored.score.tier),
-            int(scored.score.value),
-            text(&a.outstanding.principal),
-            text(&a.overdue.total),
-            text(date.to_string()),
-            text(tenant),
-            text(loan_id),
-        ],
-    )?;
-    if stage != stored.stage {
-        audit::append(
-            db,
-            tenant,
-            &instant(now),
-            Entry {
-                actor: "pipeline",
-                action: "loan.stage_changed",
-                entity: &format!("loan:{loan_id}"),
-                detail: json!({ "from": stored.stage, "to": stage, "business_date": date.to_string(), "dpd": a.dpd }).to_string(),
-            },
-        )?;
+    Standing {
+        status,
+        dpd: a.dpd,
+        bucket: a.bucket.clone(),
+        classification: a.classification.clone(),
+        stage,
+        queue,
+        tier: scored.score.tier,
+        score: scored.score.value,
+        outstanding_principal: a.outstanding.principal.clone(),
+        overdue_amount: a.overdue.total.clone(),
     }
-    Ok(())
 }
 
-/// Stores the loan's standing at the close of `date`, for the portfolio measures.
-fn write_snapshot(
-    db: &Db,
-    tenant: &str,
-    loan_id: &str,
-    scored: &Scored,
-    plan: Option<&PlanJson>,
-    date: NaiveDate,
-) -> Result<(), Problem> {
-    let a = &scored.assessment;
-    let stage = plan.map_or("current", |p| p.escalation.stage);
-    db.run(
-        "INSERT OR REPLACE INTO loan_snapshots (tenant_id, business_date, loan_id, dpd, bucket,
-           classification, stage, outstanding_principal, overdue_amount)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            text(tenant),
-            text(date.to_string()),
-            text(loan_id),
-            int(a.dpd),
-            text(&a.bucket),
-            text(&a.classification),
-            text(stage),
-            text(&a.outstanding.principal),
-            text(&a.overdue.total),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Adds the plan's reminders, collection tasks and stage change to the outbox. Each action
-/// has a key made of the loan, the business date, its kind, rule and channel or queue, so a
-/// second run for the same date adds nothing.
-fn write_actions(
-    db: &Db,
-    tenant: &str,
-    loan_id: &str,
-    plan: &PlanJson,
-    date: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<Vec<Value>, Problem> {
+/// The plan's reminders, collection tasks and stage change, as outbox actions.
+fn candidates(plan: &PlanJson) -> Result<Vec<Candidate>, Problem> {
     let mut candidates = Vec::new();
     for reminder in &plan.reminders {
         candidates.push(Candidate {
@@ -456,63 +423,7 @@ fn write_actions(
             detail: to_value(&plan.escalation)?,
         });
     }
-    let mut created = Vec::new();
-    for Candidate {
-        kind,
-        channel,
-        queue,
-        rule,
-        detail,
-    } in candidates
-    {
-        let dedupe_key = format!(
-            "{loan_id}|{date}|{kind}|{rule}|{}",
-            channel.or(queue.as_deref()).unwrap_or_default()
-        );
-        let inserted = db.row(
-            "INSERT INTO actions (tenant_id, loan_id, business_date, kind, channel, queue, rule,
-               detail, dedupe_key, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
-             RETURNING id",
-            &[
-                text(tenant),
-                text(loan_id),
-                text(date.to_string()),
-                text(&kind),
-                optional(channel),
-                optional(queue.clone()),
-                text(&rule),
-                text(detail.to_string()),
-                text(&dedupe_key),
-                text(instant(now)),
-            ],
-            |row| row.get::<i64>("id").unwrap_or_default(),
-        )?;
-        if let Some(id) = inserted {
-            created.push(json!({
-                "id": id,
-                "tenant": tenant,
-                "loan_id": loan_id,
-                "business_date": date.to_string(),
-                "kind": kind,
-                "channel": channel,
-                "queue": queue,
-                "rule": rule,
-                "detail": detail,
-            }));
-        }
-    }
-    Ok(created)
-}
-
-/// An action the plan asks for, before the outbox has seen it.
-struct Candidate {
-    kind: String,
-    channel: Option<&'static str>,
-    queue: Option<String>,
-    rule: String,
-    detail: Value,
+    Ok(candidates)
 }
 
 fn to_value(value: &impl serde::Serialize) -> Result<Value, Problem> {
@@ -534,8 +445,8 @@ mod tests {
         }
     }
 
-    fn pay(date: &str, amount: &str) -> (String, Decimal) {
-        (date.into(), amount.parse().unwrap())
+    fn pay(date: &'static str, amount: &str) -> (&'static str, Decimal) {
+        (date, amount.parse().unwrap())
     }
 
     fn day(text: &str) -> NaiveDate {
@@ -585,13 +496,24 @@ mod tests {
 
     #[test]
     fn reversed_payments_do_not_stand() {
-        let loan = json!({
-            "payments": [
-                { "id": "a", "value_date": "2026-03-02", "amount": "100.00" },
-                { "id": "b", "value_date": "2026-03-03", "amount": "50.00" }
+        let payment = |id: &str, value_date: &str, amount: &str| wit::Payment {
+            id: id.into(),
+            value_date: value_date.into(),
+            amount: amount.into(),
+        };
+        let loan = wit::Loan {
+            id: "L".into(),
+            currency: "CNY".into(),
+            installments: Vec::new(),
+            payments: vec![
+                payment("a", "2026-03-02", "100.00"),
+                payment("b", "2026-03-03", "50.00"),
             ],
-            "reversals": [{ "payment_id": "a" }]
-        });
+            reversals: vec![wit::Reversal {
+                payment_id: "a".into(),
+            }],
+            pauses: Vec::new(),
+        };
         assert_eq!(paid(&loan), vec![pay("2026-03-03", "50.00")]);
     }
 }

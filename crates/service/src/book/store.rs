@@ -1,0 +1,543 @@
+//! The pipeline's store: reads the facts of a set of loans with one query per table, however
+//! many loans the set holds, and writes back what the pipeline decided for them, batched.
+//! The pipeline's steps (`pipeline.rs`) see typed facts and decisions, never SQL.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::audit::{self, Entry};
+use super::db::{Db, Param, get_int, get_optional, get_text, int, optional, text};
+use crate::postloan::core::types as wit;
+use crate::problem::Problem;
+
+/// What the book holds of one loan, as the pipeline reads it.
+pub struct Stored {
+    /// The loan as the overdue component takes it.
+    pub loan: wit::Loan,
+    /// Its borrower.
+    pub borrower_id: String,
+    /// The borrower's identity number.
+    pub id_number: Option<String>,
+    /// The borrower's contact profile.
+    pub profile: Value,
+    /// When it was disbursed.
+    pub disbursed_on: String,
+    /// Its escalation stage so far.
+    pub stage: String,
+    /// The business date it was last assessed for.
+    pub assessed_on: Option<String>,
+}
+
+/// A promise to pay as the book holds it.
+#[derive(Clone)]
+pub struct PromiseRow {
+    /// Its id.
+    pub id: String,
+    /// The amount promised.
+    pub amount: String,
+    /// The date it was promised for.
+    pub date: String,
+    /// The day it was made.
+    pub made_on: String,
+    /// `open`, `kept` or `broken`.
+    pub status: String,
+}
+
+/// One loan's facts for the pipeline: the loan, its promises and its borrower's recent
+/// contact attempts (on any of the borrower's loans, oldest first).
+pub struct Facts {
+    /// The loan.
+    pub stored: Stored,
+    /// Its promises, by date.
+    pub promises: Vec<PromiseRow>,
+    /// The borrower's contact attempts since the instant asked for, as the contact
+    /// components read them.
+    pub attempts: Vec<Value>,
+}
+
+/// `?, ?, ?` for `n` parameters.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// The tenant, then each of `ids`: the parameters of `tenant_id = ? AND x IN (...)`.
+fn keyed(tenant: &str, ids: &[String]) -> Vec<Param> {
+    std::iter::once(text(tenant))
+        .chain(ids.iter().map(text))
+        .collect()
+}
+
+/// Rows of one table for the loans `ids`, grouped by their `loan_id` column.
+fn by_loan<T>(
+    db: &Db,
+    sql: &str,
+    params: &[Param],
+    map: impl Fn(&spin_sdk::sqlite::Row<'_>) -> T,
+) -> Result<BTreeMap<String, Vec<T>>, Problem> {
+    let mut grouped: BTreeMap<String, Vec<T>> = BTreeMap::new();
+    for (loan_id, row) in db.rows(sql, params, |row| (get_text(row, "loan_id"), map(row)))? {
+        grouped.entry(loan_id).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// The loans `ids` of `tenant` that exist, in the order of `ids`, with their schedules,
+/// payments, reversals, pauses and borrowers: six queries for the whole set.
+pub fn loans(db: &Db, tenant: &str, ids: &[String]) -> Result<Vec<Stored>, Problem> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let set = placeholders(ids.len());
+    let params = keyed(tenant, ids);
+    let heads: BTreeMap<String, (String, String, String, String, Option<String>)> = db
+        .rows(
+            &format!(
+                "SELECT id, borrower_id, currency, disbursed_on, stage, assessed_on FROM loans
+                 WHERE tenant_id = ? AND id IN ({set})"
+            ),
+            &params,
+            |row| {
+                (
+                    get_text(row, "id"),
+                    (
+                        get_text(row, "borrower_id"),
+                        get_text(row, "currency"),
+                        get_text(row, "disbursed_on"),
+                        get_text(row, "stage"),
+                        get_optional(row, "assessed_on"),
+                    ),
+                )
+            },
+        )?
+        .into_iter()
+        .collect();
+    let mut installments = by_loan(
+        db,
+        &format!(
+            "SELECT loan_id, seq, due_date, principal, interest, fees FROM installments
+             WHERE tenant_id = ? AND loan_id IN ({set}) ORDER BY loan_id, seq"
+        ),
+        &params,
+        |row| wit::Installment {
+            seq: get_int(row, "seq") as u32,
+            due_date: get_text(row, "due_date"),
+            principal: get_text(row, "principal"),
+            interest: get_text(row, "interest"),
+            fees: get_text(row, "fees"),
+        },
+    )?;
+    let mut payments = by_loan(
+        db,
+        &format!(
+            "SELECT loan_id, id, value_date, amount FROM payments
+             WHERE tenant_id = ? AND loan_id IN ({set}) ORDER BY loan_id, value_date, id"
+        ),
+        &params,
+        |row| wit::Payment {
+            id: get_text(row, "id"),
+            value_date: get_text(row, "value_date"),
+            amount: get_text(row, "amount"),
+        },
+    )?;
+    let mut reversals = by_loan(
+        db,
+        &format!(
+            "SELECT loan_id, payment_id FROM reversals
+             WHERE tenant_id = ? AND loan_id IN ({set})
+             AND EXISTS (SELECT 1 FROM payments p
+                         WHERE p.tenant_id = reversals.tenant_id AND p.id = reversals.payment_id)
+             ORDER BY loan_id, payment_id"
+        ),
+        &params,
+        |row| wit::Reversal {
+            payment_id: get_text(row, "payment_id"),
+        },
+    )?;
+    let mut pauses = by_loan(
+        db,
+        &format!(
+            "SELECT loan_id, from_date, to_date, reason FROM pauses
+             WHERE tenant_id = ? AND loan_id IN ({set}) ORDER BY loan_id, from_date"
+        ),
+        &params,
+        |row| wit::Pause {
+            from: get_text(row, "from_date"),
+            to: get_text(row, "to_date"),
+            reason: get_text(row, "reason"),
+        },
+    )?;
+    let borrower_ids: Vec<String> = heads.values().map(|h| h.0.clone()).collect();
+    let borrowers: BTreeMap<String, (Option<String>, String)> = db
+        .rows(
+            &format!(
+                "SELECT id, id_number, profile FROM borrowers
+                 WHERE tenant_id = ? AND id IN ({})",
+                placeholders(borrower_ids.len())
+            ),
+            &keyed(tenant, &borrower_ids),
+            |row| {
+                (
+                    get_text(row, "id"),
+                    (get_optional(row, "id_number"), get_text(row, "profile")),
+                )
+            },
+        )?
+        .into_iter()
+        .collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            let (borrower_id, currency, disbursed_on, stage, assessed_on) = heads.get(id)?.clone();
+            let (id_number, profile) = borrowers.get(&borrower_id).cloned().unwrap_or_default();
+            Some(Stored {
+                loan: wit::Loan {
+                    id: id.clone(),
+                    currency,
+                    installments: installments.remove(id).unwrap_or_default(),
+                    payments: payments.remove(id).unwrap_or_default(),
+                    reversals: reversals.remove(id).unwrap_or_default(),
+                    pauses: pauses.remove(id).unwrap_or_default(),
+                },
+                borrower_id,
+                id_number,
+                profile: serde_json::from_str(&profile).unwrap_or(Value::Null),
+                disbursed_on,
+                stage,
+                assessed_on,
+            })
+        })
+        .collect())
+}
+
+/// The promises of the loans `ids`, each loan's by date.
+pub fn promises(
+    db: &Db,
+    tenant: &str,
+    ids: &[String],
+) -> Result<BTreeMap<String, Vec<PromiseRow>>, Problem> {
+    by_loan(
+        db,
+        &format!(
+            "SELECT loan_id, id, amount, due_date, made_on, status FROM promises
+             WHERE tenant_id = ? AND loan_id IN ({}) ORDER BY loan_id, due_date, id",
+            placeholders(ids.len())
+        ),
+        &keyed(tenant, ids),
+        |row| PromiseRow {
+            id: get_text(row, "id"),
+            amount: get_text(row, "amount"),
+            date: get_text(row, "due_date"),
+            made_on: get_text(row, "made_on"),
+            status: get_text(row, "status"),
+        },
+    )
+}
+
+/// The contact attempts at or after `since` on any loan of the borrowers `borrower_ids`,
+/// oldest first, grouped by borrower.
+fn attempts(
+    db: &Db,
+    tenant: &str,
+    borrower_ids: &[String],
+    since: &str,
+) -> Result<BTreeMap<String, Vec<Value>>, Problem> {
+    let params: Vec<Param> = [text(tenant), text(since), text(tenant)]
+        .into_iter()
+        .chain(borrower_ids.iter().map(text))
+        .collect();
+    let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let rows = db.rows(
+        &format!(
+            "SELECT l.borrower_id, a.loan_id, a.channel, a.at, a.outcome
+             FROM contact_attempts a JOIN loans l ON l.tenant_id = a.tenant_id AND l.id = a.loan_id
+             WHERE a.tenant_id = ? AND a.at >= ? AND l.tenant_id = ? AND l.borrower_id IN ({})
+             ORDER BY a.at",
+            placeholders(borrower_ids.len())
+        ),
+        &params,
+        |row| {
+            (
+                get_text(row, "borrower_id"),
+                json!({
+                    "loan_id": get_text(row, "loan_id"),
+                    "channel": get_text(row, "channel"),
+                    "at": get_text(row, "at"),
+                    "outcome": get_text(row, "outcome"),
+                }),
+            )
+        },
+    )?;
+    for (borrower, attempt) in rows {
+        grouped.entry(borrower).or_default().push(attempt);
+    }
+    Ok(grouped)
+}
+
+/// The facts of the loans `ids` (those that exist, in order), with the contact attempts of
+/// their borrowers at or after `attempts_since`: nine queries for the whole set.
+pub fn facts(
+    db: &Db,
+    tenant: &str,
+    ids: &[String],
+    attempts_since: &str,
+) -> Result<Vec<Facts>, Problem> {
+    let stored = loans(db, tenant, ids)?;
+    if stored.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut promises = promises(db, tenant, ids)?;
+    let mut borrowers: Vec<String> = stored.iter().map(|s| s.borrower_id.clone()).collect();
+    borrowers.sort();
+    borrowers.dedup();
+    let attempts = attempts(db, tenant, &borrowers, attempts_since)?;
+    Ok(stored
+        .into_iter()
+        .map(|stored| Facts {
+            promises: promises.remove(&stored.loan.id).unwrap_or_default(),
+            attempts: attempts
+                .get(&stored.borrower_id)
+                .cloned()
+                .unwrap_or_default(),
+            stored,
+        })
+        .collect())
+}
+
+/// A loan's standing as of a business date, as the pipeline decided it.
+pub struct Standing {
+    /// `active`, or `closed` once nothing is outstanding.
+    pub status: &'static str,
+    /// Days past due.
+    pub dpd: u32,
+    /// Delinquency bucket.
+    pub bucket: String,
+    /// Classification.
+    pub classification: String,
+    /// Escalation stage.
+    pub stage: &'static str,
+    /// Collector queue, if a task names one.
+    pub queue: Option<String>,
+    /// Behavioural risk tier.
+    pub tier: &'static str,
+    /// Behavioural score.
+    pub score: i32,
+    /// Outstanding principal.
+    pub outstanding_principal: String,
+    /// Amount overdue.
+    pub overdue_amount: String,
+}
+
+/// An action the pipeline asks for, before the outbox has seen it.
+pub struct Candidate {
+    /// `reminder`, a task kind or `stage_change`.
+    pub kind: String,
+    /// The reminder's channel.
+    pub channel: Option<&'static str>,
+    /// The task's collector queue.
+    pub queue: Option<String>,
+    /// The rule behind it.
+    pub rule: String,
+    /// The whole action, as the outbox shows it.
+    pub detail: Value,
+}
+
+/// What the pipeline decided for one loan on one business date.
+pub struct Decision {
+    /// The loan.
+    pub loan_id: String,
+    /// The business date it was assessed for.
+    pub date: String,
+    /// The instant of the change or the close, as stored in the audit log and the outbox.
+    pub at: String,
+    /// Promises whose status changed: id and new status.
+    pub settled: Vec<(String, &'static str)>,
+    /// The standing on the date.
+    pub standing: Standing,
+    /// Whether it is the loan's standing now: not when a later date was assessed already
+    /// (the standing never moves back).
+    pub moves: bool,
+    /// The stage before, when the standing moves to another stage.
+    pub previous_stage: Option<String>,
+    /// Whether the standing is stored as the close's snapshot of the date.
+    pub snapshot: bool,
+    /// The actions it asks for.
+    pub actions: Vec<Candidate>,
+}
+
+/// Writes `decisions` of `tenant`: promise statuses, standings and their stage changes in
+/// the audit log, snapshots and actions (several rows a statement). Returns the actions the
+/// outbox did not hold yet, as the outbox shows them. Call it in the caller's transaction.
+pub fn write(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<Vec<Value>, Problem> {
+    for decision in decisions {
+        write_one(db, tenant, decision)?;
+    }
+    write_snapshots(db, tenant, decisions)?;
+    write_actions(db, tenant, decisions)
+}
+
+/// The statements of one loan: its settled promises, its standing and its stage change.
+fn write_one(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> {
+    for (id, status) in &decision.settled {
+        db.run(
+            "UPDATE promises SET status = ? WHERE tenant_id = ? AND id = ?",
+            &[text(*status), text(tenant), text(id)],
+        )?;
+    }
+    if !decision.moves {
+        return Ok(());
+    }
+    let s = &decision.standing;
+    db.run(
+        "UPDATE loans SET status = ?, dpd = ?, bucket = ?, classification = ?, stage = ?,
+           queue = ?, tier = ?, score = ?, outstanding_principal = ?, overdue_amount = ?,
+           assessed_on = ?
+         WHERE tenant_id = ? AND id = ?",
+        &[
+            text(s.status),
+            int(s.dpd),
+            text(&s.bucket),
+            text(&s.classification),
+            text(s.stage),
+            optional(s.queue.clone()),
+            text(s.tier),
+            int(s.score),
+            text(&s.outstanding_principal),
+            text(&s.overdue_amount),
+            text(&decision.date),
+            text(tenant),
+            text(&decision.loan_id),
+        ],
+    )?;
+    if let Some(from) = &decision.previous_stage {
+        audit::append(
+            db,
+            tenant,
+            &decision.at,
+            Entry {
+                actor: "pipeline",
+                action: "loan.stage_changed",
+                entity: &format!("loan:{}", decision.loan_id),
+                detail: json!({ "from": from, "to": s.stage, "business_date": decision.date, "dpd": s.dpd }).to_string(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Rows a multi-row statement carries at most: SQLite takes 32,766 parameters.
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Stores the standing of each snapshot decision as its loan's snapshot of the date.
+fn write_snapshots(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<(), Problem> {
+    let rows: Vec<(&Decision, &Standing)> = decisions
+        .iter()
+        .filter(|d| d.snapshot)
+        .map(|d| (d, &d.standing))
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let params: Vec<Param> = chunk
+            .iter()
+            .flat_map(|(d, s)| {
+                [
+                    text(tenant),
+                    text(&d.date),
+                    text(&d.loan_id),
+                    int(s.dpd),
+                    text(&s.bucket),
+                    text(&s.classification),
+                    text(s.stage),
+                    text(&s.outstanding_principal),
+                    text(&s.overdue_amount),
+                ]
+            })
+            .collect();
+        db.run(
+            &format!(
+                "INSERT OR REPLACE INTO loan_snapshots (tenant_id, business_date, loan_id, dpd,
+                   bucket, classification, stage, outstanding_principal, overdue_amount)
+                 VALUES {values}"
+            ),
+            &params,
+        )?;
+    }
+    Ok(())
+}
+
+/// An action's key: the loan, the business date, its kind, rule and channel or queue, so a
+/// second run for the same date adds nothing.
+fn dedupe_key(decision: &Decision, candidate: &Candidate) -> String {
+    format!(
+        "{}|{}|{}|{}|{}",
+        decision.loan_id,
+        decision.date,
+        candidate.kind,
+        candidate.rule,
+        candidate
+            .channel
+            .or(candidate.queue.as_deref())
+            .unwrap_or_default()
+    )
+}
+
+/// Adds the decisions' actions to the outbox, those it holds already left out; returns the
+/// new ones in the decisions' order.
+fn write_actions(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<Vec<Value>, Problem> {
+    let rows: Vec<(&Decision, &Candidate, String)> = decisions
+        .iter()
+        .flat_map(|d| d.actions.iter().map(move |c| (d, c, dedupe_key(d, c))))
+        .collect();
+    let mut created = Vec::new();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let params: Vec<Param> = chunk
+            .iter()
+            .flat_map(|(d, c, key)| {
+                [
+                    text(tenant),
+                    text(&d.loan_id),
+                    text(&d.date),
+                    text(&c.kind),
+                    optional(c.channel),
+                    optional(c.queue.clone()),
+                    text(&c.rule),
+                    text(c.detail.to_string()),
+                    text(key),
+                    text(&d.at),
+                ]
+            })
+            .collect();
+        let mut inserted: BTreeMap<String, i64> = db
+            .rows(
+                &format!(
+                    "INSERT INTO actions (tenant_id, loan_id, business_date, kind, channel, queue,
+                       rule, detail, dedupe_key, created_at)
+                     VALUES {values}
+                     ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+                     RETURNING id, dedupe_key"
+                ),
+                &params,
+                |row| (get_text(row, "dedupe_key"), get_int(row, "id")),
+            )?
+            .into_iter()
+            .collect();
+        for (d, c, key) in chunk {
+            // A key asked for twice is one action, the first.
+            if let Some(id) = inserted.remove(key) {
+                created.push(json!({
+                    "id": id,
+                    "tenant": tenant,
+                    "loan_id": d.loan_id,
+                    "business_date": d.date,
+                    "kind": c.kind,
+                    "channel": c.channel,
+                    "queue": c.queue,
+                    "rule": c.rule,
+                    "detail": c.detail,
+                }));
+            }
+        }
+    }
+    Ok(created)
+}
