@@ -444,3 +444,21 @@ impl Book {
         }
     }
 }
+
+/// A manifest of the repository (`spin.toml`, `deploy/akamai/spin.toml`, ...) as TOML.
+pub fn spin_toml(relative: &str) -> toml::Table {
+    std::fs::read_to_string(root().join(relative))
+        .unwrap_or_else(|e| panic!("{relative}: {e}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("{relative}: {e}"))
+}
+
+/// Replaces every string in `value`, however deep, with `change` of it.
+pub fn map_strings(value: &mut toml::Value, change: &dyn Fn(&str) -> String) {
+    match value {
+        toml::Value::String(text) => *text = change(text),
+        toml::Value::Array(items) => items.iter_mut().for_each(|v| map_strings(v, change)),
+        toml::Value::Table(table) => table.iter_mut().for_each(|(_, v)| map_strings(v, change)),
+        _ => {}
+    }
+}
