@@ -8,7 +8,8 @@
 //! own with no capabilities ([`dependencies`]; [`compose`] writes them
 //! composed for other hosts), pre-instantiates
 //! every component once ([`runtime`]) and runs it on its triggers: HTTP
-//! ([`routes`], [`server`]), Redis channels ([`redis_trigger`]) and cron
+//! ([`routes`], [`server`]; [`hyper_answers`] gives hyper's own answers
+//! problem bodies), Redis channels ([`redis_trigger`]) and cron
 //! schedules ([`cron`]). Components reach the host through Spin's
 //! interfaces, each a plain Rust backend with a thin WIT adapter:
 //! [`sqlite`], [`key_value`], [`variables`] and outbound [`redis`]; the
@@ -22,6 +23,7 @@ pub mod builder;
 pub mod compose;
 pub mod cron;
 pub mod dependencies;
+pub mod hyper_answers;
 pub mod key_value;
 pub mod manifest;
 pub mod outbound;

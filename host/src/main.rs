@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use postloan_host::manifest::Manifest;
 use postloan_host::runtime::{DEFAULT_MAX_INSTANCES, DEFAULT_MAX_MEMORY, RuntimeConfig};
-use postloan_host::server::UpOptions;
+use postloan_host::server::{HttpLimits, UpOptions};
 use postloan_host::{builder, compose, server};
 
 /// Run a Spin (manifest version 2) application on wasmtime: HTTP, Redis and cron triggers.
@@ -71,6 +71,24 @@ struct UpArgs {
     /// Maximum number of concurrently live component instances.
     #[arg(long, default_value_t = DEFAULT_MAX_INSTANCES)]
     max_instances: u32,
+    /// How long a request waits for a free instance before it is answered 503.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    queue_timeout: Duration,
+    /// Largest request body (413 above), e.g. `1MiB`, `512KiB`, `65536`.
+    #[arg(long, default_value = "1MiB", value_parser = parse_size)]
+    max_body_size: usize,
+    /// Longest request target, path and query (414 above).
+    #[arg(long, default_value = "8KiB", value_parser = parse_size)]
+    max_uri_length: usize,
+    /// Largest request head, start line and header fields (431 above).
+    #[arg(long, default_value = "64KiB", value_parser = parse_size)]
+    max_header_size: usize,
+    /// Time a client has to send a request head; then the connection is closed.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    header_read_timeout: Duration,
+    /// Time a client has to send a request body once its head arrived (408 after).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    body_read_timeout: Duration,
     /// Runtime config file in Spin's TOML format (database paths, variable providers).
     #[arg(long)]
     runtime_config_file: Option<PathBuf>,
@@ -85,6 +103,19 @@ struct UpArgs {
     /// then shares its parent's WASI and its failures are reported as the parent's.
     #[arg(long, env = "POSTLOAN_COMPOSE_DEPENDENCIES")]
     compose_dependencies: bool,
+}
+
+impl UpArgs {
+    fn http_limits(&self) -> HttpLimits {
+        HttpLimits {
+            max_body: self.max_body_size,
+            max_uri: self.max_uri_length,
+            max_header: self.max_header_size,
+            header_read_timeout: self.header_read_timeout,
+            body_read_timeout: self.body_read_timeout,
+            queue_timeout: self.queue_timeout,
+        }
+    }
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -108,6 +139,23 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1024,
+        "MiB" => 1024 * 1024,
+        _ => return Err(format!("invalid size unit in `{s}` (use B, KiB or MiB)")),
+    };
+    number
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("invalid size `{s}` (use e.g. `1MiB`, `64KiB` or `8192`)"))
+}
+
 fn main() {
     if let Err(e) = run(Cli::parse()) {
         eprintln!("postloan-host: error: {e:#}");
@@ -120,6 +168,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Up(args) => {
             let max_memory = usize::try_from(args.max_memory_mib.saturating_mul(1024 * 1024))
                 .context("--max-memory-mib is too large")?;
+            let http = args.http_limits();
             let opts = UpOptions {
                 manifest: args.from,
                 listen: args.listen,
@@ -130,6 +179,7 @@ fn run(cli: Cli) -> Result<()> {
                     perfmap: args.perfmap,
                     compose_dependencies: args.compose_dependencies,
                 },
+                http,
                 runtime_config_file: args.runtime_config_file,
                 state_dir: args.state_dir,
             };
@@ -172,6 +222,28 @@ mod tests {
         assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1MiB").unwrap(), 1_048_576);
+        assert_eq!(parse_size("64KiB").unwrap(), 65_536);
+        assert_eq!(parse_size("8192").unwrap(), 8_192);
+        assert_eq!(parse_size("100 B").unwrap(), 100);
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("1MB").is_err());
+        assert!(parse_size("KiB").is_err());
+    }
+
+    #[test]
+    fn the_http_limits_default_as_documented() {
+        let Cli {
+            command: Command::Up(args),
+        } = Cli::parse_from(["postloan-host", "up"])
+        else {
+            panic!("`up` parses as up");
+        };
+        assert_eq!(args.http_limits(), HttpLimits::default());
     }
 
     #[test]

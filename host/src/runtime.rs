@@ -23,6 +23,7 @@ use crate::variables::ComponentVariables;
 use crate::variables::binding::VariablesView;
 use crate::{key_value, redis, sqlite, variables};
 use anyhow::{Context, Result};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy, Store,
@@ -179,9 +180,19 @@ impl WasiHttpView for HostState {
     }
 }
 
+/// A place in the instance pool. Each store (a request's or a trigger event's component
+/// and its dependencies) runs holding one, so no more stores are live than the pool has
+/// room for: an HTTP request that finds none free is answered before it takes anything
+/// from the pool, instead of failing inside wasmtime.
+pub struct InstanceSlot {
+    _permit: OwnedSemaphorePermit,
+}
+
 /// The shared engine plus the epoch ticker thread.
 pub struct Runtime {
     engine: Engine,
+    /// One permit per store the pool has room for (`max_instances`).
+    slots: Arc<Semaphore>,
     pub(crate) linker: Linker<HostState>,
     /// WASI alone, for dependencies (whose WASI context grants nothing).
     pub(crate) dependency_linker: DependencyLinker,
@@ -351,6 +362,7 @@ impl Runtime {
 
         Ok(Self {
             engine,
+            slots: Arc::new(Semaphore::new(instances as usize)),
             linker,
             dependency_linker,
             config,
@@ -366,6 +378,17 @@ impl Runtime {
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// A free instance slot, waiting at most `wait` for one; `None` when every slot stayed
+    /// busy that long.
+    pub async fn instance_slot(&self, wait: Duration) -> Option<InstanceSlot> {
+        let permit = tokio::time::timeout(wait, self.slots.clone().acquire_owned()).await;
+        // The semaphore is never closed, so acquiring fails only by timing out.
+        permit
+            .ok()?
+            .ok()
+            .map(|permit| InstanceSlot { _permit: permit })
     }
 
     /// Compiles `bytes` and pre-instantiates it against the host's imports
@@ -470,11 +493,13 @@ impl Runtime {
         store
     }
 
-    /// Runs one request through `component`: one instantiation, one call of
+    /// Runs one request through `component` in `slot`: one instantiation, one call of
     /// `wasi:http/incoming-handler.handle`. Returns the guest's response, or why
-    /// it failed. Never panics on guest misbehaviour.
+    /// it failed; the slot is freed when the guest is done, also with the body it
+    /// streams after answering. Never panics on guest misbehaviour.
     pub async fn handle<B>(
         &self,
+        slot: InstanceSlot,
         component: &PreparedComponent,
         req: hyper::Request<B>,
     ) -> Result<hyper::Response<HyperOutgoingBody>, GuestFailure>
@@ -500,6 +525,7 @@ impl Runtime {
 
         let pre = pre.clone();
         let task = tokio::task::spawn(async move {
+            let _slot = slot;
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy
                 .wasi_http_incoming_handler()
@@ -574,9 +600,9 @@ impl Runtime {
         outcome.map_err(|e| GuestFailure::Failed(format!("{e:?}")))
     }
 
-    /// Runs `call` on a fresh store for `component` in its own task, within
-    /// the deadline (also when the guest is blocked in host I/O, which epochs
-    /// cannot interrupt).
+    /// Runs `call` on a fresh store for `component` in its own task, once an
+    /// instance slot is free, within the deadline (also when the guest is
+    /// blocked in host I/O, which epochs cannot interrupt).
     async fn run_bounded<T, F, Fut>(
         &self,
         component: &PreparedComponent,
@@ -588,8 +614,16 @@ impl Runtime {
         T: Send + 'static,
     {
         let timeout = self.config.request_timeout;
+        // A trigger event has no client to answer "busy": it waits for a slot.
+        let slot = self.slots.clone().acquire_owned().await.map_err(|closed| {
+            GuestFailure::Trap(format!("the instance pool is closed: {closed}"))
+        })?;
         let store = self.new_store(component.services.clone());
-        let mut task = tokio::task::spawn(call(store));
+        let call = call(store);
+        let mut task = tokio::task::spawn(async move {
+            let _slot = slot;
+            call.await
+        });
         match tokio::time::timeout(timeout + Duration::from_millis(500), &mut task).await {
             Ok(Ok(Ok(value))) => Ok(value),
             Ok(Ok(Err(e))) => Err(classify(e, timeout)),

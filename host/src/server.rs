@@ -10,20 +10,99 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::app::{DEFAULT_STATE_DIR, LoadOptions, LoadedApp};
 use crate::dependencies::DependencyFailed;
+use crate::hyper_answers::{BareAnswers, ProblemAnswers, Problems};
 use crate::manifest::Manifest;
 use crate::routes::{RouteMatch, Router};
 use crate::runtime::{PreparedComponent, Runtime, RuntimeConfig};
 use crate::runtime_config::RuntimeConfigFile;
 use crate::{cron, redis_trigger};
+
+/// Default largest request body: 1 MiB (docs/host.md says what fits in it).
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+/// Default longest request target (path and query).
+pub const DEFAULT_MAX_URI: usize = 8 * 1024;
+/// Default largest request head (start line and header fields).
+pub const DEFAULT_MAX_HEADER: usize = 64 * 1024;
+/// Header fields a request head may have: hyper's fixed default.
+const MAX_HEADER_FIELDS: usize = 100;
+/// Default time a client has to send a request head.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a client has to send a request body.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a request waits for a free instance slot.
+pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(1);
+/// What a `503` tells the client to wait before trying again, in seconds.
+const RETRY_AFTER_SECONDS: u64 = 1;
+
+/// What a client may send, and how slowly. A request's body is read whole, within these
+/// limits, before the request takes an instance slot, so a slow or oversized request
+/// holds no more than its connection and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Largest request body, in bytes; a larger one is answered `413`.
+    pub max_body: usize,
+    /// Longest request target (path and query), in bytes; a longer one is answered `414`.
+    pub max_uri: usize,
+    /// Largest request head (start line and header fields), in bytes; a larger one, or
+    /// one of more than 100 fields, is answered `431` and the connection closed.
+    pub max_header: usize,
+    /// Time a client has to send a request head, from the moment the connection opens or
+    /// its previous answer was written; then the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request body once its head arrived; then `408`.
+    pub body_read_timeout: Duration,
+    /// Time a request waits for a free instance slot; then `503` with `Retry-After`.
+    pub queue_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            max_body: DEFAULT_MAX_BODY,
+            max_uri: DEFAULT_MAX_URI,
+            max_header: DEFAULT_MAX_HEADER,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
+        }
+    }
+}
+
+impl HttpLimits {
+    /// The problem bodies of the answers hyper gives by itself, naming these limits.
+    fn hyper_problems(&self) -> Problems {
+        let body = |status: StatusCode, kind: &str, title: &str, detail: String| {
+            Bytes::from(problem_json(status, kind, title, &detail, None).to_string())
+        };
+        Problems {
+            headers_too_large: body(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "urn:postloan:problem:headers-too-large",
+                "Headers too large",
+                format!(
+                    "the request's start line and header fields are larger than {} bytes, \
+                     or more than {MAX_HEADER_FIELDS} fields",
+                    self.max_header
+                ),
+            ),
+            uri_too_long: body(
+                StatusCode::URI_TOO_LONG,
+                "urn:postloan:problem:uri-too-long",
+                "URI too long",
+                format!("the request target is longer than {} bytes", self.max_uri),
+            ),
+        }
+    }
+}
 
 /// Options of `postloan-host up`.
 #[derive(Debug, Clone)]
@@ -34,6 +113,8 @@ pub struct UpOptions {
     pub listen: SocketAddr,
     /// Runtime tunables.
     pub runtime: RuntimeConfig,
+    /// What a client may send, and how slowly.
+    pub http: HttpLimits,
     /// The runtime config file (`--runtime-config-file`), if any.
     pub runtime_config_file: Option<PathBuf>,
     /// Where SQLite and key-value files live (`--state-dir`); default
@@ -65,11 +146,12 @@ pub struct App {
     router: Router,
     components: BTreeMap<String, PreparedComponent>,
     runtime: Arc<Runtime>,
+    limits: HttpLimits,
 }
 
 impl App {
-    /// The HTTP side of `loaded`, routed as `manifest` says.
-    pub fn new(manifest: Manifest, loaded: &LoadedApp) -> Result<Self> {
+    /// The HTTP side of `loaded`, routed as `manifest` says, within `limits`.
+    pub fn new(manifest: Manifest, loaded: &LoadedApp, limits: HttpLimits) -> Result<Self> {
         let router = Router::build(
             manifest
                 .http_triggers
@@ -82,6 +164,7 @@ impl App {
             router,
             components: loaded.http_components.clone(),
             runtime: loaded.runtime.clone(),
+            limits,
         })
     }
 
@@ -95,7 +178,8 @@ impl App {
         &self.router
     }
 
-    /// Handles one HTTP request: route, run the component, or answer 404/500.
+    /// Handles one HTTP request: route, read its body, run the component, or answer with
+    /// a problem (404, 408, 413, 414, 500, 503).
     pub async fn handle(
         &self,
         req: Request<Incoming>,
@@ -108,13 +192,27 @@ impl App {
             .path_and_query()
             .map_or_else(|| req.uri().path().to_owned(), |pq| pq.as_str().to_owned());
         let (resp, component) = match self.router.route(req.uri().path()) {
+            _ if path_and_query.len() > self.limits.max_uri => (
+                problem(
+                    StatusCode::URI_TOO_LONG,
+                    "urn:postloan:problem:uri-too-long",
+                    "URI too long",
+                    &format!(
+                        "the request target is {} bytes, longer than {} bytes",
+                        path_and_query.len(),
+                        self.limits.max_uri
+                    ),
+                    None,
+                ),
+                "-".to_owned(),
+            ),
             None => (
                 problem(
                     StatusCode::NOT_FOUND,
                     "urn:postloan:problem:not-found",
                     "Not Found",
                     &format!("no route matches {}", req.uri().path()),
-                    &[],
+                    None,
                 ),
                 "-".to_owned(),
             ),
@@ -148,11 +246,18 @@ impl App {
                     "urn:postloan:problem:bad-request",
                     "Bad Request",
                     &format!("{e:#}"),
-                    &[],
+                    None,
                 );
             }
         };
-        match self.runtime.handle(component, req).await {
+        let req = match self.read_body(req).await {
+            Ok(req) => req,
+            Err(resp) => return resp,
+        };
+        let Some(slot) = self.runtime.instance_slot(self.limits.queue_timeout).await else {
+            return self.at_capacity();
+        };
+        match self.runtime.handle(slot, component, req).await {
             Ok(resp) => resp,
             Err(failure) => {
                 eprintln!("postloan-host: component `{}` {failure}", component.id());
@@ -162,13 +267,92 @@ impl App {
     }
 }
 
+impl App {
+    /// Reads the whole body of `req` within the size and time limits, or answers `413`
+    /// (also at once, when its `content-length` says it is too large), `408`, or `400`
+    /// when the client broke off.
+    async fn read_body(
+        &self,
+        req: Request<Incoming>,
+    ) -> Result<Request<GuestBody>, Response<HyperOutgoingBody>> {
+        let max = self.limits.max_body;
+        let declared = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > max as u64) {
+            return Err(body_too_large(max));
+        }
+        let (parts, body) = req.into_parts();
+        let read = tokio::time::timeout(
+            self.limits.body_read_timeout,
+            Limited::new(body, max).collect(),
+        )
+        .await;
+        match read {
+            Ok(Ok(collected)) => Ok(Request::from_parts(
+                parts,
+                Full::new(collected.to_bytes()).map_err(|never| match never {}),
+            )),
+            Ok(Err(e)) if e.is::<LengthLimitError>() => Err(body_too_large(max)),
+            Ok(Err(e)) => Err(problem(
+                StatusCode::BAD_REQUEST,
+                "urn:postloan:problem:bad-request",
+                "Bad Request",
+                &format!("the request body could not be read: {e}"),
+                Some("body"),
+            )),
+            Err(_elapsed) => Err(problem(
+                StatusCode::REQUEST_TIMEOUT,
+                "urn:postloan:problem:request-timeout",
+                "Request timeout",
+                &format!(
+                    "the request body did not arrive within {:?}",
+                    self.limits.body_read_timeout
+                ),
+                Some("body"),
+            )),
+        }
+    }
+
+    /// A `503`: every instance slot stayed busy for the queue timeout.
+    fn at_capacity(&self) -> Response<HyperOutgoingBody> {
+        let mut resp = problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "urn:postloan:problem:at-capacity",
+            "At capacity",
+            &format!(
+                "all {} instance slots stayed busy for {:?}; retry after {RETRY_AFTER_SECONDS} s",
+                self.runtime.config().max_instances.max(1),
+                self.limits.queue_timeout
+            ),
+            None,
+        );
+        resp.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from(RETRY_AFTER_SECONDS),
+        );
+        resp
+    }
+}
+
+/// A request body read whole, as the guest reads it.
+type GuestBody =
+    http_body_util::combinators::MapErr<Full<Bytes>, fn(std::convert::Infallible) -> hyper::Error>;
+
+fn body_too_large(max: usize) -> Response<HyperOutgoingBody> {
+    problem(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "urn:postloan:problem:body-too-large",
+        "Body too large",
+        &format!("the request body is larger than {max} bytes"),
+        Some("body"),
+    )
+}
+
 /// Builds the request the guest sees: absolute URI with the original
 /// path+query, and Spin's `spin-*` headers.
-fn guest_request(
-    req: Request<Incoming>,
-    m: &RouteMatch,
-    client: SocketAddr,
-) -> Result<Request<Incoming>> {
+fn guest_request<B>(req: Request<B>, m: &RouteMatch, client: SocketAddr) -> Result<Request<B>> {
     let (mut parts, body) = req.into_parts();
     let host = parts
         .headers
@@ -232,25 +416,40 @@ fn full_body(bytes: impl Into<Bytes>) -> HyperOutgoingBody {
         .boxed_unsync()
 }
 
-/// An RFC 9457 problem response.
-fn problem(
+/// An RFC 9457 problem body, with the field at fault when one is, as the components'
+/// problem bodies have it.
+fn problem_json(
     status: StatusCode,
     kind: &str,
     title: &str,
     detail: &str,
-    members: &[(&str, &str)],
-) -> Response<HyperOutgoingBody> {
+    field: Option<&str>,
+) -> serde_json::Value {
     let mut body = serde_json::json!({
         "type": kind,
         "title": title,
         "status": status.as_u16(),
         "detail": detail,
     });
-    if let Some(map) = body.as_object_mut() {
-        for (name, value) in members {
-            map.insert((*name).into(), (*value).into());
-        }
+    if let (Some(map), Some(field)) = (body.as_object_mut(), field) {
+        map.insert("field".into(), field.into());
     }
+    body
+}
+
+/// An RFC 9457 problem response.
+fn problem(
+    status: StatusCode,
+    kind: &str,
+    title: &str,
+    detail: &str,
+    field: Option<&str>,
+) -> Response<HyperOutgoingBody> {
+    let body = problem_json(status, kind, title, detail, field);
+    problem_response(status, body)
+}
+
+fn problem_response(status: StatusCode, body: serde_json::Value) -> Response<HyperOutgoingBody> {
     let mut resp = Response::new(full_body(body.to_string()));
     *resp.status_mut() = status;
     resp.headers_mut().insert(
@@ -267,21 +466,26 @@ fn component_failed(
     what: &str,
     dependency: Option<&DependencyFailed>,
 ) -> Response<HyperOutgoingBody> {
-    let mut members = vec![("component", component)];
-    if let Some(dependency) = dependency {
-        members.push(("dependency", &dependency.name));
-    }
-    problem(
-        StatusCode::INTERNAL_SERVER_ERROR,
+    let status = StatusCode::INTERNAL_SERVER_ERROR;
+    let mut body = problem_json(
+        status,
         "urn:postloan:problem:component-failed",
         "Component failed",
         &format!("component `{component}` {what}"),
-        &members,
-    )
+        None,
+    );
+    if let Some(map) = body.as_object_mut() {
+        map.insert("component".into(), component.into());
+        if let Some(dependency) = dependency {
+            map.insert("dependency".into(), dependency.name.as_str().into());
+        }
+    }
+    problem_response(status, body)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight
-/// connections finish (bounded by the request timeout plus a grace second).
+/// connections finish (bounded by the time a request may take: its body, its wait for a
+/// slot and its deadline, plus a grace second).
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
@@ -289,6 +493,14 @@ pub async fn serve(
 ) -> Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let limits = &app.limits;
+    let problems = Arc::new(limits.hyper_problems());
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_header_size(limits.max_header)
+        .max_headers(MAX_HEADER_FIELDS);
     loop {
         let (stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -301,13 +513,19 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let bare = Arc::new(BareAnswers::default());
+        let io = ProblemAnswers::new(TokioIo::new(stream), problems.clone(), bare.clone());
         let app = app.clone();
         let service = service_fn(move |req: Request<Incoming>| {
             let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(app.handle(req, client).await) }
+            let bare = bare.clone();
+            async move {
+                let resp = app.handle(req, client).await;
+                bare.note(&resp);
+                Ok::<_, std::convert::Infallible>(resp)
+            }
         });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .serve_connection(TokioIo::new(stream), service);
+        let conn = http1.serve_connection(io, service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -316,7 +534,10 @@ pub async fn serve(
         });
     }
     eprintln!("postloan-host: shutting down");
-    let grace = app.runtime.config().request_timeout + Duration::from_secs(1);
+    let grace = app.limits.body_read_timeout
+        + app.limits.queue_timeout
+        + app.runtime.config().request_timeout
+        + Duration::from_secs(1);
     if tokio::time::timeout(grace, graceful.shutdown())
         .await
         .is_err()
@@ -336,7 +557,7 @@ pub async fn up(opts: UpOptions) -> Result<()> {
     })
     .await
     .context("loading the application panicked")??;
-    let app = App::new(manifest, &loaded)?;
+    let app = App::new(manifest, &loaded, opts.http.clone())?;
     start_triggers(loaded);
     let listener = TcpListener::bind(opts.listen)
         .await

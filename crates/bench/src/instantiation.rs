@@ -4,7 +4,7 @@
 //! per-request instantiation cost from above.
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use bytes::Bytes;
@@ -28,8 +28,12 @@ pub fn per_request(component: &Path, requests: usize) -> Result<f64> {
         let call = || async {
             let request =
                 hyper::Request::get("http://localhost/hello").body(Empty::<Bytes>::new())?;
+            let slot = runtime
+                .instance_slot(Duration::from_secs(1))
+                .await
+                .ok_or_else(|| anyhow!("no instance slot"))?;
             runtime
-                .handle(&hello, request)
+                .handle(slot, &hello, request)
                 .await
                 .map_err(|e| anyhow!("hello failed: {e}"))?;
             Ok::<_, anyhow::Error>(())
