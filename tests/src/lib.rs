@@ -273,19 +273,27 @@ pub fn put_text(url: &str, body: &str) -> (u16, String) {
     )
 }
 
-/// The app's own `spin.toml` with the scorer plugged in swapped for the component at
-/// `scorer` (one line changes, as an integrator would change it), written to a temporary
-/// folder named after `name`; every other path points at the repository's build.
-pub fn app_manifest_with_scorer(name: &str, scorer: &Path) -> PathBuf {
-    const DEFAULT_SCORER: &str = "target/wasm32-wasip2/release/postloan_scoring.wasm";
-    let manifest = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
+/// The default scorer's path in `spin.toml`.
+const DEFAULT_SCORER: &str = "target/wasm32-wasip2/release/postloan_scoring.wasm";
+
+/// `manifest` with the scorer plugged in swapped for the component at `scorer`: the one
+/// line that names it changes, as an integrator would change it.
+fn with_scorer(manifest: &str, scorer: &Path) -> String {
     assert_eq!(
         manifest.matches(DEFAULT_SCORER).count(),
         1,
         "spin.toml names the default scorer on one line, for every component"
     );
-    let swapped = manifest.replace(DEFAULT_SCORER, &scorer.display().to_string());
-    let absolute = swapped.replace("\"target/", &format!("\"{}/target/", root().display()));
+    manifest.replace(DEFAULT_SCORER, &scorer.display().to_string())
+}
+
+/// The app's own `spin.toml` with the scorer swapped for the component at `scorer`, written
+/// to a temporary folder named after `name`; every other path points at the repository's
+/// build.
+pub fn app_manifest_with_scorer(name: &str, scorer: &Path) -> PathBuf {
+    let manifest = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
+    let absolute = with_scorer(&manifest, scorer)
+        .replace("\"target/", &format!("\"{}/target/", root().display()));
     write_manifest(name, &absolute)
 }
 
@@ -295,8 +303,26 @@ pub fn app_manifest_with_scorer(name: &str, scorer: &Path) -> PathBuf {
 /// test closes business dates itself, and the nightly trigger would close the real
 /// yesterday). Written to a temporary folder named after `name`.
 pub fn book_manifest(name: &str, redis_url: &str, cron: Option<&str>) -> PathBuf {
-    const EXPRESSION: &str = "cron_expression = \"0 0/10 * * * *\"";
     let manifest = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
+    write_manifest(name, &for_the_book(&manifest, redis_url, cron))
+}
+
+/// Like [`book_manifest`], with the scorer swapped for the component at `scorer` (one line).
+pub fn book_manifest_with_scorer(
+    name: &str,
+    redis_url: &str,
+    cron: Option<&str>,
+    scorer: &Path,
+) -> PathBuf {
+    let manifest = std::fs::read_to_string(root().join("spin.toml")).expect("spin.toml");
+    write_manifest(
+        name,
+        &for_the_book(&with_scorer(&manifest, scorer), redis_url, cron),
+    )
+}
+
+fn for_the_book(manifest: &str, redis_url: &str, cron: Option<&str>) -> String {
+    const EXPRESSION: &str = "cron_expression = \"0 0/10 * * * *\"";
     assert!(
         manifest.contains(EXPRESSION),
         "spin.toml runs the nightly every 10 minutes"
@@ -311,15 +337,13 @@ pub fn book_manifest(name: &str, redis_url: &str, cron: Option<&str>) -> PathBuf
             kept.push(line);
         }
     }
-    let manifest = kept
-        .join("\n")
+    kept.join("\n")
         .replace(
             EXPRESSION,
             &format!("cron_expression = {:?}", cron.unwrap_or_default()),
         )
         .replace("redis://127.0.0.1:6379", redis_url)
-        .replace("\"target/", &format!("\"{}/target/", root().display()));
-    write_manifest(name, &manifest)
+        .replace("\"target/", &format!("\"{}/target/", root().display()))
 }
 
 /// The platform token the book tests start the host with: the README's.
@@ -346,6 +370,16 @@ impl Book {
         let dir = manifest.parent().expect("a folder").to_path_buf();
         let host = Self::host(&manifest, &dir);
         Self { host, dir }
+    }
+
+    /// Serves `manifest` with the state (the SQLite file) of the folder `dir`, which may be
+    /// another host's: so a test can go on with the same book on another manifest.
+    pub fn serve(manifest: &Path, dir: &Path) -> Self {
+        let host = Self::host(manifest, dir);
+        Self {
+            host,
+            dir: dir.to_path_buf(),
+        }
     }
 
     /// Starts a host again on the same manifest and state, as after a crash.

@@ -4,7 +4,7 @@
 //! of business through `POST /v1/jobs/close-of-business`, HTTP alone.
 
 use chrono::{NaiveDate, Utc};
-use postloan_tests::{Book, Host, PLATFORM_TOKEN, map_strings, post, root, spin_toml, temp_dir};
+use postloan_tests::{Book, map_strings, post, root, spin_toml, temp_dir};
 use serde_json::{Value, json};
 
 const MANIFEST: &str = "deploy/akamai/spin.toml";
@@ -59,13 +59,7 @@ fn the_http_only_manifest_is_the_apps_api_alone() {
 
 /// The HTTP-only manifest on postloan-host, state in a fresh folder.
 fn book(name: &str) -> Book {
-    let dir = temp_dir(name);
-    let host = Host::start_with_env(
-        &root().join(MANIFEST),
-        &["--state-dir", &dir.join("state").display().to_string()],
-        &[("SPIN_VARIABLE_PLATFORM_TOKEN", PLATFORM_TOKEN)],
-    );
-    Book { host, dir }
+    Book::serve(&root().join(MANIFEST), &temp_dir(name))
 }
 
 #[test]

@@ -1,13 +1,19 @@
 //! Scorers: the conformance kit on every scorer in the repository (and on the broken
-//! fixtures), swapping the scorer through spin.toml, the scorecard override through the
+//! fixtures), swapping the scorer through its one line in spin.toml (which the HTTP API, the
+//! Redis events and the nightly close all score with), the scorecard override through the
 //! `scorecard` Spin variable, and a scorer that traps, loops or exhausts memory, which must
 //! not take the host down and is named in the answer, and that sees no clock, environment or
 //! files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
-use postloan_tests::{Host, app_manifest_with_scorer, artifact, post, root};
+use chrono::Utc;
+use postloan_tests::{
+    Book, Host, RedisServer, app_manifest_with_scorer, artifact, book_manifest_with_scorer,
+    eventually, post, root,
+};
 use serde_json::{Value, json};
 
 const DEFAULT_SCORER: &str = "target/wasm32-wasip2/release/postloan_scoring.wasm";
@@ -120,6 +126,119 @@ fn swapping_the_scorer_in_spin_toml_changes_the_scores_assess_returns() {
         .map(|(c, p)| ((*c).to_owned(), *p))
         .collect();
     assert_eq!(reasons(score), expected);
+}
+
+/// A `loan.created` event of tenant `swap`, on 2026-01-15: one installment of 600.00 and
+/// 12.00 interest due on `due`.
+fn loan_created(id: &str, disbursed_on: &str, due: &str) -> Value {
+    json!({
+        "id": format!("created-{id}"), "tenant": "swap", "type": "loan.created",
+        "occurred_at": "2026-01-15T08:00:00Z",
+        "data": {
+            "id": id,
+            "borrower": { "id": format!("B-{id}"), "profile": { "name": "Sun Li", "language": "zh-CN", "time_zone": "Asia/Shanghai" } },
+            "currency": "CNY", "disbursed_on": disbursed_on,
+            "installments": [{ "seq": 1, "due_date": due, "principal": "600.00", "interest": "12.00" }]
+        }
+    })
+}
+
+/// What one scorer gives, plugged in by spin.toml's one `[component.scorer]` line: the
+/// score of the README's loan on `POST /v1/assess` (the api), and `(score, tier)` of the
+/// book's loans K1 and K2 as the events component stores them from Redis and then as the
+/// nightly component's cron trigger stores them when it closes yesterday.
+struct Scores {
+    assess: Value,
+    events: [(Value, Value); 2],
+    close: [(Value, Value); 2],
+}
+
+fn scores_with(name: &str, scorer: &Path) -> Scores {
+    let redis = RedisServer::start();
+    // First without the cron trigger, so the close cannot run before the loans are booked.
+    let manifest = book_manifest_with_scorer(&format!("{name}-events"), &redis.url(), None, scorer);
+    let dir = manifest.parent().expect("a folder").to_path_buf();
+    let book = Book::serve(&manifest, &dir);
+    let (status, _, assessed) = post(&book.host.url("/v1/assess"), readme_request().to_string());
+    assert_eq!(status, 200, "{assessed}");
+    let key = book.create_tenant("swap", json!({}));
+    // K1 falls due in 2060; K2 fell due on 2026-01-05 and is unpaid.
+    for event in [
+        loan_created("K1", "2026-01-01", "2060-01-05"),
+        loan_created("K2", "2025-12-01", "2026-01-05"),
+    ] {
+        redis.publish_when_subscribed("postloan.events", &event.to_string());
+    }
+    let standing = |book: &Book, id: &str, on: &str| {
+        eventually(
+            Duration::from_secs(60),
+            &format!("{id} assessed on {on}"),
+            || {
+                let (_, loan) = book.call("GET", &format!("/v1/loans/{id}"), &key, None);
+                let standing = &loan["standing"];
+                (standing["assessed_on"] == on)
+                    .then(|| (standing["score"].clone(), standing["tier"].clone()))
+            },
+        )
+    };
+    let events = ["K1", "K2"].map(|id| standing(&book, id, "2026-01-15"));
+    drop(book);
+    // Then the same book with the nightly cron trigger, every second.
+    let manifest = book_manifest_with_scorer(
+        &format!("{name}-close"),
+        &redis.url(),
+        Some("* * * * * *"),
+        scorer,
+    );
+    let book = Book::serve(&manifest, &dir);
+    let yesterday = Utc::now()
+        .date_naive()
+        .pred_opt()
+        .expect("a day")
+        .to_string();
+    let close = ["K1", "K2"].map(|id| standing(&book, id, &yesterday));
+    Scores {
+        assess: assessed["score"].clone(),
+        events,
+        close,
+    }
+}
+
+#[test]
+fn swapping_the_scorer_line_changes_the_scores_of_http_events_and_the_nightly_close() {
+    let python = scores_with("swap-python", &artifact(PYTHON_SCORER));
+    // The README's loan, worked in the test above: 560.
+    assert_eq!(python.assess["model"]["name"], "logistic-challenger-py");
+    assert_eq!(python.assess["value"], 560);
+    // The Python scorer's log-odds start at 5.2; points are 600 + (20 / ln 2)·(log-odds −
+    // ln 50), rounded and kept within 300–650; tiers from 660 (A), 620 (B), 580 (C), 540 (D).
+    // K1 on 2026-01-15, nothing due: 5.2 → 600 + 28.8539·1.2880 = 637.16 → 637, B.
+    // K2 on 2026-01-15, 10 days past due (and so at worst in 6 months), its one installment
+    // fallen due not paid on time: 5.2 − 0.05·10 − 0.02·10 − 1.5·1 = 3.0 →
+    // 600 − 28.8539·0.9120 = 573.68 → 574, D.
+    assert_eq!(
+        python.events,
+        [(json!(637), json!("B")), (json!(574), json!("D"))]
+    );
+    // Yesterday, K1 has still nothing due: 637, B. K2 is at least 330 days past due:
+    // 5.2 − 0.07·330 − 1.5 < −19, far under 300 points: 300, E.
+    assert_eq!(
+        python.close,
+        [(json!(637), json!("B")), (json!(300), json!("E"))]
+    );
+    // The default scorer, on the line before it was swapped, scores all of them otherwise
+    // (the README's loan: 522).
+    let default = scores_with("swap-default", &artifact(DEFAULT_SCORER));
+    assert_eq!(default.assess["model"]["name"], "postloan-default-bscore");
+    assert_eq!(default.assess["value"], 522);
+    for (python, default) in python
+        .events
+        .iter()
+        .chain(&python.close)
+        .zip(default.events.iter().chain(&default.close))
+    {
+        assert_ne!(python.0, default.0);
+    }
 }
 
 #[test]
