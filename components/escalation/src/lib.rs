@@ -4,7 +4,7 @@
 use postloan_contact_wit as contact;
 use postloan_domain::FieldError;
 use postloan_domain::contact::escalation::{self as domain, EscalationPolicy, Ladder, Rung, Stage};
-use postloan_domain::money::parse_non_negative;
+use postloan_domain::money::parse_amount;
 
 wit_bindgen::generate!({
     world: "postloan:escalation/engine",
@@ -144,7 +144,7 @@ fn escalation_policy(p: wit::EscalationPolicy) -> Result<EscalationPolicy, Field
         high_risk_tiers: p.high_risk_tiers.into_iter().map(contact::tier).collect(),
         small_balance: p
             .small_balance
-            .map(|s| parse_non_negative("policy.escalation.small_balance", &s))
+            .map(|s| parse_amount("policy.escalation.small_balance", &s))
             .transpose()?,
         queues: p
             .queues

@@ -9,7 +9,7 @@ use postloan_domain::FieldError;
 use postloan_domain::contact::guard::{ContactRules, Window};
 use postloan_domain::contact::{self as domain, Channel, Language, Ruling};
 use postloan_domain::date::parse_date;
-use postloan_domain::money::{Currency, parse_non_negative};
+use postloan_domain::money::{Currency, parse_amount};
 
 wit_bindgen::generate!({
     world: "contact-types",
@@ -127,7 +127,7 @@ pub fn promises(promises: Vec<wit::Promise>) -> Result<Vec<domain::Promise>, Fie
         .enumerate()
         .map(|(i, p)| {
             Ok(domain::Promise {
-                amount: parse_non_negative(&format!("promises[{i}].amount"), &p.amount)?,
+                amount: parse_amount(&format!("promises[{i}].amount"), &p.amount)?,
                 date: parse_date(&format!("promises[{i}].date"), &p.date)?,
                 status: match p.status {
                     wit::PromiseStatus::Open => domain::PromiseStatus::Open,

@@ -4,7 +4,15 @@ use chrono::NaiveDate;
 
 use crate::FieldError;
 
-/// Parses an ISO-8601 calendar date, `YYYY-MM-DD`, rejecting any other form.
+/// The first business date postloan takes.
+pub const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a calendar date");
+
+/// The last business date postloan takes: far enough for a 100-year schedule from today,
+/// near enough that day counts and penalties stay small numbers.
+pub const LATEST: NaiveDate = NaiveDate::from_ymd_opt(2200, 12, 31).expect("a calendar date");
+
+/// Parses an ISO-8601 calendar date, `YYYY-MM-DD`, from [`EARLIEST`] to [`LATEST`],
+/// rejecting any other form.
 pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, FieldError> {
     let well_formed = text.len() == 10
         && text.bytes().enumerate().all(|(i, b)| {
@@ -17,17 +25,39 @@ pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, FieldError> {
     let parsed = well_formed
         .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
         .flatten();
-    parsed.ok_or_else(|| {
+    let date = parsed.ok_or_else(|| {
         FieldError::new(
             field,
             format!("`{text}` is not an ISO-8601 calendar date (YYYY-MM-DD)"),
         )
-    })
+    })?;
+    if !(EARLIEST..=LATEST).contains(&date) {
+        return Err(FieldError::new(
+            field,
+            format!("{date} is outside {EARLIEST} to {LATEST}"),
+        ));
+    }
+    Ok(date)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn business_dates_lie_from_1900_to_2200() {
+        assert!(parse_date("d", "1900-01-01").is_ok());
+        assert!(parse_date("d", "2200-12-31").is_ok());
+        for far in ["1899-12-31", "0000-01-01", "2201-01-01", "9999-12-31"] {
+            let err = parse_date("payments[0].value_date", far).unwrap_err();
+            assert_eq!(err.field, "payments[0].value_date");
+            assert!(
+                err.reason.ends_with("is outside 1900-01-01 to 2200-12-31"),
+                "{far}: {}",
+                err.reason
+            );
+        }
+    }
 
     #[test]
     fn accepts_real_calendar_dates_only() {

@@ -62,18 +62,32 @@ pub struct Loan {
     pauses: Vec<Pause>,
 }
 
+/// The most installments a loan may have: a monthly schedule of 100 years.
+pub const MAX_INSTALLMENTS: usize = crate::schedule::MAX_TERM as usize;
+
+/// The most payments a loan may have: a daily payment for more than 27 years.
+pub const MAX_PAYMENTS: usize = 10_000;
+
+/// The most pauses a loan may have.
+pub const MAX_PAUSES: usize = 1_000;
+
+/// The longest loan or payment id, in characters.
+pub const MAX_ID_CHARS: usize = 64;
+
+/// The longest pause reason, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
 impl Loan {
-    /// Builds a loan, rejecting an empty id or schedule, installments out of order or with a
-    /// repeated `seq`, payments of zero and repeated payment ids.
+    /// Builds a loan, rejecting an empty or long id, an empty or long schedule, installments
+    /// out of order or with a repeated `seq`, too many payments, payments of zero and
+    /// repeated or long payment ids.
     pub fn new(
         id: String,
         currency: Currency,
         installments: Vec<Installment>,
         payments: Vec<Payment>,
     ) -> Result<Self, FieldError> {
-        if id.trim().is_empty() {
-            return Err(FieldError::new("loan.id", "must not be empty"));
-        }
+        check_id("loan.id", &id)?;
         check_schedule(&installments)?;
         check_payments(&payments)?;
         Ok(Self {
@@ -108,9 +122,17 @@ impl Loan {
         Ok(self)
     }
 
-    /// Adds pauses, which may not overlap one another nor end before they start.
+    /// Adds pauses, at most [`MAX_PAUSES`], which may not overlap one another nor end before
+    /// they start.
     pub fn with_pauses(mut self, pauses: Vec<Pause>) -> Result<Self, FieldError> {
+        check_count("loan.pauses", pauses.len(), MAX_PAUSES)?;
         for (i, pause) in pauses.iter().enumerate() {
+            if pause.reason.chars().count() > MAX_REASON_CHARS {
+                return Err(FieldError::new(
+                    format!("loan.pauses[{i}].reason"),
+                    format!("is longer than {MAX_REASON_CHARS} characters"),
+                ));
+            }
             if pause.to < pause.from {
                 return Err(FieldError::new(
                     format!("loan.pauses[{i}].to"),
@@ -164,6 +186,31 @@ impl Loan {
     }
 }
 
+/// An id: not blank, at most [`MAX_ID_CHARS`] characters.
+fn check_id(field: &str, id: &str) -> Result<(), FieldError> {
+    if id.trim().is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if id.chars().count() > MAX_ID_CHARS {
+        return Err(FieldError::new(
+            field,
+            format!("is longer than {MAX_ID_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// A list of at most `max` items.
+fn check_count(field: &str, count: usize, max: usize) -> Result<(), FieldError> {
+    if count > max {
+        return Err(FieldError::new(
+            field,
+            format!("lists {count} items; a loan has at most {max}"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_schedule(installments: &[Installment]) -> Result<(), FieldError> {
     if installments.is_empty() {
         return Err(FieldError::new(
@@ -171,6 +218,7 @@ fn check_schedule(installments: &[Installment]) -> Result<(), FieldError> {
             "must list at least one installment",
         ));
     }
+    check_count("loan.installments", installments.len(), MAX_INSTALLMENTS)?;
     for (i, pair) in installments.windows(2).enumerate() {
         let (earlier, later) = (&pair[0], &pair[1]);
         let at = |name: &str| format!("loan.installments[{}].{name}", i + 1);
@@ -206,6 +254,7 @@ fn check_schedule(installments: &[Installment]) -> Result<(), FieldError> {
 }
 
 fn check_payments(payments: &[Payment]) -> Result<(), FieldError> {
+    check_count("loan.payments", payments.len(), MAX_PAYMENTS)?;
     let mut seen = std::collections::HashMap::with_capacity(payments.len());
     for (i, payment) in payments.iter().enumerate() {
         if payment.amount.is_zero() {
@@ -214,12 +263,7 @@ fn check_payments(payments: &[Payment]) -> Result<(), FieldError> {
                 "must be greater than zero",
             ));
         }
-        if payment.id.trim().is_empty() {
-            return Err(FieldError::new(
-                format!("loan.payments[{i}].id"),
-                "must not be empty",
-            ));
-        }
+        check_id(&format!("loan.payments[{i}].id"), &payment.id)?;
         if let Some(first) = seen.insert(payment.id.as_str(), i) {
             return Err(FieldError::new(
                 format!("loan.payments[{i}].id"),

@@ -7,6 +7,15 @@ use rust_decimal::Decimal;
 
 use crate::FieldError;
 
+/// The most integer digits an amount may have: what a ledger's `DECIMAL(18, 3)` column holds.
+/// With it, and the bounds on rates, terms and list lengths, no sum, penalty or schedule of
+/// amounts can leave a [`Decimal`]'s 28 digits (docs/overdue.md, "Limits").
+pub const MAX_INTEGER_DIGITS: u32 = 15;
+
+/// The most decimals an amount may have before its currency is known: the largest ISO 4217
+/// minor unit (4, the Uruguayan and Chilean units of account).
+pub const MAX_DECIMALS: u32 = 4;
+
 /// An ISO 4217 currency with a minor unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Currency {
@@ -44,7 +53,7 @@ impl Currency {
 
     /// Parses a non-negative amount in this currency from its decimal string.
     pub fn parse_amount(self, field: &str, text: &str) -> Result<Decimal, FieldError> {
-        let amount = parse_non_negative(field, text)?;
+        let amount = parse_amount(field, text)?;
         if amount.scale() > self.minor_unit {
             return Err(FieldError::new(
                 field,
@@ -65,6 +74,28 @@ impl Currency {
         shown.rescale(self.minor_unit);
         shown.to_string()
     }
+}
+
+/// Parses an amount whose currency is not known here: zero or more, at most
+/// [`MAX_INTEGER_DIGITS`] integer digits and [`MAX_DECIMALS`] decimals.
+pub fn parse_amount(field: &str, text: &str) -> Result<Decimal, FieldError> {
+    let amount = parse_non_negative(field, text)?;
+    if amount.trunc().abs() >= Decimal::from(10_u64.pow(MAX_INTEGER_DIGITS)) {
+        return Err(FieldError::new(
+            field,
+            format!("`{text}` is above the largest amount, {MAX_INTEGER_DIGITS} integer digits"),
+        ));
+    }
+    if amount.scale() > MAX_DECIMALS {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "`{text}` has {} decimals; amounts have at most {MAX_DECIMALS}",
+                amount.scale()
+            ),
+        ));
+    }
+    Ok(amount)
 }
 
 /// Parses a plain decimal string that is zero or more, such as a rate or a threshold.
@@ -135,6 +166,30 @@ mod tests {
             let err = cny().parse_amount("loan.x", bad).unwrap_err();
             assert_eq!(err.field, "loan.x", "{bad}");
         }
+    }
+
+    #[test]
+    fn amounts_have_at_most_fifteen_integer_digits() {
+        assert_eq!(
+            cny().parse_amount("a", "999999999999999.99").unwrap(),
+            Decimal::new(99_999_999_999_999_999, 2)
+        );
+        for huge in [
+            "1000000000000000",
+            "1000000000000000.00",
+            "79228162514264337593543950335",
+            "40000000000000000000000000000",
+        ] {
+            let err = cny()
+                .parse_amount("loan.payments[0].amount", huge)
+                .unwrap_err();
+            assert_eq!(err.field, "loan.payments[0].amount");
+            assert!(err.reason.contains("15 integer digits"), "{}", err.reason);
+        }
+        // Past a Decimal's range: still a field error, never a panic.
+        assert!(parse_amount("a", "792281625142643375935439503350").is_err());
+        assert!(parse_amount("a", "0.00001").is_err());
+        assert_eq!(parse_amount("a", "0.0001").unwrap(), Decimal::new(1, 4));
     }
 
     #[test]

@@ -298,6 +298,14 @@ pub fn annual_rate(field: &str, rate: Decimal) -> Result<Decimal, FieldError> {
     Ok(rate)
 }
 
+/// Checks a fraction lies within 0 and 1.
+pub fn fraction(field: &str, value: Decimal) -> Result<Decimal, FieldError> {
+    if value.is_sign_negative() && !value.is_zero() || value > Decimal::ONE {
+        return Err(FieldError::new(field, format!("{value} is outside 0 to 1")));
+    }
+    Ok(value)
+}
+
 /// Checks a percentage lies within 0 and 100.
 pub fn percent(field: &str, value: Decimal) -> Result<Decimal, FieldError> {
     if value.is_sign_negative() && !value.is_zero() || value > Decimal::ONE_HUNDRED {

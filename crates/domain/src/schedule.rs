@@ -8,6 +8,7 @@ use rust_decimal::{Decimal, MathematicalOps, RoundingStrategy};
 
 use crate::FieldError;
 use crate::calendar::Calendar;
+use crate::date::LATEST;
 use crate::money::Currency;
 use crate::policy::annual_rate;
 
@@ -164,6 +165,12 @@ pub fn schedule(terms: &Terms) -> Result<Schedule, FieldError> {
             fees: Decimal::ZERO,
             balance_after: balance,
         });
+    }
+    if let Some(last) = installments.last().filter(|i| i.due_date > LATEST) {
+        return Err(FieldError::new(
+            "term",
+            format!("the last due date, {}, is past {LATEST}", last.due_date),
+        ));
     }
     let total_interest = installments.iter().map(|i| i.interest).sum();
     Ok(Schedule {

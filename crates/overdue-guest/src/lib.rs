@@ -34,6 +34,10 @@ impl Guest for OverdueEngine {
         ))
     }
 
+    fn check_policy(policy: Policy) -> Result<(), Error> {
+        convert::policy::policy(policy).map(drop)
+    }
+
     fn assess(loan: Loan, as_of: String, policy: Policy) -> Result<Assessment, Error> {
         let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
         let loan = convert::loan::loan(loan, "loan")?;

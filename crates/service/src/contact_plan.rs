@@ -451,6 +451,12 @@ fn stage(json: StageJson) -> Stage {
         .map_or(Stage::Current, |(_, s, _)| *s)
 }
 
+/// Whether `name` is a stage's name, as the book stores and filters it.
+#[cfg(feature = "spin")]
+pub fn is_stage_name(name: &str) -> bool {
+    STAGES.iter().any(|(_, _, n)| *n == name)
+}
+
 fn stage_name(stage: Stage) -> &'static str {
     STAGES
         .iter()

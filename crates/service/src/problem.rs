@@ -19,6 +19,12 @@ pub struct Problem {
     field: Option<String>,
 }
 
+impl From<postloan_domain::FieldError> for Problem {
+    fn from(error: postloan_domain::FieldError) -> Self {
+        Self::invalid_field(error.field, &error.reason)
+    }
+}
+
 impl Problem {
     /// A field of the request that is missing, unknown, malformed or inconsistent.
     pub fn invalid_field(field: String, reason: &str) -> Self {
@@ -105,6 +111,17 @@ impl Problem {
             status: 409,
             detail: format!("{field}: {reason}"),
             field: Some(field),
+        }
+    }
+
+    /// A body longer than the route takes.
+    pub fn too_large(limit: usize) -> Self {
+        Self {
+            kind: "urn:postloan:problem:too-large",
+            title: "Payload too large",
+            status: 413,
+            detail: format!("body: the body is longer than {limit} bytes"),
+            field: Some("body".to_owned()),
         }
     }
 

@@ -4,8 +4,16 @@ use serde::de::DeserializeOwned;
 
 use crate::problem::Problem;
 
-/// Parses a JSON body into `T`; any failure is a 400 problem naming the field.
+/// The longest body any route takes: room for a loan of [`postloan_domain::loan::MAX_INSTALLMENTS`]
+/// installments and [`postloan_domain::loan::MAX_PAYMENTS`] payments, refused before parsing.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Parses a JSON body into `T`; a body over [`MAX_BODY_BYTES`] is a 413, any other failure a
+/// 400 problem naming the field.
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(Problem::too_large(MAX_BODY_BYTES));
+    }
     let mut reader = serde_json::Deserializer::from_slice(body);
     let request: T = serde_path_to_error::deserialize(&mut reader).map_err(|error| {
         let path = error.path().to_string();

@@ -3,6 +3,7 @@
 
 pub mod escalation;
 pub mod guard;
+pub mod promises;
 pub mod reminders;
 pub mod sms;
 mod templates;

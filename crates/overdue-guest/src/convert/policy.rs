@@ -4,7 +4,7 @@ use chrono::Weekday;
 use postloan_domain::FieldError;
 use postloan_domain::calendar::{Calendar, DueDateShift};
 use postloan_domain::date::parse_date;
-use postloan_domain::money::parse_non_negative;
+use postloan_domain::money::{parse_amount, parse_non_negative};
 use postloan_domain::policy::{
     self, Classification, Materiality, Part, Penalty, PenaltyBasis, Policy, Range, Ranges,
     Tolerance,
@@ -50,10 +50,13 @@ fn parse(wit: wit::Policy) -> Result<Policy, FieldError> {
 
 fn tolerance(t: wit::Tolerance) -> Result<Tolerance, FieldError> {
     let amount = |name: &str, text: Option<String>| {
-        text.map(|text| parse_non_negative(&format!("policy.tolerance.{name}"), &text))
+        text.map(|text| parse_amount(&format!("policy.tolerance.{name}"), &text))
             .transpose()
     };
-    let percent = amount("percent", t.percent)?
+    let percent = t
+        .percent
+        .map(|p| parse_non_negative("policy.tolerance.percent", &p))
+        .transpose()?
         .map(|p| policy::percent("policy.tolerance.percent", p))
         .transpose()?;
     Ok(Tolerance {
@@ -102,8 +105,11 @@ fn classification(scheme: wit::ClassificationScheme) -> Result<Classification, F
         }
         wit::ClassificationScheme::FfiecRetail => Classification::Ranges(Ranges::ffiec_retail()),
         wit::ClassificationScheme::EbaDefault(m) => Classification::EbaDefault(Materiality {
-            absolute: parse_non_negative("policy.classification.absolute", &m.absolute)?,
-            relative: parse_non_negative("policy.classification.relative", &m.relative)?,
+            absolute: parse_amount("policy.classification.absolute", &m.absolute)?,
+            relative: policy::fraction(
+                "policy.classification.relative",
+                parse_non_negative("policy.classification.relative", &m.relative)?,
+            )?,
         }),
         wit::ClassificationScheme::Ranges(list) => {
             Classification::Ranges(ranges("policy.classification.ranges", list)?)

@@ -65,10 +65,7 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
         (Method::Get, ["loans", id]) => loans::show(db, caller, id, query),
         (Method::Post, ["loans", id, "payments"]) => {
             caller.require(&[Role::Admin])?;
-            let key = request
-                .header("idempotency-key")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned);
+            let key = idempotency_key(request)?;
             loan_change(db, caller, id, Change::Payment(parse(request.body())?, key))
         }
         (Method::Post, ["loans", id, "payments", payment, "reversal"]) => {
@@ -239,4 +236,26 @@ fn audit_log(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem>
         }),
     )?;
     Ok(crate::json(200, &json!({ "entries": entries })))
+}
+
+/// The longest `Idempotency-Key` kept: room for a UUID or a lender's own reference.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The caller's `Idempotency-Key`: printable ASCII of 1 to [`MAX_IDEMPOTENCY_KEY`]
+/// characters, as HTTP header values should be, or none.
+fn idempotency_key(request: &Request) -> Result<Option<String>, Problem> {
+    let Some(value) = request.header("idempotency-key") else {
+        return Ok(None);
+    };
+    let bytes = value.as_bytes();
+    let printable = !bytes.is_empty()
+        && bytes.len() <= MAX_IDEMPOTENCY_KEY
+        && bytes.iter().all(|b| (b' '..=b'~').contains(b));
+    if !printable {
+        return Err(Problem::invalid_field(
+            "Idempotency-Key".into(),
+            &format!("must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters"),
+        ));
+    }
+    Ok(value.as_str().map(str::to_owned))
 }

@@ -60,7 +60,21 @@ pub fn show(db: &Db, caller: &Caller, id: &str) -> Result<Response, Problem> {
             job_json,
         )?
         .ok_or_else(|| Problem::no_such("job", id))?;
-    Ok(crate::json(200, &job))
+    Ok(crate::json(200, &with_failed_loans(db, id_number, job)?))
+}
+
+/// The most failing loans a job's answer lists; `failures` counts them all.
+const FAILED_LOANS_SHOWN: i64 = 100;
+
+/// `job` with the loans it failed on (the first [`FAILED_LOANS_SHOWN`], by id) and why.
+fn with_failed_loans(db: &Db, id: i64, mut job: Value) -> Result<Value, Problem> {
+    let failed = db.rows(
+        "SELECT loan_id, reason FROM job_failures WHERE job_id = ? ORDER BY loan_id LIMIT ?",
+        &[int(id), int(FAILED_LOANS_SHOWN)],
+        |row| json!({ "loan_id": get_text(row, "loan_id"), "reason": get_text(row, "reason") }),
+    )?;
+    job["failed_loans"] = Value::Array(failed);
+    Ok(job)
 }
 
 /// The cron trigger: closes, for every tenant, the business day that ended before the
@@ -242,6 +256,11 @@ fn page(
     })?;
     for (loan_id, reason) in &closed.failures {
         eprintln!("postloan: close of {day}: tenant {tenant} loan {loan_id} failed: {reason}");
+        db.run(
+            "INSERT INTO job_failures (job_id, loan_id, reason) VALUES (?, ?, ?)
+             ON CONFLICT (job_id, loan_id) DO UPDATE SET reason = excluded.reason",
+            &[int(id), text(loan_id), text(reason)],
+        )?;
     }
     // Every loan the page read is done unless the budget ran out first.
     let last = closed.done.last().or(loan_ids.last()).unwrap_or(&cursor);

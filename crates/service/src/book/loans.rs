@@ -1,7 +1,8 @@
 //! Loans in the book: created from explicit installments or from terms, read back with a
 //! live assessment, and listed by their standing with cursor pagination.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use postloan_domain::money::Currency;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
@@ -240,13 +241,33 @@ fn check_profile(profile: &Value) -> Result<(), Problem> {
 
 /// Whether `tenant` has a loan `id`.
 pub fn exists(db: &Db, tenant: &str, id: &str) -> Result<bool, Problem> {
-    Ok(db
-        .row(
-            "SELECT 1 AS one FROM loans WHERE tenant_id = ? AND id = ?",
-            &[text(tenant), text(id)],
-            |_| (),
-        )?
-        .is_some())
+    Ok(booked(db, tenant, id)?.is_some())
+}
+
+/// What a change to a booked loan is checked against.
+pub struct Booked {
+    /// The loan's currency, which bounds an amount's decimals.
+    pub currency: Currency,
+    /// The day it was disbursed: nothing is paid before it.
+    pub disbursed_on: NaiveDate,
+}
+
+/// The currency and disbursement of `tenant`'s loan `id`, when it is booked.
+pub fn booked(db: &Db, tenant: &str, id: &str) -> Result<Option<Booked>, Problem> {
+    let stored = db.row(
+        "SELECT currency, disbursed_on FROM loans WHERE tenant_id = ? AND id = ?",
+        &[text(tenant), text(id)],
+        |row| (get_text(row, "currency"), get_text(row, "disbursed_on")),
+    )?;
+    // Both were checked when the loan was booked.
+    stored
+        .map(|(currency, disbursed_on)| {
+            Ok(Booked {
+                currency: Currency::parse("currency", &currency)?,
+                disbursed_on: parse_date("disbursed_on", &disbursed_on)?,
+            })
+        })
+        .transpose()
 }
 
 /// A new loan as the overdue component takes it: its schedule, nothing paid yet.
@@ -381,6 +402,24 @@ fn summary(row: &spin_sdk::sqlite::Row<'_>) -> Value {
     })
 }
 
+/// Refuses a filter value no loan can have: a status or stage that does not exist.
+/// Buckets, classes and queues are the tenant's own names, so any value may match.
+fn check_filter(filter: &str, value: &str) -> Result<(), Problem> {
+    let known = match filter {
+        "status" => ["active", "closed"].contains(&value),
+        "stage" => crate::contact_plan::is_stage_name(value),
+        _ => true,
+    };
+    if known {
+        Ok(())
+    } else {
+        Err(Problem::invalid_field(
+            filter.to_owned(),
+            &format!("`{value}` is not a {filter} a loan can have"),
+        ))
+    }
+}
+
 /// Loans per page when the caller does not say, and at most.
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
@@ -409,11 +448,16 @@ pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> 
     let mut params: Vec<Param> = vec![text(&caller.tenant)];
     for filter in ["bucket", "stage", "classification", "queue", "status"] {
         if let Some(value) = query_value(query, filter) {
+            check_filter(filter, &value)?;
             sql.push_str(&format!(" AND loans.{filter} = ?"));
             params.push(text(value));
         }
     }
-    if let Some(cursor) = query_value(query, "cursor") {
+    // An empty cursor is the first page.
+    if let Some(cursor) = query_value(query, "cursor").filter(|c| !c.is_empty()) {
+        check_id("cursor", &cursor).map_err(|_| {
+            Problem::invalid_field("cursor".into(), "is not a cursor this route gave")
+        })?;
         sql.push_str(" AND loans.id > ?");
         params.push(text(cursor));
     }

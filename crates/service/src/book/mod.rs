@@ -35,10 +35,9 @@ fn instant(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A business date from `field`, or a problem naming it.
+/// A business date from `field`, as the domain reads one, or a problem naming it.
 fn parse_date(field: &str, value: &str) -> Result<NaiveDate, Problem> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| Problem::invalid_field(field.to_owned(), "is not a date (YYYY-MM-DD)"))
+    postloan_domain::date::parse_date(field, value).map_err(Problem::from)
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).

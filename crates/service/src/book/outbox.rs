@@ -7,6 +7,7 @@ use spin_sdk::http::Response;
 use super::auth::{Caller, Role, mask};
 use super::db::{Db, Param, get_int, get_optional, get_text, int, text};
 use super::loans::query_value;
+use super::tenants::check_id;
 use super::{instant, now, page_limit};
 use crate::problem::Problem;
 
@@ -103,6 +104,7 @@ pub fn queue(db: &Db, caller: &Caller, name: &str, query: &str) -> Result<Respon
     if let Some(cursor) = query_value(query, "cursor") {
         let (dpd, id) = cursor
             .split_once(':')
+            .filter(|(_, i)| check_id("cursor", i).is_ok())
             .and_then(|(d, i)| Some((d.parse::<i64>().ok()?, i.to_owned())))
             .ok_or_else(|| {
                 Problem::invalid_field("cursor".into(), "is not a cursor this route gave")

@@ -6,6 +6,8 @@
 //! writes nothing, so a loan that fails leaves nothing behind.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use postloan_domain::contact::promises;
+use postloan_domain::contact::{Promise, PromiseStatus};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -275,8 +277,7 @@ fn promise_grace_days(settings: &Settings) -> u64 {
         .unwrap_or(3)
 }
 
-/// Settles open promises: kept once the payments from the day it was made to its date plus
-/// the grace days cover its amount, broken once that day has passed without. Returns the
+/// Settles open promises by the domain's rule (`contact::promises::settle`). Returns the
 /// promises settled now, with their new status.
 fn settle_promises(
     promises: &mut [PromiseRow],
@@ -286,54 +287,39 @@ fn settle_promises(
 ) -> Vec<(String, &'static str)> {
     let payments = paid(loan);
     let mut settled = Vec::new();
-    for promise in promises.iter_mut().filter(|p| p.status == "open") {
-        let status = promise_status(promise, &payments, date, grace);
-        if status != "open" {
-            promise.status = status.to_owned();
-            settled.push((promise.id.clone(), status));
-        }
+    for row in promises.iter_mut().filter(|p| p.status == "open") {
+        let Some((promise, made_on)) = promise_of(row) else {
+            continue;
+        };
+        let status = match promises::settle(&promise, made_on, &payments, date, grace) {
+            PromiseStatus::Open => continue,
+            PromiseStatus::Kept => "kept",
+            PromiseStatus::Broken => "broken",
+        };
+        row.status = status.to_owned();
+        settled.push((row.id.clone(), status));
     }
     settled
 }
 
+/// An open promise as the domain reads it, and the day it was made; the book checked both
+/// dates and the amount when it stored them.
+fn promise_of(row: &PromiseRow) -> Option<(Promise, NaiveDate)> {
+    let promise = Promise {
+        amount: row.amount.parse().ok()?,
+        date: row.date.parse().ok()?,
+        status: PromiseStatus::Open,
+    };
+    Some((promise, row.made_on.parse().ok()?))
+}
+
 /// The loan's payments that stand (not reversed): value date and amount.
-fn paid(loan: &wit::Loan) -> Vec<(&str, Decimal)> {
+fn paid(loan: &wit::Loan) -> Vec<(NaiveDate, Decimal)> {
     loan.payments
         .iter()
         .filter(|p| !loan.reversals.iter().any(|r| r.payment_id == p.id))
-        .filter_map(|p| Some((p.value_date.as_str(), p.amount.parse().ok()?)))
+        .filter_map(|p| Some((p.value_date.parse().ok()?, p.amount.parse().ok()?)))
         .collect()
-}
-
-/// `kept`, `broken` or still `open` on business date `date`.
-fn promise_status(
-    promise: &PromiseRow,
-    payments: &[(&str, Decimal)],
-    date: NaiveDate,
-    grace: u64,
-) -> &'static str {
-    let (Ok(due), Ok(amount)) = (
-        NaiveDate::parse_from_str(&promise.date, "%Y-%m-%d"),
-        promise.amount.parse::<Decimal>(),
-    ) else {
-        return "open";
-    };
-    let deadline = due.checked_add_days(Days::new(grace)).unwrap_or(due);
-    let last_day = deadline.min(date).to_string();
-    let covered: Decimal = payments
-        .iter()
-        .filter(|(value_date, _)| {
-            *value_date >= promise.made_on.as_str() && *value_date <= last_day.as_str()
-        })
-        .map(|(_, amount)| *amount)
-        .sum();
-    if covered >= amount {
-        "kept"
-    } else if date > deadline {
-        "broken"
-    } else {
-        "open"
-    }
 }
 
 /// Plans the loan's contacts through the reminders and escalation components.
@@ -435,63 +421,8 @@ fn to_value(value: &impl serde::Serialize) -> Result<Value, Problem> {
 mod tests {
     use super::*;
 
-    fn promise(amount: &str, date: &str, made_on: &str) -> PromiseRow {
-        PromiseRow {
-            id: "P-1".into(),
-            amount: amount.into(),
-            date: date.into(),
-            made_on: made_on.into(),
-            status: "open".into(),
-        }
-    }
-
-    fn pay(date: &'static str, amount: &str) -> (&'static str, Decimal) {
-        (date, amount.parse().unwrap())
-    }
-
     fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-    }
-
-    #[test]
-    fn a_promise_is_kept_when_payments_since_it_was_made_cover_it() {
-        // Promised 500.00 on 03-01 for 03-05; 200 on 03-02 + 300 on 03-07 (within 3 grace
-        // days: deadline 03-08) = 500.00 ≥ 500.00.
-        let p = promise("500.00", "2026-03-05", "2026-03-01");
-        let payments = [pay("2026-03-02", "200"), pay("2026-03-07", "300.00")];
-        assert_eq!(promise_status(&p, &payments, day("2026-03-08"), 3), "kept");
-    }
-
-    #[test]
-    fn a_payment_before_the_promise_does_not_count() {
-        // The 300 on 02-28 predates the promise: 200 < 500, and 03-09 is past the deadline
-        // 03-08, so it is broken.
-        let p = promise("500.00", "2026-03-05", "2026-03-01");
-        let payments = [pay("2026-02-28", "300"), pay("2026-03-02", "200")];
-        assert_eq!(
-            promise_status(&p, &payments, day("2026-03-09"), 3),
-            "broken"
-        );
-        // On the deadline itself it is still open.
-        assert_eq!(promise_status(&p, &payments, day("2026-03-08"), 3), "open");
-    }
-
-    #[test]
-    fn a_payment_after_the_deadline_does_not_keep_it() {
-        let p = promise("500.00", "2026-03-05", "2026-03-01");
-        let payments = [pay("2026-03-09", "500")];
-        assert_eq!(
-            promise_status(&p, &payments, day("2026-03-10"), 3),
-            "broken"
-        );
-    }
-
-    #[test]
-    fn a_payment_dated_after_the_business_date_is_not_yet_seen() {
-        // Business date 03-04: the payment of 03-06 has not happened yet as of that day.
-        let p = promise("500.00", "2026-03-05", "2026-03-01");
-        let payments = [pay("2026-03-06", "500")];
-        assert_eq!(promise_status(&p, &payments, day("2026-03-04"), 3), "open");
+        text.parse().unwrap()
     }
 
     #[test]
@@ -514,6 +445,9 @@ mod tests {
             }],
             pauses: Vec::new(),
         };
-        assert_eq!(paid(&loan), vec![pay("2026-03-03", "50.00")]);
+        assert_eq!(
+            paid(&loan),
+            vec![(day("2026-03-03"), Decimal::new(5000, 2))]
+        );
     }
 }

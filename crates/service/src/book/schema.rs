@@ -165,6 +165,12 @@ const MIGRATIONS: &[&[&str]] = &[
         "CREATE INDEX pauses_by_loan ON pauses (tenant_id, loan_id)",
         "CREATE INDEX reversals_by_loan ON reversals (tenant_id, loan_id)",
     ],
+    // The loans a close could not process, with the reason, so that the lender sees them.
+    &["CREATE TABLE job_failures (
+        job_id INTEGER NOT NULL,
+        loan_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (job_id, loan_id))"],
 ];
 
 /// Applies, in one transaction each, the migrations the database has not seen.

@@ -5,13 +5,14 @@
 //! one transaction.
 
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
+use postloan_domain::money;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::audit::{self, Entry};
 use super::db::{Db, get_int, get_optional, get_text, int, optional, text};
-use super::loans;
+use super::loans::{self, Booked};
 use super::pipeline::{self, Origin, Refreshed};
 use super::tenants::{Settings, check_id};
 use super::{instant, parse_date};
@@ -111,18 +112,21 @@ pub fn apply(
     actor: &str,
     at: DateTime<Utc>,
 ) -> Result<Applied, Problem> {
-    let booked = loans::exists(db, tenant, loan_id)?;
+    let loan = loans::booked(db, tenant, loan_id)?;
+    let booked = loan.is_some();
     let action = change.action();
     let detail = match change {
-        Change::Payment(p, key) => match payment(db, tenant, loan_id, p, at, key.as_deref())? {
-            Some(detail) => detail,
-            None => return Ok(Applied::Again),
-        },
+        Change::Payment(p, key) => {
+            match payment(db, tenant, loan.as_ref(), loan_id, p, at, key.as_deref())? {
+                Some(detail) => detail,
+                None => return Ok(Applied::Again),
+            }
+        }
         Change::Reversal(payment_id) => match reversal(db, tenant, loan_id, &payment_id, at)? {
             Some(detail) => detail,
             None => return Ok(Applied::Again),
         },
-        Change::Promise(p) => match promise(db, tenant, loan_id, p, at)? {
+        Change::Promise(p) => match promise(db, tenant, loan.as_ref(), loan_id, p, at)? {
             Some(detail) => detail,
             None => return Ok(Applied::Again),
         },
@@ -161,14 +165,36 @@ fn require_booked(booked: bool, loan_id: &str) -> Result<(), Problem> {
     }
 }
 
-fn positive_amount(field: &str, amount: &str) -> Result<Decimal, Problem> {
-    amount
-        .parse::<Decimal>()
-        .ok()
-        .filter(|a| *a > Decimal::ZERO)
-        .ok_or_else(|| {
-            Problem::invalid_field(field.to_owned(), "is not a decimal greater than zero")
-        })
+/// An amount paid or promised: above zero, within the largest amount and, once the loan is
+/// booked, within its currency's decimals; so that a stored amount never fails the loan's
+/// assessment later.
+fn positive_amount(field: &str, amount: &str, loan: Option<&Booked>) -> Result<Decimal, Problem> {
+    let value = match loan {
+        Some(loan) => loan.currency.parse_amount(field, amount),
+        None => money::parse_amount(field, amount),
+    }?;
+    if value.is_zero() {
+        return Err(Problem::invalid_field(
+            field.to_owned(),
+            "must be greater than zero",
+        ));
+    }
+    Ok(value)
+}
+
+/// A payment's value date: a business date, not before the loan's disbursement.
+fn value_date(field: &str, value: &str, loan: Option<&Booked>) -> Result<NaiveDate, Problem> {
+    let date = parse_date(field, value)?;
+    match loan {
+        Some(loan) if date < loan.disbursed_on => Err(Problem::invalid_field(
+            field.to_owned(),
+            &format!(
+                "{date} is before the loan was disbursed on {}",
+                loan.disbursed_on
+            ),
+        )),
+        _ => Ok(date),
+    }
 }
 
 /// Stores a payment; `None` when the same payment (same id, or same idempotency key) is
@@ -176,14 +202,15 @@ fn positive_amount(field: &str, amount: &str) -> Result<Decimal, Problem> {
 fn payment(
     db: &Db,
     tenant: &str,
+    loan: Option<&Booked>,
     loan_id: &str,
     p: PaymentIn,
     at: DateTime<Utc>,
     idempotency_key: Option<&str>,
 ) -> Result<Option<Value>, Problem> {
     check_id("id", &p.id)?;
-    parse_date("value_date", &p.value_date)?;
-    positive_amount("amount", &p.amount)?;
+    value_date("value_date", &p.value_date, loan)?;
+    positive_amount("amount", &p.amount, loan)?;
     let existing = db.row(
         "SELECT id, loan_id, value_date, amount FROM payments
          WHERE tenant_id = ? AND (id = ? OR idempotency_key = ?)",
@@ -270,12 +297,13 @@ fn reversal(
 fn promise(
     db: &Db,
     tenant: &str,
+    loan: Option<&Booked>,
     loan_id: &str,
     p: PromiseIn,
     at: DateTime<Utc>,
 ) -> Result<Option<Value>, Problem> {
     check_id("id", &p.id)?;
-    positive_amount("amount", &p.amount)?;
+    positive_amount("amount", &p.amount, loan)?;
     parse_date("date", &p.date)?;
     let made_on = p.made_on.unwrap_or_else(|| at.date_naive().to_string());
     parse_date("made_on", &made_on)?;
@@ -407,9 +435,14 @@ fn extension(
     let step = period(&parsed);
     // Later dates first, so no two installments share a date on the way.
     for (seq, due) in remaining.iter().rev() {
-        let moved = shift(*due, step, e.periods).ok_or_else(|| {
-            Problem::invalid_field("periods".into(), "moves a due date out of range")
-        })?;
+        let moved = shift(*due, step, e.periods)
+            .filter(|moved| *moved <= postloan_domain::date::LATEST)
+            .ok_or_else(|| {
+                Problem::invalid_field(
+                    "periods".into(),
+                    "moves a due date past the last business date, 2200-12-31",
+                )
+            })?;
         db.run(
             "UPDATE installments SET due_date = ? WHERE tenant_id = ? AND loan_id = ? AND seq = ?",
             &[

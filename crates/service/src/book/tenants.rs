@@ -11,6 +11,7 @@ use super::auth::{self, Caller, Role};
 use super::db::{Db, get_text, text};
 use crate::contact_plan::{ContactPolicyJson, check_contact_policy};
 use crate::input::PolicyJson;
+use crate::postloan::overdue::overdue;
 use crate::problem::Problem;
 use crate::request::{from_value, parse};
 
@@ -34,7 +35,9 @@ impl Settings {
     fn check(&self) -> Result<(), Problem> {
         let prefixed = |problem: Problem, part: &str| problem.under(&format!("settings.{part}"));
         let policy: PolicyJson = from_value_or_default(&self.policy, "settings.policy")?;
-        policy.into_wit().map_err(|p| prefixed(p, "policy"))?;
+        let policy = policy.into_wit().map_err(|p| prefixed(p, "policy"))?;
+        // The overdue component's fields already start with `policy.`.
+        overdue::check_policy(&policy).map_err(|e| Problem::from(e).under("settings"))?;
         let contact: ContactPolicyJson = from_value_or_default(&self.contact, "settings.contact")?;
         check_contact_policy(contact).map_err(|p| prefixed(p, "contact"))
     }
