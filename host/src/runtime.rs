@@ -472,9 +472,10 @@ impl Runtime {
             dependencies: DependencyInstances::new(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
+            // The pool bounds the instances, tables and memories of all stores together;
+            // a store's own limit is its memory.
             limits: StoreLimitsBuilder::new()
                 .memory_size(self.config.max_memory)
-                .instances(self.config.max_instances as usize)
                 .build(),
             services,
         };

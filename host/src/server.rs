@@ -40,6 +40,8 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time a request waits for a free instance slot.
 pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How much of a body too large to serve is read and thrown away after the `413`.
+const DISCARD_LIMIT: u64 = 16 * 1024 * 1024;
 /// What a `503` tells the client to wait before trying again, in seconds.
 const RETRY_AFTER_SECONDS: u64 = 1;
 
@@ -276,17 +278,18 @@ impl App {
         req: Request<Incoming>,
     ) -> Result<Request<GuestBody>, Response<HyperOutgoingBody>> {
         let max = self.limits.max_body;
-        let declared = req
-            .headers()
+        let (parts, mut body) = req.into_parts();
+        let declared = parts
+            .headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
         if declared.is_some_and(|length| length > max as u64) {
+            self.discard(body, declared);
             return Err(body_too_large(max));
         }
-        let (parts, body) = req.into_parts();
         let read = tokio::time::timeout(
             self.limits.body_read_timeout,
-            Limited::new(body, max).collect(),
+            Limited::new(&mut body, max).collect(),
         )
         .await;
         match read {
@@ -294,7 +297,10 @@ impl App {
                 parts,
                 Full::new(collected.to_bytes()).map_err(|never| match never {}),
             )),
-            Ok(Err(e)) if e.is::<LengthLimitError>() => Err(body_too_large(max)),
+            Ok(Err(e)) if e.is::<LengthLimitError>() => {
+                self.discard(body, declared);
+                Err(body_too_large(max))
+            }
             Ok(Err(e)) => Err(problem(
                 StatusCode::BAD_REQUEST,
                 "urn:postloan:problem:bad-request",
@@ -313,6 +319,28 @@ impl App {
                 Some("body"),
             )),
         }
+    }
+
+    /// Reads the rest of a body too large to serve and throws it away, up to
+    /// [`DISCARD_LIMIT`] bytes within the body timeout, so that a client still sending it
+    /// reads its `413` instead of a reset connection. A body declared larger than that
+    /// is not read: its connection is closed after the answer.
+    fn discard(&self, mut body: Incoming, declared: Option<u64>) {
+        if declared.is_some_and(|length| length > DISCARD_LIMIT) {
+            return;
+        }
+        let timeout = self.limits.body_read_timeout;
+        tokio::spawn(tokio::time::timeout(timeout, async move {
+            let mut discarded = 0;
+            while discarded <= DISCARD_LIMIT {
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        discarded += frame.data_ref().map_or(0, |data| data.len() as u64);
+                    }
+                    Some(Err(_)) | None => break,
+                }
+            }
+        }));
     }
 
     /// A `503`: every instance slot stayed busy for the queue timeout.
