@@ -399,6 +399,8 @@ impl Book {
                 ("SPIN_VARIABLE_PLATFORM_TOKEN", PLATFORM_TOKEN),
                 // Small pages of work per call, so a test sees a run in progress.
                 ("SPIN_VARIABLE_JOB_BUDGET_SECONDS", "5"),
+                // A killed host's claims are taken over after 10 s, not the default minute.
+                ("SPIN_VARIABLE_JOB_LEASE_SECONDS", "10"),
             ],
         )
     }

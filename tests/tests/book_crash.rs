@@ -1,5 +1,5 @@
-//! A close-of-business run killed half-way (`kill -9` of the host) resumes after the last
-//! page it stored when the host comes back, and ends with the same outbox as a run that was
+//! A close-of-business run killed half-way (`kill -9` of the host, holding a claim's lease)
+//! resumes after the last page it stored when the host comes back and the lease has passed, and ends with the same outbox as a run that was
 //! never interrupted: no action twice, none missing.
 
 use std::time::Duration;
@@ -129,11 +129,17 @@ fn a_run_killed_half_way_resumes_with_no_action_twice() {
         "killed half-way, after {processed} loans"
     );
 
+    // The killed worker held the first claim; the restarted host's workers take the other
+    // at once and the first once its lease (10 s in these tests) has passed.
     let book = book.restart();
     let resumed = book.close(&key, DATE);
     let job = &resumed["jobs"][0];
     assert_eq!(job["status"], "completed", "{resumed}");
     assert_eq!(job["processed"], LOANS, "every loan once: {resumed}");
+    let (_, shown) = book.call("GET", &format!("/v1/jobs/{}", job["id"]), &key, None);
+    // 600 loans in claims of 500: one full claim and the open-ended rest.
+    assert_eq!(shown["claims"]["total"], 2, "{shown}");
+    assert_eq!(shown["claims"]["done"], 2, "{shown}");
     let after = outbox(&book, &key);
     assert!(before <= after.len());
     assert_eq!(

@@ -1,10 +1,10 @@
 //! The close-of-business run: for one business date and each loan of a tenant active on
-//! that date (active now, or closed by something assessed after it),
-//! the pipeline in pages of loans, one transaction per page. The job's cursor is stored
-//! with each page, so a run that is stopped (a time budget spent, a host killed) resumes
-//! after the last page it stored; actions carry a key per loan and date, so no page run
-//! twice adds one twice. Dates missed since the last completed run are closed first, in
-//! order.
+//! that date (active now, or closed by something assessed after it), the pipeline in pages
+//! of loans, one transaction per page. The run's loans are split into claims (claims.rs)
+//! that concurrent invocations work under leases; each claim's cursor is stored with each
+//! page, so a run that is stopped (a time budget spent, a host killed) resumes after the
+//! last page it stored, and actions carry a key per loan and date, so no page run twice adds
+//! one twice. Dates missed since the last completed run are closed first, in order.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,7 @@ use spin_sdk::http::Response;
 
 use super::audit::{self, Entry};
 use super::auth::{Caller, Role};
+use super::claims;
 use super::db::{Db, get_int, get_optional, get_text, int, text};
 use super::events::publish;
 use super::loans::query_value;
@@ -31,6 +32,9 @@ const MAX_CATCH_UP_DAYS: u64 = 400;
 /// The Spin variable bounding the time one invocation spends on jobs, in seconds; it must
 /// stay under the host's request timeout.
 const BUDGET_VARIABLE: &str = "job_budget_seconds";
+
+/// The Spin variable setting how long a claim's lease lasts without progress, in seconds.
+const LEASE_VARIABLE: &str = "job_lease_seconds";
 
 /// `POST /v1/jobs/close-of-business?date=YYYY-MM-DD`: closes every date from the last one
 /// closed up to `date`, within this call's time budget. `200` when `date` is closed, `202`
@@ -60,7 +64,9 @@ pub fn show(db: &Db, caller: &Caller, id: &str) -> Result<Response, Problem> {
             job_json,
         )?
         .ok_or_else(|| Problem::no_such("job", id))?;
-    Ok(crate::json(200, &with_failed_loans(db, id_number, job)?))
+    let mut job = with_failed_loans(db, id_number, job)?;
+    job["claims"] = claims::progress(db, id_number)?;
+    Ok(crate::json(200, &job))
 }
 
 /// The most failing loans a job's answer lists; `failures` counts them all.
@@ -166,8 +172,12 @@ fn dates_to_close(db: &Db, tenant: &str, date: NaiveDate) -> Result<Vec<NaiveDat
         .collect())
 }
 
-/// The run of (`tenant`, `date`), created if there is none.
+/// The run of (`tenant`, `date`), created with its claims if there is none.
 fn job_for(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
+    db.transaction(|db| create_job(db, tenant, date))
+}
+
+fn create_job(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
     let day = date.to_string();
     db.run(
         "INSERT INTO job_runs (tenant_id, business_date, status, total, started_at)
@@ -183,99 +193,196 @@ fn job_for(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
             text(&day),
         ],
     )?;
-    db.row(
-        "SELECT id FROM job_runs WHERE tenant_id = ? AND business_date = ?",
-        &[text(tenant), text(&day)],
-        |row| get_int(row, "id"),
-    )?
-    .ok_or_else(|| Problem::internal(format!("the run of {day} was not stored")))
+    let (id, cursor) = db
+        .row(
+            "SELECT id, cursor FROM job_runs WHERE tenant_id = ? AND business_date = ?",
+            &[text(tenant), text(&day)],
+            |row| (get_int(row, "id"), get_text(row, "cursor")),
+        )?
+        .ok_or_else(|| Problem::internal(format!("the run of {day} was not stored")))?;
+    // A run started before claims existed goes on after its own cursor.
+    claims::partition(db, id, &cursor, |after| {
+        db.row(
+            "SELECT id FROM loans WHERE tenant_id = ? AND disbursed_on <= ? AND id > ?
+               AND (status = 'active' OR assessed_on > ?)
+             ORDER BY id LIMIT 1 OFFSET ?",
+            &[
+                text(tenant),
+                text(&day),
+                text(after),
+                text(&day),
+                int(claims::LOANS - 1),
+            ],
+            |row| get_text(row, "id"),
+        )
+    })?;
+    Ok(id)
 }
 
-/// Runs job `id` page by page until it completes (`true`) or `until` passes (`false`).
+/// Runs job `id` claim by claim, page by page, until it completes (`true`) or `until`
+/// passes (`false`). Several invocations may run one job at once: each works the claims it
+/// holds, and the job completes when the last claim is done, by whichever worker.
 fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Result<bool, Problem> {
     // A tenant whose settings cannot be read fails every loan, counted, as any failing loan.
     let context = tenants::settings(db, tenant).and_then(|s| Context::new(&s));
+    let worker = claims::Worker::new(lease_seconds());
     loop {
-        // Read in the page's transaction, the cursor is the one the last page stored, even
-        // when another invocation (a cron tick, a second call) works the same run.
-        let Some(new_actions) = db.transaction(|db| page(db, tenant, &context, id, date, until))?
-        else {
-            return Ok(true);
+        let Some(claim) = db.transaction(|db| worker.take(db, id))? else {
+            // Nothing free: done, or every open claim held by a live worker.
+            return db.transaction(|db| complete_if_done(db, tenant, id, date));
         };
-        publish(&new_actions);
+        loop {
+            let page =
+                db.transaction(|db| page(db, tenant, &context, &worker, &claim, date, until))?;
+            publish(&page.new_actions);
+            if page.claim_done || page.lost {
+                break;
+            }
+            if Instant::now() >= until {
+                return Ok(false);
+            }
+        }
         if Instant::now() >= until {
-            return Ok(false);
+            return db.transaction(|db| complete_if_done(db, tenant, id, date));
         }
     }
 }
 
-/// One page of loans after the job's cursor, in the caller's transaction with the job's
-/// progress: the new actions, or `None` once the job is complete (this page completed it,
-/// or it was already). A loan the pipeline fails on writes nothing; it is counted and
-/// logged, so one bad loan does not stop the book. The page ends early once `until` has
-/// passed, so a slow page cannot outlast the host's request timeout; it always does one
-/// loan, so every call makes progress.
+/// How long a worker holds a claim without showing progress before another may take it
+/// over, from the Spin variable `job_lease_seconds`; well above a page's time budget.
+fn lease_seconds() -> i64 {
+    spin_sdk::variables::get(LEASE_VARIABLE)
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(60)
+}
+
+/// What one page of a claim did.
+struct Page {
+    new_actions: Vec<Value>,
+    /// The claim has no loans left: it is done.
+    claim_done: bool,
+    /// Another worker took the claim over (this one's lease expired): nothing was written.
+    lost: bool,
+}
+
+/// One page of claim `claim`'s loans after its cursor, in the caller's transaction with the
+/// claim's and the job's progress. A loan the pipeline fails on writes nothing; it is
+/// counted, recorded on the job and logged, so one bad loan does not stop the book. The
+/// page ends early once `until` has passed, so a slow page cannot outlast the host's
+/// request timeout; it always does one loan, so every call makes progress. A page that ends
+/// past `until` hands the claim back, so the next call (or another worker) goes on at once.
 fn page(
     db: &Db,
     tenant: &str,
     context: &Result<Context, Problem>,
-    id: i64,
+    worker: &claims::Worker,
+    claim: &claims::Claim,
     date: NaiveDate,
     until: Instant,
-) -> Result<Option<Vec<Value>>, Problem> {
-    let (status, cursor) = db
-        .row(
-            "SELECT status, cursor FROM job_runs WHERE id = ?",
-            &[int(id)],
-            |row| (get_text(row, "status"), get_text(row, "cursor")),
-        )?
-        .ok_or_else(|| Problem::internal(format!("job {id} vanished")))?;
-    if status == "completed" {
-        return Ok(None);
-    }
+) -> Result<Page, Problem> {
+    // Renewing the lease first also takes the database's write lock (SQLite) or the claim's
+    // row lock (a server database) before any loan is read.
+    let Some(cursor) = worker.renew(db, claim)? else {
+        return Ok(Page {
+            new_actions: Vec::new(),
+            claim_done: false,
+            lost: true,
+        });
+    };
     let day = date.to_string();
-    let loan_ids = db.rows(
-        "SELECT id FROM loans WHERE tenant_id = ? AND disbursed_on <= ? AND id > ?
-           AND (status = 'active' OR assessed_on > ?)
-         ORDER BY id LIMIT ?",
-        &[
-            text(tenant),
-            text(&day),
-            text(&cursor),
-            text(&day),
-            int(PAGE),
-        ],
-        |row| get_text(row, "id"),
-    )?;
+    let loan_ids = claim_loans(db, tenant, claim, &cursor, &day)?;
     if loan_ids.is_empty() {
-        complete(db, tenant, id, date)?;
-        return Ok(None);
+        worker.finish(db, claim, &cursor)?;
+        return Ok(Page {
+            new_actions: Vec::new(),
+            claim_done: true,
+            lost: false,
+        });
     }
     let closed = pipeline::close(db, tenant, context, &loan_ids, date, || {
         Instant::now() < until
     })?;
-    for (loan_id, reason) in &closed.failures {
+    record_failures(db, claim.job_id, &day, tenant, &closed.failures)?;
+    // Every loan the page read is done unless the budget ran out first.
+    let last = closed.done.last().or(loan_ids.last()).unwrap_or(&cursor);
+    worker.advance(db, claim, last, Instant::now() >= until)?;
+    db.run(
+        "UPDATE job_runs SET processed = processed + ?, actions = actions + ?,
+           failures = failures + ? WHERE id = ?",
+        &[
+            int(closed.done.len() as i64),
+            int(closed.new_actions.len() as i64),
+            int(closed.failures.len() as i64),
+            int(claim.job_id),
+        ],
+    )?;
+    Ok(Page {
+        new_actions: closed.new_actions,
+        claim_done: false,
+        lost: false,
+    })
+}
+
+/// The next page of the claim's loans after `cursor` that close on `day`.
+fn claim_loans(
+    db: &Db,
+    tenant: &str,
+    claim: &claims::Claim,
+    cursor: &str,
+    day: &str,
+) -> Result<Vec<String>, Problem> {
+    let mut sql = String::from(
+        "SELECT id FROM loans WHERE tenant_id = ? AND disbursed_on <= ? AND id > ?
+           AND (status = 'active' OR assessed_on > ?)",
+    );
+    let mut params = vec![text(tenant), text(day), text(cursor), text(day)];
+    if let Some(last) = &claim.last_id {
+        sql.push_str(" AND id <= ?");
+        params.push(text(last));
+    }
+    sql.push_str(" ORDER BY id LIMIT ?");
+    params.push(int(PAGE));
+    db.rows(&sql, &params, |row| get_text(row, "id"))
+}
+
+/// Logs the loans a page failed on and records them on the job, for `GET /v1/jobs/{id}`.
+fn record_failures(
+    db: &Db,
+    job_id: i64,
+    day: &str,
+    tenant: &str,
+    failures: &[(String, String)],
+) -> Result<(), Problem> {
+    for (loan_id, reason) in failures {
         eprintln!("postloan: close of {day}: tenant {tenant} loan {loan_id} failed: {reason}");
         db.run(
             "INSERT INTO job_failures (job_id, loan_id, reason) VALUES (?, ?, ?)
              ON CONFLICT (job_id, loan_id) DO UPDATE SET reason = excluded.reason",
-            &[int(id), text(loan_id), text(reason)],
+            &[int(job_id), text(loan_id), text(reason)],
         )?;
     }
-    // Every loan the page read is done unless the budget ran out first.
-    let last = closed.done.last().or(loan_ids.last()).unwrap_or(&cursor);
-    db.run(
-        "UPDATE job_runs SET cursor = ?, processed = processed + ?, actions = actions + ?,
-           failures = failures + ? WHERE id = ?",
-        &[
-            text(last),
-            int(closed.done.len() as i64),
-            int(closed.new_actions.len() as i64),
-            int(closed.failures.len() as i64),
-            int(id),
-        ],
-    )?;
-    Ok(Some(closed.new_actions))
+    Ok(())
+}
+
+/// Completes job `id` once every claim is done (`true`); `false` while some are open.
+fn complete_if_done(db: &Db, tenant: &str, id: i64, date: NaiveDate) -> Result<bool, Problem> {
+    let status = db
+        .row(
+            "SELECT status FROM job_runs WHERE id = ?",
+            &[int(id)],
+            |row| get_text(row, "status"),
+        )?
+        .ok_or_else(|| Problem::internal(format!("job {id} vanished")))?;
+    if status == "completed" {
+        return Ok(true);
+    }
+    if claims::open(db, id)? > 0 {
+        return Ok(false);
+    }
+    complete(db, tenant, id, date)?;
+    Ok(true)
 }
 
 /// Marks the run completed and records it in the audit log.

@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod claims;
 mod db;
 pub mod events;
 pub mod http;

@@ -171,6 +171,18 @@ const MIGRATIONS: &[&[&str]] = &[
         loan_id TEXT NOT NULL,
         reason TEXT NOT NULL,
         PRIMARY KEY (job_id, loan_id))"],
+    // A run's loans split into claims, each worked by one worker at a time under a lease
+    // (claims.rs), so that several invocations close one date at once.
+    &["CREATE TABLE job_claims (
+        job_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        after_id TEXT NOT NULL,
+        last_id TEXT,
+        cursor TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'open',
+        holder TEXT,
+        lease_until TEXT,
+        PRIMARY KEY (job_id, seq))"],
 ];
 
 /// Applies, in one transaction each, the migrations the database has not seen.

@@ -1,0 +1,145 @@
+//! Two workers on one business date: two concurrent callers of the close route share the
+//! run's claims, and the book ends exactly as one caller alone leaves it — every loan closed
+//! once, the same outbox.
+
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+
+use postloan_tests::{Book, RedisServer};
+use serde_json::{Value, json};
+
+const LOANS: usize = 2_000;
+const DATE: &str = "2026-03-01";
+
+/// Books `LOANS` loans, each one installment due on one of 90 days, so that on `DATE` they
+/// stand in several buckets and stages and plan several kinds of action.
+fn book_loans(book: &Book, key: &str) {
+    for n in 0..LOANS {
+        let due = chrono::NaiveDate::from_ymd_opt(2025, 12, 1)
+            .and_then(|d| d.checked_add_days(chrono::Days::new((n % 90) as u64)))
+            .expect("a date");
+        let event = json!({
+            "id": format!("create-{n}"),
+            "tenant": "workers",
+            "type": "loan.created",
+            "occurred_at": "2025-11-01T00:00:00Z",
+            "data": {
+                "id": format!("L{n:05}"),
+                "borrower": { "id": format!("B{n:05}"), "profile": {
+                    "name": "Borrower", "language": "en", "time_zone": "Asia/Shanghai",
+                    "contact_points": [{ "channel": "sms", "address": "+8613800138000" }]
+                } },
+                "currency": "CNY",
+                "disbursed_on": "2025-11-01",
+                "installments": [{ "seq": 1, "due_date": due.to_string(), "principal": "1000.00", "interest": "10.00" }]
+            }
+        });
+        let (status, body) = book.call("POST", "/v1/events", key, Some(event));
+        assert_eq!(status, 201, "{body}");
+    }
+}
+
+/// Every action in the outbox, without its id and time: loan, kind, rule, channel or queue.
+fn outbox(book: &Book, key: &str) -> Vec<(String, String, String, String)> {
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let (_, body) = book.call(
+            "GET",
+            &format!("/v1/actions?after={after}&limit=1000"),
+            key,
+            None,
+        );
+        let page = body["items"].as_array().cloned().unwrap_or_default();
+        let Some(last) = page.last() else { break };
+        after = last["id"].as_i64().expect("an id");
+        all.extend(page.iter().map(|a: &Value| {
+            let field = |name: &str| a[name].as_str().unwrap_or_default().to_owned();
+            let target = a["channel"]
+                .as_str()
+                .or(a["queue"].as_str())
+                .unwrap_or_default();
+            (
+                field("loan_id"),
+                field("kind"),
+                field("rule"),
+                target.to_owned(),
+            )
+        }));
+    }
+    all.sort();
+    all
+}
+
+/// A copy of the book's folder (manifest and SQLite file) at `to`, taken while no host runs.
+fn copy_book(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    let sqlite = to.join("state/sqlite");
+    std::fs::create_dir_all(&sqlite).expect("a folder");
+    std::fs::copy(from.join("spin.toml"), to.join("spin.toml")).expect("the manifest");
+    for file in std::fs::read_dir(from.join("state/sqlite")).expect("the book's files") {
+        let file = file.expect("a file").path();
+        std::fs::copy(&file, sqlite.join(file.file_name().expect("a name"))).expect("a copy");
+    }
+}
+
+/// Run `id` as `GET /v1/jobs/{id}` shows it.
+fn the_run(book: &Book, key: &str, id: &Value) -> Value {
+    let (status, job) = book.call("GET", &format!("/v1/jobs/{id}"), key, None);
+    assert_eq!(status, 200, "{job}");
+    job
+}
+
+#[test]
+fn two_workers_close_one_date_as_one_worker_does() {
+    let redis = RedisServer::start();
+    let setup = Book::start("book-workers", &redis);
+    let key = setup.create_tenant("workers", json!({}));
+    book_loans(&setup, &key);
+    let dir = setup.dir.clone();
+    drop(setup);
+    let one_dir = dir.with_file_name("book-workers-one");
+    let two_dir = dir.with_file_name("book-workers-two");
+    copy_book(&dir, &one_dir);
+    copy_book(&dir, &two_dir);
+
+    // One worker alone.
+    let one = Book::serve(&one_dir.join("spin.toml"), &one_dir);
+    one.close(&key, DATE);
+    let expected = outbox(&one, &key);
+    assert!(!expected.is_empty(), "the close plans actions");
+    drop(one);
+
+    // Two workers at once, each calling until the date is closed.
+    let two = Arc::new(Book::serve(&two_dir.join("spin.toml"), &two_dir));
+    let start = Arc::new(Barrier::new(2));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (book, start, key) = (Arc::clone(&two), Arc::clone(&start), key.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                book.close(&key, DATE)
+            })
+        })
+        .collect();
+    let mut id = Value::Null;
+    for worker in workers {
+        let answer = worker.join().expect("a worker");
+        assert_eq!(answer["jobs"][0]["status"], "completed", "{answer}");
+        id = answer["jobs"][0]["id"].clone();
+    }
+    let job = the_run(&two, &key, &id);
+    assert_eq!(job["processed"], LOANS, "every loan once: {job}");
+    assert_eq!(job["failures"], 0, "{job}");
+    // 2,000 loans in claims of 500: four full ones and the open-ended last, empty here.
+    assert_eq!(job["claims"]["total"], 5, "{job}");
+    assert_eq!(job["claims"]["done"], 5, "{job}");
+    assert_eq!(job["claims"]["held"], 0, "{job}");
+    assert_eq!(
+        job["claims"]["workers"], 2,
+        "both workers finished claims: {job}"
+    );
+    let got = outbox(&two, &key);
+    assert_eq!(got.len(), expected.len(), "as many actions as one worker's");
+    assert_eq!(got, expected, "the same outbox as one worker's");
+}
