@@ -44,6 +44,10 @@ pub const DEFAULT_MAX_INSTANCES: u32 = 100;
 /// Component instances the pool holds per `max_instances`: a request's
 /// component and up to 15 dependencies.
 const COMPONENTS_PER_INSTANCE: u32 = 16;
+/// Async stacks (fibers) the pool holds per `max_instances`: the component's call, and
+/// the call of the dependency it is calling (dependencies do not nest), which runs on a
+/// stack of its own.
+const STACKS_PER_INSTANCE: u32 = 2;
 /// How often the epoch ticker increments the engine epoch.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
@@ -312,7 +316,7 @@ impl Runtime {
             .total_core_instances(instances * 20)
             .total_memories(instances * 4)
             .total_tables(instances * 20)
-            .total_stacks(instances)
+            .total_stacks(instances * STACKS_PER_INSTANCE)
             .total_gc_heaps(instances)
             .max_core_instances_per_component(50)
             .max_memories_per_component(10)

@@ -41,7 +41,7 @@ pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time a request waits for a free instance slot.
 pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How much of a body too large to serve is read and thrown away after the `413`.
-const DISCARD_LIMIT: u64 = 16 * 1024 * 1024;
+const DISCARD_LIMIT: u64 = 64 * 1024 * 1024;
 /// What a `503` tells the client to wait before trying again, in seconds.
 const RETRY_AFTER_SECONDS: u64 = 1;
 
@@ -305,7 +305,7 @@ impl App {
                 StatusCode::BAD_REQUEST,
                 "urn:postloan:problem:bad-request",
                 "Bad Request",
-                &format!("the request body could not be read: {e}"),
+                &format!("body: the body could not be read: {e}"),
                 Some("body"),
             )),
             Err(_elapsed) => Err(problem(
@@ -313,7 +313,7 @@ impl App {
                 "urn:postloan:problem:request-timeout",
                 "Request timeout",
                 &format!(
-                    "the request body did not arrive within {:?}",
+                    "body: the body did not arrive within {:?}",
                     self.limits.body_read_timeout
                 ),
                 Some("body"),
@@ -368,12 +368,13 @@ impl App {
 type GuestBody =
     http_body_util::combinators::MapErr<Full<Bytes>, fn(std::convert::Infallible) -> hyper::Error>;
 
+/// A `413`, worded as the components word theirs.
 fn body_too_large(max: usize) -> Response<HyperOutgoingBody> {
     problem(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "urn:postloan:problem:body-too-large",
-        "Body too large",
-        &format!("the request body is larger than {max} bytes"),
+        "urn:postloan:problem:too-large",
+        "Payload too large",
+        &format!("body: the body is longer than {max} bytes"),
         Some("body"),
     )
 }

@@ -288,11 +288,11 @@ fn a_body_over_the_limit_is_413_and_one_at_the_limit_is_served() {
     let over = exchange(&host, &post(&padded(LIMIT + 1)));
     assert_eq!(over.status, 413, "{}", over.body);
     let problem = over.problem();
-    assert_eq!(problem["type"], "urn:postloan:problem:body-too-large");
+    assert_eq!(problem["type"], "urn:postloan:problem:too-large");
     assert_eq!(problem["field"], "body");
     assert_eq!(
         problem["detail"],
-        "the request body is larger than 65536 bytes"
+        "body: the body is longer than 65536 bytes"
     );
 
     // A declared length over the limit is answered at once, before any of the body.
@@ -305,10 +305,7 @@ fn a_body_over_the_limit_is_413_and_one_at_the_limit_is_served() {
         .expect("a head is sent");
     let declared = Answer::read(&mut stream);
     assert_eq!(declared.status, 413, "{}", declared.body);
-    assert_eq!(
-        declared.problem()["type"],
-        "urn:postloan:problem:body-too-large"
-    );
+    assert_eq!(declared.problem()["type"], "urn:postloan:problem:too-large");
 
     // A chunked body of no declared length is cut off at the limit.
     let chunk = padded(LIMIT + 1);
