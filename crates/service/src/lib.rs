@@ -13,6 +13,9 @@ mod request;
 mod schedules;
 mod score;
 
+#[cfg(test)]
+mod fuzz;
+
 use spin_sdk::http::{Method, Request, Response};
 
 pub use problem::Problem;

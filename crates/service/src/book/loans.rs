@@ -404,7 +404,7 @@ fn summary(row: &spin_sdk::sqlite::Row<'_>) -> Value {
 
 /// Refuses a filter value no loan can have: a status or stage that does not exist.
 /// Buckets, classes and queues are the tenant's own names, so any value may match.
-fn check_filter(filter: &str, value: &str) -> Result<(), Problem> {
+pub(super) fn check_filter(filter: &str, value: &str) -> Result<(), Problem> {
     let known = match filter {
         "status" => ["active", "closed"].contains(&value),
         "stage" => crate::contact_plan::is_stage_name(value),

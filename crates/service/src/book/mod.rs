@@ -18,6 +18,9 @@ mod servicing;
 mod store;
 mod tenants;
 
+#[cfg(test)]
+mod fuzz;
+
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 use crate::problem::Problem;
