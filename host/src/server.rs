@@ -223,8 +223,15 @@ impl App {
                 (resp, m.component)
             }
         };
+        // A target too long is logged by its start and its length.
+        let logged = if path_and_query.len() > self.limits.max_uri {
+            let start = &path_and_query[..path_and_query.floor_char_boundary(100)];
+            format!("{start}... ({} bytes)", path_and_query.len())
+        } else {
+            path_and_query
+        };
         eprintln!(
-            "postloan-host: {method} {path_and_query} component={component} status={} duration_ms={:.1}",
+            "postloan-host: {method} {logged} component={component} status={} duration_ms={:.1}",
             resp.status().as_u16(),
             started.elapsed().as_secs_f64() * 1000.0
         );
