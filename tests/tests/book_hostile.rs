@@ -201,6 +201,28 @@ fn nothing_hostile_is_stored_in_the_book_and_a_failing_loan_is_listed_on_its_job
     );
     assert_eq!(with_key(&[b'k'; 255], "P3").0, 201);
 
+    // A book route called with a method it does not take is a 405 naming those it takes.
+    for (method, path, allowed) in [
+        ("DELETE", "/v1/loans", "GET, POST are"),
+        ("PATCH", "/v1/loans/H1/payments", "POST are"),
+        ("GET", "/v1/tenants", "POST are"),
+        ("PUT", "/v1/jobs/1", "GET are"),
+    ] {
+        let (status, body) = book.call(method, path, &key, None);
+        assert_eq!(status, 405, "{method} {path}: {body}");
+        assert_eq!(
+            body["type"], "urn:postloan:problem:method-not-allowed",
+            "{body}"
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.ends_with(allowed)),
+            "{body}"
+        );
+    }
+    assert_eq!(book.call("GET", "/v1/loans/H1/nothing", &key, None).0, 404);
+
     // Query strings: a status or stage no loan has, a cursor no route gave.
     let get = |path: &str| book.call("GET", path, &key, None);
     assert_problem(get("/v1/loans?status=zombie"), 400, "status", "zombie");

@@ -70,6 +70,14 @@ impl Problem {
         }
     }
 
+    /// A route that exists, called with a method it does not take; `allowed` are those it
+    /// takes.
+    pub fn method_not_allowed_here(method: &Method, allowed: &[String]) -> Self {
+        let mut problem = Self::method_not_allowed(method);
+        problem.detail = format!("{method:?} is not allowed here; {} are", allowed.join(", "));
+        problem
+    }
+
     /// A stored resource of the caller's tenant that does not exist.
     pub fn no_such(what: &str, id: &str) -> Self {
         Self {

@@ -38,8 +38,40 @@ pub fn handle(request: &Request) -> Result<Response, Problem> {
             let caller = auth::authenticate(&db, request)?;
             route(&db, &caller, request, rest)
         }
-        _ => Err(Problem::not_found(request.path())),
+        _ => Err(no_route(request)),
     }
+}
+
+/// A 405 naming the methods the path takes when the OpenAPI document lists it, else a 404:
+/// the document is the one list of routes (tests/tests/openapi.rs holds it to the code).
+fn no_route(request: &Request) -> Problem {
+    let path = request.path().trim_end_matches('/');
+    let document: serde_json::Value = serde_json::from_str(OPENAPI).unwrap_or_default();
+    let allowed: Vec<String> = document["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(template, _)| template_matches(template, path))
+        .flat_map(|(_, operations)| operations.as_object().into_iter().flatten())
+        .map(|(method, _)| method.to_uppercase())
+        .filter(|method| ["GET", "POST", "PUT", "DELETE", "PATCH"].contains(&method.as_str()))
+        .collect();
+    if allowed.is_empty() {
+        Problem::not_found(request.path())
+    } else {
+        Problem::method_not_allowed_here(request.method(), &allowed)
+    }
+}
+
+/// Whether `path` fits `template`, whose `{name}` segments take any one segment.
+fn template_matches(template: &str, path: &str) -> bool {
+    let (template, path): (Vec<&str>, Vec<&str>) =
+        (template.split('/').collect(), path.split('/').collect());
+    template.len() == path.len()
+        && template
+            .iter()
+            .zip(&path)
+            .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
 }
 
 /// Whether `path` (after `/v1/`) is one of the book's resources, so that a request without
@@ -126,7 +158,7 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
             Ok(crate::json(200, &audit::verify(db, &caller.tenant)?))
         }
         (Method::Get, ["audit"]) => audit_log(db, caller, query),
-        _ => Err(Problem::not_found(request.path())),
+        _ => Err(no_route(request)),
     }
 }
 
