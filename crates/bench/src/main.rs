@@ -39,6 +39,9 @@ struct Options {
     /// Business dates the nightly close runs, one after the other on the same book.
     #[arg(long, default_value_t = 3)]
     nightly_runs: usize,
+    /// Concurrent callers of the close route, each a worker on the same date.
+    #[arg(long, default_value_t = 1)]
+    nightly_workers: usize,
     /// The nightly close over 1,000,000 loans.
     #[arg(long)]
     full: bool,
@@ -127,6 +130,7 @@ struct HttpFigures {
 #[derive(Serialize)]
 struct NightlyFigures {
     loans: usize,
+    workers: usize,
     loans_per_second: Spread,
     peak_host_rss_mib: f64,
 }
@@ -164,9 +168,11 @@ fn main() -> Result<()> {
     }
     if wanted(Section::Nightly) {
         let loans = book::generate(options.nightly_loans, options.seed);
-        let closes = nightly::close(&loans, options.nightly_runs)?;
+        let workers = options.nightly_workers.max(1);
+        let closes = nightly::close(&loans, options.nightly_runs, workers)?;
         results.nightly = Some(NightlyFigures {
             loans: loans.len(),
+            workers,
             loans_per_second: Spread::of(closes.iter().map(|c| c.loans_per_second).collect()),
             peak_host_rss_mib: closes.iter().map(|c| c.peak_rss_mib).fold(0.0, f64::max),
         });
@@ -291,8 +297,9 @@ fn print(r: &Results) {
     }
     if let Some(n) = &r.nightly {
         println!(
-            "| nightly close, {} loans | {} |",
+            "| nightly close, {} loans, {} worker(s) | {} |",
             n.loans,
+            n.workers,
             n.loans_per_second.show("loans/s")
         );
         println!(

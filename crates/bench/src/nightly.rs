@@ -24,8 +24,9 @@ pub struct Close {
     pub peak_rss_mib: f64,
 }
 
-/// Seeds `loans` into a fresh book and closes `runs` business dates from [`AS_OF`] on.
-pub fn close(loans: &[LoanRecord], runs: usize) -> Result<Vec<Close>> {
+/// Seeds `loans` into a fresh book and closes `runs` business dates from [`AS_OF`] on, each
+/// by `workers` concurrent callers of the close route.
+pub fn close(loans: &[LoanRecord], runs: usize, workers: usize) -> Result<Vec<Close>> {
     let redis = RedisServer::start();
     let book = Book::start("bench-nightly", &redis);
     let key = book.create_tenant("bench", json!({}));
@@ -35,7 +36,18 @@ pub fn close(loans: &[LoanRecord], runs: usize) -> Result<Vec<Close>> {
         .map(|run| {
             let date = first + Days::new(run as u64);
             let started = Instant::now();
-            let closed = book.close(&key, &date.to_string());
+            let day = date.to_string();
+            // The date is closed when the last worker sees it closed.
+            let closed = std::thread::scope(|scope| {
+                let callers: Vec<_> = (0..workers)
+                    .map(|_| scope.spawn(|| book.close(&key, &day)))
+                    .collect();
+                callers
+                    .into_iter()
+                    .map(|caller| caller.join().expect("a caller"))
+                    .last()
+                    .unwrap_or_default()
+            });
             let seconds = started.elapsed().as_secs_f64();
             let job = closed["jobs"]
                 .as_array()

@@ -65,8 +65,9 @@ pub struct Loan {
 /// The most installments a loan may have: a monthly schedule of 100 years.
 pub const MAX_INSTALLMENTS: usize = crate::schedule::MAX_TERM as usize;
 
-/// The most payments a loan may have: a daily payment for more than 27 years.
-pub const MAX_PAYMENTS: usize = 10_000;
+/// The most payments a loan may have: a daily payment for more than 13 years, a monthly one
+/// for 400; with the longest ids and amounts such a loan still fits in a 1 MiB body.
+pub const MAX_PAYMENTS: usize = 5_000;
 
 /// The most pauses a loan may have.
 pub const MAX_PAUSES: usize = 1_000;

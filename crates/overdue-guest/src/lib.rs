@@ -17,7 +17,8 @@ wit_bindgen::generate!({
 });
 
 use exports::postloan::overdue::overdue::{
-    BorrowerAssessment, Error, Guest, LoanHistory, RepaymentSchedule, ScheduleTerms,
+    AssessedLoan, BorrowerAssessment, Error, Guest, LoanCase, LoanHistory, RepaymentSchedule,
+    ScheduleTerms,
 };
 use postloan::core::types::{Assessment, BehaviourFeatures, Loan, Policy};
 
@@ -71,6 +72,17 @@ impl Guest for OverdueEngine {
         })
     }
 
+    fn assess_many(
+        cases: Vec<LoanCase>,
+        policy: Policy,
+    ) -> Result<Vec<Result<AssessedLoan, Error>>, Error> {
+        let policy = convert::policy::policy(policy)?;
+        Ok(cases
+            .into_iter()
+            .map(|case| assess_case(case, &policy))
+            .collect())
+    }
+
     fn behaviour(
         loan: Loan,
         as_of: String,
@@ -85,4 +97,19 @@ impl Guest for OverdueEngine {
             &loan, as_of, &policy, history,
         )))
     }
+}
+
+/// One case of `assess-many`, under a policy already read.
+fn assess_case(
+    case: LoanCase,
+    policy: &postloan_domain::policy::Policy,
+) -> Result<AssessedLoan, Error> {
+    let as_of = parse_date("as_of", &case.as_of).map_err(convert::field_error)?;
+    let loan = convert::loan::loan(case.loan, "loan")?;
+    let history = convert::behaviour::history(case.history)?;
+    let (assessment, features) = scoring::assess_with_features(&loan, as_of, policy, history);
+    Ok(AssessedLoan {
+        assessment: convert::assessment::assessment(assessment),
+        features: convert::behaviour::features(features),
+    })
 }

@@ -8,7 +8,7 @@ use crate::postloan::overdue::overdue::Error as OverdueError;
 use crate::postloan::scoring::scoring::{Error as ScoringError, ModelInfo};
 
 /// An error answered as `application/problem+json`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Problem {
     #[serde(rename = "type")]
     kind: &'static str,

@@ -74,10 +74,18 @@ pub fn score(
     history: overdue::LoanHistory,
 ) -> Result<Scored, Problem> {
     let features = overdue::behaviour(loan, as_of, policy, &history).map_err(Problem::from)?;
+    score_assessed(overdue::AssessedLoan {
+        assessment,
+        features,
+    })
+}
+
+/// Scores an assessment and its features through the plugged-in scorer.
+pub fn score_assessed(assessed: overdue::AssessedLoan) -> Result<Scored, Problem> {
     let model = scorer()?;
     let input = ScoringInput {
-        features,
-        assessment,
+        features: assessed.features,
+        assessment: assessed.assessment,
     };
     let score = scoring::score(&input).map_err(|e| Problem::scorer(e, model))?;
     Ok(Scored {

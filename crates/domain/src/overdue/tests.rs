@@ -579,5 +579,26 @@ mod arrival_order {
             let alone: Vec<Assessment> = dates.iter().map(|d| assess(&loan, *d, &policy)).collect();
             prop_assert_eq!(assess_dates(&loan, &dates, &policy), alone);
         }
+
+        /// The assessment that comes with the features, from their replay, is the one
+        /// `assess` gives, and the features are those `features` reads alone.
+        #[test]
+        fn the_assessment_beside_the_features_is_the_assessment(
+            payments in payments(),
+            days in 0u64..200,
+            made in 0u32..4,
+        ) {
+            use crate::scoring::{History, assess_with_features, features};
+            let policy = Policy {
+                penalty: Some(Penalty { annual_rate: amount("0.24"), basis: PenaltyBasis::OverduePrincipal }),
+                ..Policy::default()
+            };
+            let loan = four_month_loan(payments);
+            let as_of = date("2026-01-01") + chrono::Days::new(days);
+            let history = History { disbursed_on: None, promises_made: made, promises_broken: made / 2 };
+            let (assessment, read) = assess_with_features(&loan, as_of, &policy, history);
+            prop_assert_eq!(assessment, assess(&loan, as_of, &policy));
+            prop_assert_eq!(read, features(&loan, as_of, &policy, history));
+        }
     }
 }

@@ -170,10 +170,21 @@ const RATIO_DECIMALS: u32 = 4;
 
 /// The behavioural features of `loan` at the end of `as_of`, under `policy`.
 pub fn features(loan: &Loan, as_of: NaiveDate, policy: &Policy, history: History) -> Features {
+    assess_with_features(loan, as_of, policy, history).1
+}
+
+/// `loan`'s assessment at the end of `as_of` (what [`crate::overdue::assess`] gives) and its
+/// behavioural features, from one replay of its history.
+pub fn assess_with_features(
+    loan: &Loan,
+    as_of: NaiveDate,
+    policy: &Policy,
+    history: History,
+) -> (Assessment, Features) {
     let payment_dates = counted_payment_dates(loan, as_of);
     let past = Past::replay(loan, as_of, policy, &payment_dates);
     let now = past.on(as_of);
-    Features {
+    let features = Features {
         current_dpd: now.dpd,
         max_dpd_m3: past.max_dpd(&payment_dates, 3),
         max_dpd_m6: past.max_dpd(&payment_dates, 6),
@@ -186,7 +197,8 @@ pub fn features(loan: &Loan, as_of: NaiveDate, policy: &Policy, history: History
         promises_broken: history.promises_broken,
         outstanding_ratio: outstanding_ratio(loan, now),
         months_on_book: months_on_book(loan, history.disbursed_on, as_of),
-    }
+    };
+    (past.into_now(), features)
 }
 
 /// The longest window the DPD features look back over, in months.
@@ -217,6 +229,13 @@ impl Past {
         dates.dedup();
         let assessed = assess_dates(loan, &dates, policy);
         Self { dates, assessed }
+    }
+
+    /// The assessment on the assessment date, the last day replayed.
+    fn into_now(mut self) -> Assessment {
+        self.assessed
+            .pop()
+            .unwrap_or_else(|| unreachable!("the assessment date was replayed"))
     }
 
     /// The assessment on `date`, one of the days replayed.

@@ -10,7 +10,7 @@ mod features;
 mod scaling;
 mod scorecard;
 
-pub use features::{Feature, FeatureValue, Features, History, features};
+pub use features::{Feature, FeatureValue, Features, History, assess_with_features, features};
 pub use scaling::Scaling;
 pub use scorecard::{
     Bin, Characteristic, MAX_REASONS, ReasonCode, Score, Scorecard, Tier, TierFloor,

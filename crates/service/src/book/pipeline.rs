@@ -94,27 +94,35 @@ pub fn live(
 ) -> Result<Value, Problem> {
     let context = Context::new(settings)?;
     let broken = promises.iter().filter(|p| p["status"] == "broken").count();
-    let scored = assess_and_score(&context, stored, as_of, promises.len(), broken)?;
+    let case = loan_case(stored, as_of.to_owned(), promises.len(), broken);
+    let assessed = assess_many(&context, &[case])?
+        .pop()
+        .ok_or_else(|| Problem::internal("the overdue component answered no loan".into()))?;
+    let scored = score::score_assessed(assessed.map_err(Problem::from)?)?;
     serde_json::to_value(AssessedJson::from(scored))
         .map_err(|e| Problem::internal(format!("could not write the assessment: {e}")))
 }
 
-/// Assesses `stored` as of `as_of` and scores it, with the promises made and broken.
-fn assess_and_score(
+/// The case the overdue component assesses for `stored` on `as_of`, with the promises made
+/// and broken.
+fn loan_case(stored: &Stored, as_of: String, made: usize, broken: usize) -> overdue::LoanCase {
+    overdue::LoanCase {
+        loan: stored.loan.clone(),
+        as_of,
+        history: overdue::LoanHistory {
+            disbursed_on: Some(stored.disbursed_on.clone()),
+            promises_made: made as u32,
+            promises_broken: broken as u32,
+        },
+    }
+}
+
+/// Assesses `cases` and reads their features in one call of the overdue component.
+fn assess_many(
     context: &Context,
-    stored: &Stored,
-    as_of: &str,
-    made: usize,
-    broken: usize,
-) -> Result<Scored, Problem> {
-    let assessment =
-        overdue::assess(&stored.loan, as_of, &context.policy).map_err(Problem::from)?;
-    let history = overdue::LoanHistory {
-        disbursed_on: Some(stored.disbursed_on.clone()),
-        promises_made: made as u32,
-        promises_broken: broken as u32,
-    };
-    score::score(&stored.loan, assessment, as_of, &context.policy, history)
+    cases: &[overdue::LoanCase],
+) -> Result<Vec<Result<overdue::AssessedLoan, overdue::Error>>, Problem> {
+    overdue::assess_many(cases, &context.policy).map_err(Problem::from)
 }
 
 /// What one run of the pipeline changed.
@@ -138,7 +146,10 @@ pub fn refresh(
     let Some(facts) = store::facts(db, tenant, &ids, &attempts_since(origin.now()))?.pop() else {
         return Err(Problem::no_such("loan", loan_id));
     };
-    let decision = decide(&context, facts, origin)?;
+    let (_, decided) = decide_all(&context, vec![facts], origin, || true)?
+        .pop()
+        .ok_or_else(|| Problem::internal(format!("loan {loan_id} was not decided")))?;
+    let decision = decided?;
     Ok(Refreshed {
         new_actions: store::write(db, tenant, &[decision])?,
     })
@@ -174,18 +185,20 @@ pub fn close(
         new_actions: Vec::new(),
         failures: Vec::new(),
     };
-    for facts in facts {
-        if !closed.done.is_empty() && !keep_going() {
-            break;
-        }
-        let loan_id = facts.stored.loan.id.clone();
-        let decided = match context {
-            Ok(context) => decide(context, facts, origin).map_err(|p| p.detail().to_string()),
-            Err(problem) => Err(problem.detail().to_string()),
-        };
+    let outcomes = match context {
+        Ok(context) => decide_all(context, facts, origin, keep_going)?,
+        // Settings that cannot be read fail every loan, counted, as any failing loan.
+        Err(problem) => facts
+            .into_iter()
+            .map(|f| (f.stored.loan.id.clone(), Err(problem.clone())))
+            .collect(),
+    };
+    for (loan_id, decided) in outcomes {
         match decided {
             Ok(decision) => decisions.push(decision),
-            Err(reason) => closed.failures.push((loan_id.clone(), reason)),
+            Err(problem) => closed
+                .failures
+                .push((loan_id.clone(), problem.detail().to_string())),
         }
         closed.done.push(loan_id);
     }
@@ -199,33 +212,106 @@ fn attempts_since(now: DateTime<Utc>) -> String {
     instant(now - chrono::Duration::days(30))
 }
 
-/// Decides one loan: settles its promises, assesses and scores it, plans its contacts, and
-/// says what to store. Reads and writes nothing.
-fn decide(context: &Context, facts: Facts, origin: Origin) -> Result<Decision, Problem> {
-    let Facts {
-        stored,
-        mut promises,
-        attempts,
-    } = facts;
-    let last = stored
+/// A loan decided: its id, and its decision or why it has none.
+type Decided = (String, Result<Decision, Problem>);
+
+/// A loan on its way through the steps: its facts with its promises settled, the business
+/// date it is decided for and the one it was last assessed for.
+struct Pending {
+    facts: Facts,
+    date: NaiveDate,
+    last: Option<NaiveDate>,
+    settled: Vec<(String, &'static str)>,
+}
+
+/// Decides loans: settles each one's promises, assesses them all and reads their features
+/// in one call of the overdue component, then scores, plans and decides each while
+/// `keep_going` says so (the first always). Each loan decided, with its decision or why it
+/// has none, in order; reads and writes nothing.
+fn decide_all(
+    context: &Context,
+    facts: Vec<Facts>,
+    origin: Origin,
+    keep_going: impl Fn() -> bool,
+) -> Result<Vec<Decided>, Problem> {
+    let pending: Vec<(String, Result<Pending, Problem>)> = facts
+        .into_iter()
+        .map(|f| (f.stored.loan.id.clone(), settle(context, f, origin)))
+        .collect();
+    let cases: Vec<overdue::LoanCase> = pending
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().ok())
+        .map(|p| {
+            let promises = &p.facts.promises;
+            let broken = promises.iter().filter(|p| p.status == "broken").count();
+            loan_case(&p.facts.stored, p.date.to_string(), promises.len(), broken)
+        })
+        .collect();
+    // One answer per case, in order: the loans whose promises could be settled.
+    let mut assessed = assess_many(context, &cases)?.into_iter();
+    let mut decided = Vec::with_capacity(pending.len());
+    for (loan_id, pending) in pending {
+        if !decided.is_empty() && !keep_going() {
+            break;
+        }
+        let decision = pending.and_then(|pending| {
+            let assessment = assessed
+                .next()
+                .ok_or_else(|| Problem::internal(format!("no assessment of loan {loan_id}")))?
+                .map_err(Problem::from)?;
+            decide(context, pending, assessment, origin)
+        });
+        decided.push((loan_id, decision));
+    }
+    Ok(decided)
+}
+
+/// The first step: the date a loan is decided for, and its promises settled on it.
+fn settle(context: &Context, mut facts: Facts, origin: Origin) -> Result<Pending, Problem> {
+    let last = facts
+        .stored
         .assessed_on
         .as_deref()
         .map(|d| parse_date("assessed_on", d))
         .transpose()?;
-    let (date, snapshot) = match origin {
-        Origin::Change(at) => (at.date_naive().max(last.unwrap_or(NaiveDate::MIN)), false),
-        Origin::Close(date) => (date, true),
+    let date = match origin {
+        Origin::Change(at) => at.date_naive().max(last.unwrap_or(NaiveDate::MIN)),
+        Origin::Close(date) => date,
     };
-    let now = origin.now();
     let settled = settle_promises(
-        &mut promises,
-        &stored.loan,
+        &mut facts.promises,
+        &facts.stored.loan,
         date,
         context.promise_grace_days,
     );
-    let broken = promises.iter().filter(|p| p.status == "broken").count();
-    let as_of = date.to_string();
-    let scored = assess_and_score(context, &stored, &as_of, promises.len(), broken)?;
+    Ok(Pending {
+        facts,
+        date,
+        last,
+        settled,
+    })
+}
+
+/// The steps after the assessment: scores the loan, plans its contacts, and says what to
+/// store.
+fn decide(
+    context: &Context,
+    pending: Pending,
+    assessed: overdue::AssessedLoan,
+    origin: Origin,
+) -> Result<Decision, Problem> {
+    let Pending {
+        facts: Facts {
+            stored,
+            promises,
+            attempts,
+        },
+        date,
+        last,
+        settled,
+    } = pending;
+    let now = origin.now();
+    let scored = score::score_assessed(assessed)?;
     let plan = if is_zero(&scored.assessment.outstanding.total) {
         None
     } else {
@@ -243,7 +329,7 @@ fn decide(context: &Context, facts: Facts, origin: Origin) -> Result<Decision, P
     let previous_stage = (moves && standing.stage != stored.stage).then(|| stored.stage.clone());
     Ok(Decision {
         loan_id: stored.loan.id.clone(),
-        date: as_of,
+        date: date.to_string(),
         at: instant(now),
         settled,
         actions: plan
@@ -254,7 +340,7 @@ fn decide(context: &Context, facts: Facts, origin: Origin) -> Result<Decision, P
         standing,
         moves,
         previous_stage,
-        snapshot,
+        snapshot: matches!(origin, Origin::Close(_)),
     })
 }
 
