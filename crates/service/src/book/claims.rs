@@ -93,42 +93,56 @@ impl Worker {
         )
     }
 
-    /// Moves `claim`'s cursor to `last`, the last loan done; `release` hands the claim back
-    /// so that any worker may go on with it at once.
+    /// Moves `claim`'s cursor from `read` to `last`, the last loan done, if this worker still
+    /// holds it at `read` (`false` when another has taken it over); `release` hands the claim
+    /// back so that any worker may go on with it at once.
     pub fn advance(
         &self,
         db: &Db,
         claim: &Claim,
+        read: &str,
         last: &str,
         release: bool,
-    ) -> Result<(), Problem> {
+    ) -> Result<bool, Problem> {
         let (holder, lease_until) = if release {
             (None, None)
         } else {
             (Some(self.name.clone()), Some(self.lease_end()))
         };
-        db.run(
+        let moved = db.row(
             "UPDATE job_claims SET cursor = ?, holder = ?, lease_until = ?
-             WHERE job_id = ? AND seq = ?",
+             WHERE job_id = ? AND seq = ? AND holder = ? AND cursor = ? AND status = 'open'
+             RETURNING seq",
             &[
                 text(last),
                 optional(holder),
                 optional(lease_until),
                 int(claim.job_id),
                 int(claim.seq),
+                text(&self.name),
+                text(read),
             ],
+            |_| (),
         )?;
-        Ok(())
+        Ok(moved.is_some())
     }
 
-    /// Marks `claim` done at `cursor`; its holder stays, as the worker that finished it.
-    pub fn finish(&self, db: &Db, claim: &Claim, cursor: &str) -> Result<(), Problem> {
-        db.run(
-            "UPDATE job_claims SET status = 'done', cursor = ?, lease_until = NULL
-             WHERE job_id = ? AND seq = ?",
-            &[text(cursor), int(claim.job_id), int(claim.seq)],
+    /// Marks `claim` done at `cursor` if this worker still holds it there (`false` when
+    /// another has taken it over); its holder stays, as the worker that finished it.
+    pub fn finish(&self, db: &Db, claim: &Claim, cursor: &str) -> Result<bool, Problem> {
+        let finished = db.row(
+            "UPDATE job_claims SET status = 'done', lease_until = NULL
+             WHERE job_id = ? AND seq = ? AND holder = ? AND cursor = ? AND status = 'open'
+             RETURNING seq",
+            &[
+                int(claim.job_id),
+                int(claim.seq),
+                text(&self.name),
+                text(cursor),
+            ],
+            |_| (),
         )?;
-        Ok(())
+        Ok(finished.is_some())
     }
 }
 

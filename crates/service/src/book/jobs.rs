@@ -232,8 +232,7 @@ fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Resul
             return db.transaction(|db| complete_if_done(db, tenant, id, date));
         };
         loop {
-            let page =
-                db.transaction(|db| page(db, tenant, &context, &worker, &claim, date, until))?;
+            let page = page(db, tenant, &context, &worker, &claim, date, until)?;
             publish(&page.new_actions);
             if page.claim_done || page.lost {
                 break;
@@ -267,12 +266,16 @@ struct Page {
     lost: bool,
 }
 
-/// One page of claim `claim`'s loans after its cursor, in the caller's transaction with the
-/// claim's and the job's progress. A loan the pipeline fails on writes nothing; it is
-/// counted, recorded on the job and logged, so one bad loan does not stop the book. The
-/// page ends early once `until` has passed, so a slow page cannot outlast the host's
-/// request timeout; it always does one loan, so every call makes progress. A page that ends
-/// past `until` hands the claim back, so the next call (or another worker) goes on at once.
+/// One page of claim `claim`'s loans after its cursor. The loans are read and decided
+/// outside any transaction, so that other workers' pages go on meanwhile; the decisions are
+/// then written in one transaction with the claim's and the job's progress, which starts by
+/// moving the claim's cursor on — only if this worker still holds the claim at the cursor it
+/// read, so a page is written once however workers come and go. A loan the pipeline fails on
+/// writes nothing; it is counted, recorded on the job and logged, so one bad loan does not
+/// stop the book. The page ends early once `until` has passed, so a slow page cannot outlast
+/// the host's request timeout; it always does one loan, so every call makes progress. A page
+/// that ends past `until` hands the claim back, so the next call (or another worker) goes on
+/// at once.
 fn page(
     db: &Db,
     tenant: &str,
@@ -282,46 +285,51 @@ fn page(
     date: NaiveDate,
     until: Instant,
 ) -> Result<Page, Problem> {
-    // Renewing the lease first also takes the database's write lock (SQLite) or the claim's
-    // row lock (a server database) before any loan is read.
+    const LOST: Page = Page {
+        new_actions: Vec::new(),
+        claim_done: false,
+        lost: true,
+    };
     let Some(cursor) = worker.renew(db, claim)? else {
-        return Ok(Page {
-            new_actions: Vec::new(),
-            claim_done: false,
-            lost: true,
-        });
+        return Ok(LOST);
     };
     let day = date.to_string();
     let loan_ids = claim_loans(db, tenant, claim, &cursor, &day)?;
     if loan_ids.is_empty() {
-        worker.finish(db, claim, &cursor)?;
+        let finished = db.transaction(|db| worker.finish(db, claim, &cursor))?;
         return Ok(Page {
             new_actions: Vec::new(),
-            claim_done: true,
-            lost: false,
+            claim_done: finished,
+            lost: !finished,
         });
     }
     let closed = pipeline::close(db, tenant, context, &loan_ids, date, || {
         Instant::now() < until
     })?;
-    record_failures(db, claim.job_id, &day, tenant, &closed.failures)?;
     // Every loan the page read is done unless the budget ran out first.
     let last = closed.done.last().or(loan_ids.last()).unwrap_or(&cursor);
-    worker.advance(db, claim, last, Instant::now() >= until)?;
-    db.run(
-        "UPDATE job_runs SET processed = processed + ?, actions = actions + ?,
-           failures = failures + ? WHERE id = ?",
-        &[
-            int(closed.done.len() as i64),
-            int(closed.new_actions.len() as i64),
-            int(closed.failures.len() as i64),
-            int(claim.job_id),
-        ],
-    )?;
-    Ok(Page {
-        new_actions: closed.new_actions,
-        claim_done: false,
-        lost: false,
+    let release = Instant::now() >= until;
+    db.transaction(|db| {
+        if !worker.advance(db, claim, &cursor, last, release)? {
+            return Ok(LOST);
+        }
+        record_failures(db, claim.job_id, &day, tenant, &closed.failures)?;
+        let new_actions = closed.write(db, tenant)?;
+        db.run(
+            "UPDATE job_runs SET processed = processed + ?, actions = actions + ?,
+               failures = failures + ? WHERE id = ?",
+            &[
+                int(closed.done.len() as i64),
+                int(new_actions.len() as i64),
+                int(closed.failures.len() as i64),
+                int(claim.job_id),
+            ],
+        )?;
+        Ok(Page {
+            new_actions,
+            claim_done: false,
+            lost: false,
+        })
     })
 }
 

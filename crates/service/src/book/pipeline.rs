@@ -155,20 +155,28 @@ pub fn refresh(
     })
 }
 
-/// What the close of one page of loans did.
+/// One page of the close, decided and not yet written.
 pub struct Closed {
     /// The loans decided (or failed), in order: the page's progress.
     pub done: Vec<String>,
-    /// The actions added to the outbox.
-    pub new_actions: Vec<Value>,
-    /// The loans the pipeline failed on, with why; nothing of them was written.
+    /// What to store for the loans decided.
+    decisions: Vec<Decision>,
+    /// The loans the pipeline failed on, with why; nothing of them is written.
     pub failures: Vec<(String, String)>,
 }
 
-/// Closes business date `date` for the loans `ids` of `tenant`: reads their facts at once,
-/// decides each, and writes the decisions together. A loan the pipeline fails on is left
-/// out and reported, so one bad loan does not stop the book. Loans are decided while
-/// `keep_going` says so (the first always), so a slow page cannot outlast its budget.
+impl Closed {
+    /// Writes the page's decisions; the actions it added to the outbox.
+    pub fn write(&self, db: &Db, tenant: &str) -> Result<Vec<Value>, Problem> {
+        store::write(db, tenant, &self.decisions)
+    }
+}
+
+/// Decides business date `date` for the loans `ids` of `tenant`: reads their facts at once
+/// and decides each, writing nothing ([`Closed::write`] does, in the caller's transaction).
+/// A loan the pipeline fails on is left out and reported, so one bad loan does not stop the
+/// book. Loans are decided while `keep_going` says so (the first always), so a slow page
+/// cannot outlast its budget.
 pub fn close(
     db: &Db,
     tenant: &str,
@@ -179,12 +187,6 @@ pub fn close(
 ) -> Result<Closed, Problem> {
     let origin = Origin::Close(date);
     let facts = store::facts(db, tenant, ids, &attempts_since(origin.now()))?;
-    let mut decisions = Vec::new();
-    let mut closed = Closed {
-        done: Vec::new(),
-        new_actions: Vec::new(),
-        failures: Vec::new(),
-    };
     let outcomes = match context {
         Ok(context) => decide_all(context, facts, origin, keep_going)?,
         // Settings that cannot be read fail every loan, counted, as any failing loan.
@@ -193,16 +195,20 @@ pub fn close(
             .map(|f| (f.stored.loan.id.clone(), Err(problem.clone())))
             .collect(),
     };
+    let mut closed = Closed {
+        done: Vec::with_capacity(outcomes.len()),
+        decisions: Vec::with_capacity(outcomes.len()),
+        failures: Vec::new(),
+    };
     for (loan_id, decided) in outcomes {
         match decided {
-            Ok(decision) => decisions.push(decision),
+            Ok(decision) => closed.decisions.push(decision),
             Err(problem) => closed
                 .failures
                 .push((loan_id.clone(), problem.detail().to_string())),
         }
         closed.done.push(loan_id);
     }
-    closed.new_actions = store::write(db, tenant, &decisions)?;
     Ok(closed)
 }
 
