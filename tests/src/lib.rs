@@ -467,6 +467,36 @@ impl Book {
         send(request)
     }
 
+    /// Every action in the outbox, sorted, without its id and time: loan, kind, rule, and
+    /// channel or queue; so that two runs' outboxes compare.
+    pub fn outbox(&self, key: &str) -> Vec<(String, String, String, String)> {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let (_, body) = self.call(
+                "GET",
+                &format!("/v1/actions?after={after}&limit=1000"),
+                key,
+                None,
+            );
+            let page = body["items"].as_array().cloned().unwrap_or_default();
+            let Some(last) = page.last() else { break };
+            after = last["id"].as_i64().expect("an id");
+            all.extend(page.iter().map(|a| {
+                let field = |name: &str| a[name].as_str().unwrap_or_default().to_owned();
+                let target = a["channel"].as_str().or(a["queue"].as_str());
+                (
+                    field("loan_id"),
+                    field("kind"),
+                    field("rule"),
+                    target.unwrap_or_default().to_owned(),
+                )
+            }));
+        }
+        all.sort();
+        all
+    }
+
     /// Closes business dates up to `date`, calling again while the job answers 202.
     pub fn close(&self, key: &str, date: &str) -> serde_json::Value {
         let path = format!("/v1/jobs/close-of-business?date={date}");
@@ -497,4 +527,26 @@ pub fn map_strings(value: &mut toml::Value, change: &dyn Fn(&str) -> String) {
         toml::Value::Table(table) => table.iter_mut().for_each(|(_, v)| map_strings(v, change)),
         _ => {}
     }
+}
+
+/// The README's worked example for `POST /v1/assess`: 23 days past due after a partial
+/// payment, on 2026-03-10.
+pub fn readme_request() -> serde_json::Value {
+    serde_json::json!({
+        "as_of": "2026-03-10",
+        "loan": {
+            "id": "L-1001", "currency": "CNY",
+            "installments": [
+                { "seq": 1, "due_date": "2026-01-15", "principal": "1000.00", "interest": "50.00", "fees": "10.00" },
+                { "seq": 2, "due_date": "2026-02-15", "principal": "1000.00", "interest": "40.00", "fees": "10.00" },
+                { "seq": 3, "due_date": "2026-03-15", "principal": "1000.00", "interest": "30.00", "fees": "10.00" }
+            ],
+            "payments": [
+                { "id": "P1", "value_date": "2026-01-15", "amount": "1060.00" },
+                { "id": "P2", "value_date": "2026-02-20", "amount": "500.00" },
+                { "id": "P3", "value_date": "2026-03-12", "amount": "550.00" }
+            ]
+        },
+        "policy": { "grace_days": 5 }
+    })
 }

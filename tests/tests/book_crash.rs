@@ -1,11 +1,12 @@
 //! A close-of-business run killed half-way (`kill -9` of the host, holding a claim's lease)
-//! resumes after the last page it stored when the host comes back and the lease has passed, and ends with the same outbox as a run that was
-//! never interrupted: no action twice, none missing.
+//! resumes after the last page it stored when the host comes back and the lease has passed,
+//! and ends with the same outbox as a run that was never interrupted: no action twice, none
+//! missing.
 
 use std::time::Duration;
 
 use postloan_tests::{Book, RedisServer, eventually};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const LOANS: usize = 600;
 const DATE: &str = "2026-03-01";
@@ -56,36 +57,6 @@ fn job_progress(book: &Book) -> Option<(String, i64)> {
     .ok()
 }
 
-fn outbox(book: &Book, key: &str) -> Vec<(String, String, String, String)> {
-    let mut all = Vec::new();
-    let mut after = 0;
-    loop {
-        let (_, body) = book.call(
-            "GET",
-            &format!("/v1/actions?after={after}&limit=1000"),
-            key,
-            None,
-        );
-        let page = body["items"].as_array().cloned().unwrap_or_default();
-        let Some(last) = page.last() else { break };
-        after = last["id"].as_i64().expect("an id");
-        all.extend(page.iter().map(|a: &Value| {
-            (
-                a["loan_id"].as_str().unwrap_or_default().to_owned(),
-                a["kind"].as_str().unwrap_or_default().to_owned(),
-                a["rule"].as_str().unwrap_or_default().to_owned(),
-                a["channel"]
-                    .as_str()
-                    .or(a["queue"].as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        }));
-    }
-    all.sort();
-    all
-}
-
 #[test]
 fn a_run_killed_half_way_resumes_with_no_action_twice() {
     let redis = RedisServer::start();
@@ -95,14 +66,14 @@ fn a_run_killed_half_way_resumes_with_no_action_twice() {
     let key = reference.create_tenant("crash", json!({}));
     book_loans(&reference, &key);
     reference.close(&key, DATE);
-    let expected = outbox(&reference, &key);
+    let expected = reference.outbox(&key);
     assert!(!expected.is_empty(), "the run plans some actions");
     drop(reference);
 
     let mut book = Book::start("book-crash", &redis);
     let key = book.create_tenant("crash", json!({}));
     book_loans(&book, &key);
-    let before = outbox(&book, &key).len();
+    let before = book.outbox(&key).len();
     let url = book
         .host
         .url(&format!("/v1/jobs/close-of-business?date={DATE}"));
@@ -140,7 +111,7 @@ fn a_run_killed_half_way_resumes_with_no_action_twice() {
     // 600 loans in claims of 500: one full claim and the open-ended rest.
     assert_eq!(shown["claims"]["total"], 2, "{shown}");
     assert_eq!(shown["claims"]["done"], 2, "{shown}");
-    let after = outbox(&book, &key);
+    let after = book.outbox(&key);
     assert!(before <= after.len());
     assert_eq!(
         after, expected,

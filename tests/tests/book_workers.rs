@@ -39,38 +39,6 @@ fn book_loans(book: &Book, key: &str) {
     }
 }
 
-/// Every action in the outbox, without its id and time: loan, kind, rule, channel or queue.
-fn outbox(book: &Book, key: &str) -> Vec<(String, String, String, String)> {
-    let mut all = Vec::new();
-    let mut after = 0;
-    loop {
-        let (_, body) = book.call(
-            "GET",
-            &format!("/v1/actions?after={after}&limit=1000"),
-            key,
-            None,
-        );
-        let page = body["items"].as_array().cloned().unwrap_or_default();
-        let Some(last) = page.last() else { break };
-        after = last["id"].as_i64().expect("an id");
-        all.extend(page.iter().map(|a: &Value| {
-            let field = |name: &str| a[name].as_str().unwrap_or_default().to_owned();
-            let target = a["channel"]
-                .as_str()
-                .or(a["queue"].as_str())
-                .unwrap_or_default();
-            (
-                field("loan_id"),
-                field("kind"),
-                field("rule"),
-                target.to_owned(),
-            )
-        }));
-    }
-    all.sort();
-    all
-}
-
 /// A copy of the book's folder (manifest and SQLite file) at `to`, taken while no host runs.
 fn copy_book(from: &Path, to: &Path) {
     let _ = std::fs::remove_dir_all(to);
@@ -106,7 +74,7 @@ fn two_workers_close_one_date_as_one_worker_does() {
     // One worker alone.
     let one = Book::serve(&one_dir.join("spin.toml"), &one_dir);
     one.close(&key, DATE);
-    let expected = outbox(&one, &key);
+    let expected = one.outbox(&key);
     assert!(!expected.is_empty(), "the close plans actions");
     drop(one);
 
@@ -139,7 +107,7 @@ fn two_workers_close_one_date_as_one_worker_does() {
         job["claims"]["workers"], 2,
         "both workers finished claims: {job}"
     );
-    let got = outbox(&two, &key);
+    let got = two.outbox(&key);
     assert_eq!(got.len(), expected.len(), "as many actions as one worker's");
     assert_eq!(got, expected, "the same outbox as one worker's");
 }

@@ -10,30 +10,10 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use postloan_tests::{Host, artifact, root, single_component_manifest, temp_dir, write_manifest};
+use postloan_tests::{
+    Host, artifact, readme_request, root, single_component_manifest, temp_dir, write_manifest,
+};
 use serde_json::{Value, json};
-
-/// The README's worked example: 23 days past due on 2026-03-10.
-fn readme_request() -> Value {
-    json!({
-        "as_of": "2026-03-10",
-        "loan": {
-            "id": "L-1001",
-            "currency": "CNY",
-            "installments": [
-                { "seq": 1, "due_date": "2026-01-15", "principal": "1000.00", "interest": "50.00", "fees": "10.00" },
-                { "seq": 2, "due_date": "2026-02-15", "principal": "1000.00", "interest": "40.00", "fees": "10.00" },
-                { "seq": 3, "due_date": "2026-03-15", "principal": "1000.00", "interest": "30.00", "fees": "10.00" }
-            ],
-            "payments": [
-                { "id": "P1", "value_date": "2026-01-15", "amount": "1060.00" },
-                { "id": "P2", "value_date": "2026-02-20", "amount": "500.00" },
-                { "id": "P3", "value_date": "2026-03-12", "amount": "550.00" }
-            ]
-        },
-        "policy": { "grace_days": 5 }
-    })
-}
 
 /// The app of spin.toml with `options`, its state in a fresh folder named after `name`.
 fn app(name: &str, options: &[&str]) -> Host {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::Utc;
 use postloan_tests::{
     Book, Host, RedisServer, app_manifest_with_scorer, artifact, book_manifest_with_scorer,
-    eventually, post, root,
+    eventually, post, readme_request, root,
 };
 use serde_json::{Value, json};
 
@@ -65,27 +65,6 @@ fn the_kit_fails_a_scorer_that_gives_five_reasons() {
         report.contains("FAIL score(all zeros) gives at most 4 reason codes (gave 5:"),
         "{report}"
     );
-}
-
-/// The README's worked example: 23 days past due after a partial payment, on 2026-03-10.
-fn readme_request() -> Value {
-    json!({
-        "as_of": "2026-03-10",
-        "loan": {
-            "id": "L-1001", "currency": "CNY",
-            "installments": [
-                { "seq": 1, "due_date": "2026-01-15", "principal": "1000.00", "interest": "50.00", "fees": "10.00" },
-                { "seq": 2, "due_date": "2026-02-15", "principal": "1000.00", "interest": "40.00", "fees": "10.00" },
-                { "seq": 3, "due_date": "2026-03-15", "principal": "1000.00", "interest": "30.00", "fees": "10.00" }
-            ],
-            "payments": [
-                { "id": "P1", "value_date": "2026-01-15", "amount": "1060.00" },
-                { "id": "P2", "value_date": "2026-02-20", "amount": "500.00" },
-                { "id": "P3", "value_date": "2026-03-12", "amount": "550.00" }
-            ]
-        },
-        "policy": { "grace_days": 5 }
-    })
 }
 
 fn reasons(score: &Value) -> Vec<(String, u64)> {
