@@ -183,11 +183,11 @@ impl Ranges {
     /// China's five-category loan classification (五级分类) by days overdue.
     pub fn cn_five_category() -> Self {
         Self::preset(&[
-            ("normal", 0, Some(0)),
-            ("special_mention", 1, Some(90)),
-            ("substandard", 91, Some(270)),
-            ("doubtful", 271, Some(360)),
-            ("loss", 361, None),
+            (class::NORMAL, 0, Some(0)),
+            (class::SPECIAL_MENTION, 1, Some(90)),
+            (class::SUBSTANDARD, 91, Some(270)),
+            (class::DOUBTFUL, 271, Some(360)),
+            (class::LOSS, 361, None),
         ])
     }
 
@@ -195,11 +195,36 @@ impl Ranges {
     /// loss (charge-off) from 120.
     pub fn ffiec_retail() -> Self {
         Self::preset(&[
-            ("pass", 0, Some(89)),
-            ("substandard", 90, Some(119)),
-            ("loss", 120, None),
+            (class::PASS, 0, Some(89)),
+            (class::SUBSTANDARD, 90, Some(119)),
+            (class::LOSS, 120, None),
         ])
     }
+}
+
+/// The names of the classes the presets produce: one definition for the presets, the
+/// explanations and the portfolio's NPL ratio.
+pub mod class {
+    /// China's five categories (五级分类): 正常, 关注, 次级, 可疑, 损失.
+    pub const NORMAL: &str = "normal";
+    /// 关注.
+    pub const SPECIAL_MENTION: &str = "special_mention";
+    /// 次级, and FFIEC's substandard.
+    pub const SUBSTANDARD: &str = "substandard";
+    /// 可疑.
+    pub const DOUBTFUL: &str = "doubtful";
+    /// 损失, and FFIEC's loss.
+    pub const LOSS: &str = "loss";
+    /// FFIEC's pass.
+    pub const PASS: &str = "pass";
+    /// EBA: not in default.
+    pub const PERFORMING: &str = "performing";
+    /// EBA: in default.
+    pub const DEFAULT: &str = "default";
+    /// The classes counted as non-performing: the bottom three of the five categories,
+    /// FFIEC's substandard and loss, and EBA's default (a defaulted exposure is
+    /// non-performing under the EBA's definition).
+    pub const NON_PERFORMING: [&str; 4] = [SUBSTANDARD, DOUBTFUL, LOSS, DEFAULT];
 }
 
 /// The EBA definition of default's materiality thresholds.
@@ -226,8 +251,8 @@ impl Classification {
     pub fn name(&self, position: usize) -> &str {
         match self {
             Self::Ranges(ranges) => ranges.get(position).map_or("", |r| r.name.as_str()),
-            Self::EbaDefault(_) if position == 0 => "performing",
-            Self::EbaDefault(_) => "default",
+            Self::EbaDefault(_) if position == 0 => class::PERFORMING,
+            Self::EbaDefault(_) => class::DEFAULT,
         }
     }
 }

@@ -11,11 +11,10 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use crate::policy::class;
+
 /// Decimal places every ratio is rounded to.
 pub const RATIO_DECIMALS: u32 = 4;
-
-/// The classifications counted as non-performing in the NPL ratio.
-pub const NON_PERFORMING_CLASSES: [&str; 3] = ["substandard", "doubtful", "loss"];
 
 /// One loan as it stood at the end of a business date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,7 +181,7 @@ pub fn ratios(snapshots: &[Snapshot]) -> Ratios {
     Ratios {
         par30: share_where(|s| s.dpd > 30),
         par90: share_where(|s| s.dpd > 90),
-        npl_ratio: share_where(|s| NON_PERFORMING_CLASSES.contains(&s.classification.as_str())),
+        npl_ratio: share_where(|s| class::NON_PERFORMING.contains(&s.classification.as_str())),
         overdue_rate: share_where(|s| s.dpd > 0),
         overdue_rate_by_count: ratio(
             Decimal::from(overdue_loans),

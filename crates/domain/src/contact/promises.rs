@@ -9,7 +9,9 @@ use super::{Promise, PromiseStatus};
 /// Where `promise`, made on `made_on`, stands at the end of business date `date`, given the
 /// loan's standing payments (value date, amount): kept once the payments valued from
 /// `made_on` to its date plus `grace_days` cover its amount, broken once that last day has
-/// passed without, open until then. A kept or broken promise stays so.
+/// passed without, open until then. The promise's status so far does not count: it follows
+/// the payments as valued, so a payment that arrives late but is valued in the window keeps a
+/// promise judged broken before, and a reversal can break one judged kept.
 pub fn settle(
     promise: &Promise,
     made_on: NaiveDate,
@@ -17,9 +19,6 @@ pub fn settle(
     date: NaiveDate,
     grace_days: u64,
 ) -> PromiseStatus {
-    if promise.status != PromiseStatus::Open {
-        return promise.status;
-    }
     let deadline = promise
         .date
         .checked_add_days(Days::new(grace_days))
@@ -100,11 +99,42 @@ mod tests {
     }
 
     #[test]
-    fn a_settled_promise_stays_settled() {
-        let mut broken = promise(30_000, "2026-03-10");
-        broken.status = PromiseStatus::Broken;
-        let late = [(day("2026-03-11"), Decimal::new(30_000, 2))];
-        let status = settle(&broken, day("2026-03-01"), &late, day("2026-03-12"), 3);
-        assert_eq!(status, PromiseStatus::Broken);
+    fn a_backdated_payment_keeps_a_promise_judged_broken() {
+        // Judged broken on 2026-03-14 with nothing paid; then a payment valued 2026-03-11
+        // arrives: judged again, the promise is kept.
+        let mut judged = promise(30_000, "2026-03-10");
+        judged.status = settle(&judged, day("2026-03-01"), &[], day("2026-03-14"), 3);
+        assert_eq!(judged.status, PromiseStatus::Broken);
+        let backdated = [(day("2026-03-11"), Decimal::new(30_000, 2))];
+        let status = settle(&judged, day("2026-03-01"), &backdated, day("2026-03-15"), 3);
+        assert_eq!(status, PromiseStatus::Kept);
+    }
+
+    proptest::proptest! {
+        /// The payments' arrival order does not matter: the status is the same for any order.
+        #[test]
+        fn any_arrival_order_gives_the_same_status(
+            paid in proptest::collection::vec((0u64..30, 1i64..20_000), 0..6),
+            rotate in 0usize..6,
+            on in 0u64..30,
+        ) {
+            let start = day("2026-02-25");
+            let payments: Vec<(NaiveDate, Decimal)> = paid
+                .iter()
+                .map(|(d, a)| (start + Days::new(*d), Decimal::new(*a, 2)))
+                .collect();
+            let mut arrived = payments.clone();
+            if !arrived.is_empty() {
+                let pivot = rotate % arrived.len();
+                arrived.rotate_left(pivot);
+                arrived.reverse();
+            }
+            let date = start + Days::new(on);
+            let p = promise(30_000, "2026-03-10");
+            proptest::prop_assert_eq!(
+                settle(&p, day("2026-03-01"), &payments, date, 3),
+                settle(&p, day("2026-03-01"), &arrived, date, 3)
+            );
+        }
     }
 }

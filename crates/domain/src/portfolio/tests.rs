@@ -215,6 +215,16 @@ fn npl_classes_come_from_any_scheme_that_uses_the_names() {
 }
 
 #[test]
+fn an_eba_default_is_non_performing() {
+    // The EBA preset's classes: performing and default. 250 of 1000 in default = 0.2500.
+    let snapshots = [
+        loan("a", 0, "current", "performing", "750", "0"),
+        loan("b", 120, "M4", "default", "250", "0"),
+    ];
+    assert_eq!(ratios(&snapshots).npl_ratio, Some(dec("0.25")));
+}
+
+#[test]
 fn an_empty_or_fully_repaid_book_has_no_ratios() {
     let none = Ratios {
         par30: None,

@@ -284,12 +284,18 @@ fn settle(context: &Context, mut facts: Facts, origin: Origin) -> Result<Pending
         Origin::Change(at) => at.date_naive().max(last.unwrap_or(NaiveDate::MIN)),
         Origin::Close(date) => date,
     };
-    let settled = settle_promises(
-        &mut facts.promises,
-        &facts.stored.loan,
-        date,
-        context.promise_grace_days,
-    );
+    // A date before the one last assessed (a close catching up) leaves the promises as the
+    // later date judged them, as it leaves the standing.
+    let settled = if last.is_none_or(|last| date >= last) {
+        settle_promises(
+            &mut facts.promises,
+            &facts.stored.loan,
+            date,
+            context.promise_grace_days,
+        )
+    } else {
+        Vec::new()
+    };
     Ok(Pending {
         facts,
         date,
@@ -369,8 +375,9 @@ fn promise_grace_days(settings: &Settings) -> u64 {
         .unwrap_or(3)
 }
 
-/// Settles open promises by the domain's rule (`contact::promises::settle`). Returns the
-/// promises settled now, with their new status.
+/// Judges every promise again by the domain's rule (`contact::promises::settle`), from the
+/// payments as they are valued now, so a payment that arrives late but is valued inside a
+/// promise's window keeps it. Returns the promises whose status changed, with the new one.
 fn settle_promises(
     promises: &mut [PromiseRow],
     loan: &wit::Loan,
@@ -379,23 +386,25 @@ fn settle_promises(
 ) -> Vec<(String, &'static str)> {
     let payments = paid(loan);
     let mut settled = Vec::new();
-    for row in promises.iter_mut().filter(|p| p.status == "open") {
+    for row in promises.iter_mut() {
         let Some((promise, made_on)) = promise_of(row) else {
             continue;
         };
         let status = match promises::settle(&promise, made_on, &payments, date, grace) {
-            PromiseStatus::Open => continue,
+            PromiseStatus::Open => "open",
             PromiseStatus::Kept => "kept",
             PromiseStatus::Broken => "broken",
         };
-        row.status = status.to_owned();
-        settled.push((row.id.clone(), status));
+        if row.status != status {
+            row.status = status.to_owned();
+            settled.push((row.id.clone(), status));
+        }
     }
     settled
 }
 
-/// An open promise as the domain reads it, and the day it was made; the book checked both
-/// dates and the amount when it stored them.
+/// A promise as the domain reads it, and the day it was made; the book checked both dates
+/// and the amount when it stored them.
 fn promise_of(row: &PromiseRow) -> Option<(Promise, NaiveDate)> {
     let promise = Promise {
         amount: row.amount.parse().ok()?,
