@@ -173,6 +173,38 @@ fn nothing_hostile_is_stored_in_the_book_and_a_failing_loan_is_listed_on_its_job
         "1900-01-01 to 2200-12-31",
     );
 
+    // A payment that arrives (as an event) before its loan is booked knows no currency: up
+    // to 4 decimals pass. Booked in yen, the loan is refused naming it; once it is reversed
+    // (never made), the loan books.
+    let event = |id: &str, kind: &str, data: Value| {
+        post(
+            "/v1/events",
+            json!({ "id": id, "tenant": "hostile", "type": kind, "occurred_at": "2026-02-01T00:00:00Z", "data": data }),
+        )
+    };
+    let (status, body) = event(
+        "e-jp1",
+        "payment.posted",
+        json!({ "loan_id": "J1", "id": "JP1", "value_date": "2026-02-01", "amount": "1.5" }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let mut yen = loan("1000", "J1");
+    yen["currency"] = json!("JPY");
+    assert_problem(
+        post("/v1/loans", yen.clone()),
+        400,
+        "loan.payments[0].amount",
+        "JPY allows 0",
+    );
+    let (status, body) = event(
+        "e-jp1-back",
+        "payment.reversed",
+        json!({ "loan_id": "J1", "payment_id": "JP1" }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = post("/v1/loans", yen);
+    assert_eq!(status, 201, "{body}");
+
     // The Idempotency-Key is printable ASCII of at most 255 characters.
     let with_key = |value: &[u8], id: &str| {
         let request = reqwest::blocking::Client::new()
@@ -262,8 +294,8 @@ fn nothing_hostile_is_stored_in_the_book_and_a_failing_loan_is_listed_on_its_job
         .expect("a job")
         .clone();
     assert_eq!(job["failures"], 1, "{closed}");
-    // Processed counts every loan the run went through, the failing one too.
-    assert_eq!(job["processed"], 2, "{closed}");
+    // Processed counts every loan the run went through (H1, J1 and H2), the failing one too.
+    assert_eq!(job["processed"], 3, "{closed}");
     let (status, shown) = book.call("GET", &format!("/v1/jobs/{}", job["id"]), &key, None);
     assert_eq!(status, 200, "{shown}");
     let failed = shown["failed_loans"].as_array().expect("failed loans");

@@ -3,7 +3,7 @@
 use postloan_domain::FieldError;
 use postloan_domain::date::parse_date;
 use postloan_domain::loan::{Installment, Loan, Pause, Payment};
-use postloan_domain::money::Currency;
+use postloan_domain::money::{self, Currency};
 
 use super::field_error;
 use crate::exports::postloan::overdue::overdue::Error;
@@ -33,15 +33,25 @@ fn parse(loan: wit::Loan) -> Result<Loan, FieldError> {
             })
         })
         .collect::<Result<_, FieldError>>()?;
+    let reversed = |id: &str| loan.reversals.iter().any(|r| r.payment_id == id);
     let payments = loan
         .payments
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
             let at = |name| at("payments", i, name);
+            let field = at("amount");
+            // A reversed payment counts as never made; its amount need only be an amount, so
+            // that one posted before its loan was booked, in decimals the loan's currency
+            // does not have, can be reversed and the loan booked.
+            let amount = if reversed(&item.id) {
+                money::parse_amount(&field, &item.amount)?
+            } else {
+                currency.parse_amount(&field, &item.amount)?
+            };
             Ok(Payment {
                 value_date: parse_date(&at("value_date"), &item.value_date)?,
-                amount: currency.parse_amount(&at("amount"), &item.amount)?,
+                amount,
                 id: item.id,
             })
         })
