@@ -602,3 +602,41 @@ mod arrival_order {
         }
     }
 }
+
+/// The limits (docs/overdue.md, "Limits") leave room for every sum and penalty: the largest
+/// amounts, on the most installments, overdue from 1900 to the last business date at the
+/// highest penalty rate, assess without an overflow.
+#[test]
+fn the_largest_amounts_over_the_longest_span_do_not_overflow() {
+    use crate::loan::MAX_INSTALLMENTS;
+    use crate::policy::{Penalty, PenaltyBasis};
+    let largest = "999999999999999.99";
+    let installments: Vec<Installment> = (0..MAX_INSTALLMENTS as u32)
+        .map(|k| {
+            let due = date("1900-01-31")
+                .checked_add_months(chrono::Months::new(k))
+                .unwrap();
+            installment(k + 1, &due.to_string(), largest, largest, largest)
+        })
+        .collect();
+    let payments: Vec<Payment> = (0..5)
+        .map(|k| payment(&format!("P{k}"), "1950-06-30", largest))
+        .collect();
+    let loan = Loan::new("L-MAX".into(), cny(), installments, payments).unwrap();
+    let policy = Policy {
+        penalty: Some(Penalty {
+            annual_rate: Decimal::TEN,
+            basis: PenaltyBasis::OverdueTotal,
+        }),
+        ..Policy::default()
+    };
+    let assessed = assess(&loan, crate::date::LATEST, &policy);
+    // Every installment is overdue. The 5 payments of 1950 went to the penalty accrued by
+    // then (the default allocation pays penalty first; 50 years at 1000% on the first
+    // installments is more than they paid), so all 3,600 parts of the largest amount are owed:
+    // 3,600 × 999,999,999,999,999.99 = 3,599,999,999,999,999,964.00.
+    let owed = amount("3599999999999999964.00");
+    let overdue = assessed.overdue.principal + assessed.overdue.interest + assessed.overdue.fees;
+    assert_eq!(overdue, owed);
+    assert!(assessed.overdue.penalty > owed, "300 years at 1000% a year");
+}
