@@ -225,6 +225,11 @@ proptest! {
         let plan = reminders::plan(&standing, &case.profile, &case.history, case.now, &reminder_policy);
         for reminder in &plan.to_send {
             prop_assert_eq!(broken_rule(&case, reminder.channel, &reminder.window), None, "{:?}", reminder);
+            // 12 CFR 1006.6(e): an e-mail, a text message or any other electronic message
+            // carries a way to opt out, in every language.
+            let electronic = matches!(reminder.channel, Channel::Sms | Channel::Email | Channel::Push | Channel::Im);
+            let opts_out = ["opt out", "UNSUBSCRIBE", "退订", "退訂"].iter().any(|w| reminder.text.contains(w));
+            prop_assert!(!electronic || opts_out, "no opt-out: {:?}", reminder);
         }
         let escalation_policy = EscalationPolicy {
             strategies: vec![escalation::Strategy { name: "champion".into(), share_percent: 100, ladder: Ladder::default_ladder() }],

@@ -101,9 +101,20 @@ pub fn built_in(kind: Kind, channel: Channel, language: Language) -> &'static st
     }
 }
 
-/// The opt-out line every SMS and e-mail carries, in the borrower's language.
+/// The opt-out line every electronic message (SMS, e-mail, push, instant message) carries,
+/// in the borrower's language: 12 CFR 1006.6(e) asks a clear and conspicuous way to opt out
+/// of communication by e-mail, text message or any other electronic medium. Voice calls,
+/// letters and visits carry none.
 pub fn opt_out_line(channel: Channel, language: Language) -> Option<&'static str> {
     match (channel, language) {
+        (Channel::Push, Language::En) => {
+            Some("To opt out, turn off these notifications in the app's settings.")
+        }
+        (Channel::Push, Language::ZhCn) => Some("如需退订，请在应用设置中关闭此类通知。"),
+        (Channel::Push, Language::ZhTw) => Some("如需退訂，請在應用程式設定中關閉此類通知。"),
+        (Channel::Im, Language::En) => Some("Reply STOP to opt out."),
+        (Channel::Im, Language::ZhCn) => Some("回复TD退订"),
+        (Channel::Im, Language::ZhTw) => Some("回覆TD退訂"),
         (Channel::Sms, Language::En) => Some("Reply STOP to opt out."),
         (Channel::Sms, Language::ZhCn) => Some("回复TD退订"),
         (Channel::Sms, Language::ZhTw) => Some("回覆TD退訂"),
