@@ -69,11 +69,29 @@ pub fn open_database_file(path: &Path) -> Result<rusqlite::Connection, SqliteErr
     }
     let connection = rusqlite::Connection::open(path)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
+    enter_wal_mode(&connection)?;
     // A guest runs the same few statements over and over (a nightly close, per loan):
     // compiled once per connection, not once per call.
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
+}
+
+/// Puts the file in WAL mode. Hosts starting at once on a new file race for it, and SQLite
+/// answers "database is locked" to the losers without waiting on its busy handler, so the
+/// change is tried again until the busy timeout has passed.
+fn enter_wal_mode(connection: &rusqlite::Connection) -> Result<(), SqliteError> {
+    let until = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match connection.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < until =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return result.map_err(SqliteError::from),
+        }
+    }
 }
 
 /// Where each configured label's SQLite file lives.
@@ -389,6 +407,29 @@ mod tests {
             std::env::temp_dir().join(format!("postloan-sqlite-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
+    }
+
+    #[test]
+    fn hosts_starting_at_once_all_open_a_new_file() {
+        // As when tests start several hosts on one state folder: 8 at once, 20 new files.
+        let dir = temp_dir("race");
+        for round in 0..20 {
+            let path = dir.join(format!("{round}.db"));
+            let start = std::sync::Barrier::new(8);
+            std::thread::scope(|scope| {
+                let opened: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            open_database_file(&path).map(drop)
+                        })
+                    })
+                    .collect();
+                for open in opened {
+                    assert!(open.join().unwrap().is_ok(), "round {round}");
+                }
+            });
+        }
     }
 
     fn access(granted: &[&str], dir: &Path) -> SqliteAccess {
