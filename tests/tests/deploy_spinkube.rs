@@ -16,19 +16,32 @@ use postloan_tests::{Book, RedisServer, map_strings, root, spin_toml, temp_dir};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Where spin-operator's CRDs are.
+/// Where spin-operator's CRDs are: `POSTLOAN_SPINKUBE_CRDS`, else `shared/data/spinkube`
+/// beside the repository, or beside the repository it was cloned from (a clean clone in a
+/// temporary folder, as CI makes, has no `shared` beside it).
 fn crd_dir() -> PathBuf {
-    let dir = std::env::var_os("POSTLOAN_SPINKUBE_CRDS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/data/spinkube"));
+    const FILE: &str = "core.spinkube.dev_spinapps.yaml";
+    let beside = |repository: &Path| repository.join("../shared/data/spinkube");
+    let origin = Command::new("git")
+        .args(["config", "--get", "remote.origin.url"])
+        .current_dir(root())
+        .output()
+        .ok()
+        .map(|out| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        .filter(|url| url.is_dir());
+    let candidates: Vec<PathBuf> = match std::env::var_os("POSTLOAN_SPINKUBE_CRDS") {
+        Some(dir) => vec![PathBuf::from(dir)],
+        None => std::iter::once(beside(&root()))
+            .chain(origin.as_deref().map(beside))
+            .collect(),
+    };
+    let found = candidates.iter().find(|dir| dir.join(FILE).exists());
     assert!(
-        dir.join("core.spinkube.dev_spinapps.yaml").exists(),
-        "{} has no SpinKube CRDs: set POSTLOAN_SPINKUBE_CRDS to a folder with \
-         core.spinkube.dev_spinapps.yaml and core.spinkube.dev_spinappexecutors.yaml \
-         (spin-operator's config/crd/bases)",
-        dir.display()
+        found.is_some(),
+        "none of {candidates:?} has SpinKube CRDs: set POSTLOAN_SPINKUBE_CRDS to a folder with \
+         {FILE} and core.spinkube.dev_spinappexecutors.yaml (spin-operator's config/crd/bases)",
     );
-    dir
+    found.cloned().unwrap_or_default()
 }
 
 /// Every YAML document of `text`, as JSON; documents holding only comments are skipped.
