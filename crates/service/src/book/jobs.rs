@@ -15,7 +15,7 @@ use spin_sdk::http::Response;
 use super::audit::{self, Entry};
 use super::auth::{Caller, Role};
 use super::claims;
-use super::db::{Db, get_int, get_optional, get_text, int, text};
+use super::db::{Db, Param, get_int, get_optional, get_text, int, text};
 use super::events::publish;
 use super::loans::query_value;
 use super::pipeline::{self, Context};
@@ -177,21 +177,28 @@ fn job_for(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
     db.transaction(|db| create_job(db, tenant, date))
 }
 
+/// The loans the close of a date runs over: the tenant's loans disbursed by the date that
+/// are active, or were closed by something assessed after it (a loan paid off on 02-25 is
+/// still in the close of 02-20). Its parameters are [`closing_on`]'s.
+const CLOSING_ON: &str =
+    "tenant_id = ? AND disbursed_on <= ? AND (status = 'active' OR assessed_on > ?)";
+
+/// The parameters of [`CLOSING_ON`] for `tenant` and business date `day`.
+fn closing_on(tenant: &str, day: &str) -> Vec<Param> {
+    vec![text(tenant), text(day), text(day)]
+}
+
 fn create_job(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
     let day = date.to_string();
+    let mut params = vec![text(tenant), text(&day), text(instant(now()))];
+    params.extend(closing_on(tenant, &day));
     db.run(
-        "INSERT INTO job_runs (tenant_id, business_date, status, total, started_at)
-         SELECT ?, ?, 'running', COUNT(*), ? FROM loans
-         WHERE tenant_id = ? AND disbursed_on <= ? AND (status = 'active' OR assessed_on > ?)
-         ON CONFLICT (tenant_id, business_date) DO NOTHING",
-        &[
-            text(tenant),
-            text(&day),
-            text(instant(now())),
-            text(tenant),
-            text(&day),
-            text(&day),
-        ],
+        &format!(
+            "INSERT INTO job_runs (tenant_id, business_date, status, total, started_at)
+             SELECT ?, ?, 'running', COUNT(*), ? FROM loans WHERE {CLOSING_ON}
+             ON CONFLICT (tenant_id, business_date) DO NOTHING"
+        ),
+        &params,
     )?;
     let (id, cursor) = db
         .row(
@@ -202,17 +209,13 @@ fn create_job(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
         .ok_or_else(|| Problem::internal(format!("the run of {day} was not stored")))?;
     // A run started before claims existed goes on after its own cursor.
     claims::partition(db, id, &cursor, |after| {
+        let mut params = closing_on(tenant, &day);
+        params.extend([text(after), int(claims::LOANS - 1)]);
         db.row(
-            "SELECT id FROM loans WHERE tenant_id = ? AND disbursed_on <= ? AND id > ?
-               AND (status = 'active' OR assessed_on > ?)
-             ORDER BY id LIMIT 1 OFFSET ?",
-            &[
-                text(tenant),
-                text(&day),
-                text(after),
-                text(&day),
-                int(claims::LOANS - 1),
-            ],
+            &format!(
+                "SELECT id FROM loans WHERE {CLOSING_ON} AND id > ? ORDER BY id LIMIT 1 OFFSET ?"
+            ),
+            &params,
             |row| get_text(row, "id"),
         )
     })?;
@@ -231,12 +234,11 @@ fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Resul
             // Nothing free: done, or every open claim held by a live worker.
             return db.transaction(|db| complete_if_done(db, tenant, id, date));
         };
-        loop {
-            let page = page(db, tenant, &context, &worker, &claim, date, until)?;
-            publish(&page.new_actions);
-            if page.claim_done || page.lost {
-                break;
-            }
+        // The claim's pages until it is done or lost to another worker.
+        while let Page::Written(new_actions) =
+            page(db, tenant, &context, &worker, &claim, date, until)?
+        {
+            publish(&new_actions);
             if Instant::now() >= until {
                 return Ok(false);
             }
@@ -258,12 +260,13 @@ fn lease_seconds() -> i64 {
 }
 
 /// What one page of a claim did.
-struct Page {
-    new_actions: Vec<Value>,
-    /// The claim has no loans left: it is done.
-    claim_done: bool,
+enum Page {
+    /// Its decisions were written: the actions they added to the outbox.
+    Written(Vec<Value>),
+    /// The claim had no loans left: it is done.
+    ClaimDone,
     /// Another worker took the claim over (this one's lease expired): nothing was written.
-    lost: bool,
+    Lost,
 }
 
 /// One page of claim `claim`'s loans after its cursor. The loans are read and decided
@@ -285,22 +288,17 @@ fn page(
     date: NaiveDate,
     until: Instant,
 ) -> Result<Page, Problem> {
-    const LOST: Page = Page {
-        new_actions: Vec::new(),
-        claim_done: false,
-        lost: true,
-    };
     let Some(cursor) = worker.renew(db, claim)? else {
-        return Ok(LOST);
+        return Ok(Page::Lost);
     };
     let day = date.to_string();
     let loan_ids = claim_loans(db, tenant, claim, &cursor, &day)?;
     if loan_ids.is_empty() {
         let finished = db.transaction(|db| worker.finish(db, claim, &cursor))?;
-        return Ok(Page {
-            new_actions: Vec::new(),
-            claim_done: finished,
-            lost: !finished,
+        return Ok(if finished {
+            Page::ClaimDone
+        } else {
+            Page::Lost
         });
     }
     let closed = pipeline::close(db, tenant, context, &loan_ids, date, || {
@@ -311,7 +309,7 @@ fn page(
     let release = Instant::now() >= until;
     db.transaction(|db| {
         if !worker.advance(db, claim, &cursor, last, release)? {
-            return Ok(LOST);
+            return Ok(Page::Lost);
         }
         record_failures(db, claim.job_id, &day, tenant, &closed.failures)?;
         let new_actions = closed.write(db, tenant)?;
@@ -325,11 +323,7 @@ fn page(
                 int(claim.job_id),
             ],
         )?;
-        Ok(Page {
-            new_actions,
-            claim_done: false,
-            lost: false,
-        })
+        Ok(Page::Written(new_actions))
     })
 }
 
@@ -341,11 +335,9 @@ fn claim_loans(
     cursor: &str,
     day: &str,
 ) -> Result<Vec<String>, Problem> {
-    let mut sql = String::from(
-        "SELECT id FROM loans WHERE tenant_id = ? AND disbursed_on <= ? AND id > ?
-           AND (status = 'active' OR assessed_on > ?)",
-    );
-    let mut params = vec![text(tenant), text(day), text(cursor), text(day)];
+    let mut sql = format!("SELECT id FROM loans WHERE {CLOSING_ON} AND id > ?");
+    let mut params = closing_on(tenant, day);
+    params.push(text(cursor));
     if let Some(last) = &claim.last_id {
         sql.push_str(" AND id <= ?");
         params.push(text(last));
