@@ -58,7 +58,7 @@ fn an_overdue_loan_gets_its_reminders_and_a_call_within_the_rules() {
     assert_eq!(channels, ["sms", "push"]);
     assert_eq!(
         plan["reminders"][0]["text"],
-        "Wang Fang, 1060.00 CNY is 23 days overdue. Pay: https://pay.example.com/L-3 Reply STOP to opt out."
+        "Wang Fang, 1,060.00 CNY is 23 days overdue. Pay: https://pay.example.com/L-3 Reply STOP to opt out."
     );
     assert_eq!(plan["reminders"][0]["sms_segments"], 1);
     assert_eq!(

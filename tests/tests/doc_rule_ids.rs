@@ -8,7 +8,7 @@ use std::path::Path;
 use postloan_tests::root;
 
 /// The namespaces of the rule ids that explanations and held-back contacts carry.
-const NAMESPACES: [&str; 11] = [
+const NAMESPACES: [&str; 12] = [
     "allocation",
     "arrears",
     "bucket",
@@ -19,6 +19,7 @@ const NAMESPACES: [&str; 11] = [
     "penalty",
     "sms",
     "stage",
+    "template",
     "tolerance",
 ];
 

@@ -67,6 +67,7 @@ impl Guest for Escalation {
                     queue: a.queue,
                     assignee: a.assignee,
                     window: a.window.as_ref().map(contact::window),
+                    message: a.message.map(contact::message),
                     strategy: a.strategy,
                     rule: a.rule,
                     explanation: a.explanation,
@@ -151,6 +152,7 @@ fn escalation_policy(p: wit::EscalationPolicy) -> Result<EscalationPolicy, Field
             .into_iter()
             .map(|q| (q.name, q.collectors))
             .collect(),
+        messages: contact::messages(p.messages),
         rules: contact::rules("policy.escalation.rules", p.rules)?,
     };
     policy.check()?;

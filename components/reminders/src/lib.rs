@@ -1,8 +1,6 @@
 //! The reminders component: a thin adapter between `postloan:reminders/reminders` and
 //! [`postloan_domain::contact::reminders`]. It imports no host capability.
 
-use std::collections::BTreeMap;
-
 use postloan_contact_wit as contact;
 use postloan_domain::FieldError;
 use postloan_domain::contact::reminders::{self, CadenceRule, ReminderPolicy, When};
@@ -66,13 +64,7 @@ fn reminder_policy(p: wit::ReminderPolicy) -> Result<ReminderPolicy, FieldError>
     };
     let policy = ReminderPolicy {
         cadence,
-        templates: p
-            .templates
-            .into_iter()
-            .map(|t| (t.key, t.text))
-            .collect::<BTreeMap<_, _>>(),
-        payment_link: p.payment_link,
-        max_sms_segments: p.max_sms_segments,
+        messages: contact::messages(p.messages),
         rules: contact::rules("policy.reminders.rules", p.rules)?,
     };
     policy.check()?;

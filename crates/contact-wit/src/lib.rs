@@ -7,6 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveTime, Utc};
 use postloan_domain::FieldError;
 use postloan_domain::contact::guard::{ContactRules, Window};
+use postloan_domain::contact::messages::{Message, Messages};
 use postloan_domain::contact::{self as domain, Channel, Language, Ruling};
 use postloan_domain::date::parse_date;
 use postloan_domain::money::{Currency, parse_amount};
@@ -114,6 +115,7 @@ pub fn history(
                     wit::Outcome::WrongNumber => domain::Outcome::WrongNumber,
                     wit::Outcome::Refused => domain::Outcome::Refused,
                     wit::Outcome::DisputeRaised => domain::Outcome::DisputeRaised,
+                    wit::Outcome::Planned => domain::Outcome::Planned,
                 },
             })
         })
@@ -168,6 +170,7 @@ pub fn standing(s: wit::Standing) -> Result<domain::Standing, FieldError> {
     };
     Ok(domain::Standing {
         loan_id: s.loan_id,
+        as_of: parse_date("standing.as_of", &s.as_of)?,
         overdue: currency.parse_amount("standing.overdue", &s.overdue)?,
         currency,
         dpd: s.dpd,
@@ -202,6 +205,24 @@ pub fn rules(field: &str, rules: wit::ContactRules) -> Result<ContactRules, Fiel
             }
         }
     })
+}
+
+/// Message settings in the domain's terms; the policy that holds them checks them.
+pub fn messages(m: wit::MessageSettings) -> Messages {
+    Messages {
+        templates: m.templates.into_iter().map(|t| (t.key, t.text)).collect(),
+        payment_link: m.payment_link,
+        max_sms_segments: m.max_sms_segments,
+    }
+}
+
+/// A rendered message as WIT.
+pub fn message(m: Message) -> wit::Message {
+    wit::Message {
+        address: m.address,
+        text: m.text,
+        sms_segments: m.sms_segments,
+    }
 }
 
 /// A window as RFC 3339 instants in the borrower's offset.

@@ -117,6 +117,7 @@ enum OutcomeJson {
     WrongNumber,
     Refused,
     DisputeRaised,
+    Planned,
 }
 
 #[derive(Deserialize)]
@@ -294,14 +295,27 @@ impl ProfileJson {
 #[cfg(feature = "spin")]
 pub fn check_contact_policy(contact: ContactPolicyJson) -> Result<(), Problem> {
     let rules = rules(contact.rules, contact.custom_rules)?;
-    reminder_policy(contact.reminders, rules).map(|_| ())
+    let messages = reminder_policy(contact.reminders, rules)?.messages;
+    // The templates, as the components will read them: one stored that does not render
+    // would fail every later plan of the tenant.
+    postloan_domain::contact::messages::Messages {
+        templates: messages
+            .templates
+            .into_iter()
+            .map(|t| (t.key, t.text))
+            .collect(),
+        payment_link: messages.payment_link,
+        max_sms_segments: messages.max_sms_segments,
+    }
+    .check("contact.reminders.templates")
+    .map_err(|e| Problem::invalid_field(e.field, &e.reason))
 }
 
 /// Plans reminders and decides escalation for an assessed loan.
 pub fn plan(assessment: &types::Assessment, inputs: ContactInputs) -> Result<PlanJson, Problem> {
     let standing = standing(assessment, inputs.tier.map(tier));
     let profile = profile(inputs.profile);
-    let history: Vec<wit::ContactAttempt> = inputs.history.into_iter().map(attempt).collect();
+    let mut history: Vec<wit::ContactAttempt> = inputs.history.into_iter().map(attempt).collect();
     let rules = rules(inputs.contact.rules, inputs.contact.custom_rules)?;
     let reminder_policy = reminder_policy(inputs.contact.reminders, rules)?;
     let plan = reminders::plan(&standing, &profile, &history, &inputs.now, &reminder_policy)
@@ -311,8 +325,12 @@ pub fn plan(assessment: &types::Assessment, inputs: ContactInputs) -> Result<Pla
                 Problem::internal(format!("the reminders component failed: {detail}"))
             }
         })?;
+    // Escalation counts the reminders just planned, so the two never send one channel twice
+    // on a day.
+    history.extend(plan.to_send.iter().map(|r| planned(&standing.loan_id, r)));
     let promises: Vec<wit::Promise> = inputs.promises.into_iter().map(promise).collect();
-    let escalation_policy = escalation_policy(inputs.contact.escalation, rules);
+    let escalation_policy =
+        escalation_policy(inputs.contact.escalation, reminder_policy.messages, rules);
     let decision = escalation::decide(
         &standing,
         &profile,
@@ -331,9 +349,20 @@ pub fn plan(assessment: &types::Assessment, inputs: ContactInputs) -> Result<Pla
     Ok(PlanJson::new(assessment, plan, decision))
 }
 
+/// A reminder as a contact planned about `loan_id`.
+fn planned(loan_id: &str, reminder: &reminders::Reminder) -> wit::ContactAttempt {
+    wit::ContactAttempt {
+        loan_id: loan_id.to_owned(),
+        channel: reminder.channel,
+        at: reminder.window.not_before.clone(),
+        outcome: wit::Outcome::Planned,
+    }
+}
+
 fn standing(a: &types::Assessment, tier: Option<RiskTier>) -> wit::Standing {
     wit::Standing {
         loan_id: a.loan_id.clone(),
+        as_of: a.as_of.clone(),
         currency: a.currency.clone(),
         dpd: a.dpd,
         days_in_arrears: a.days_in_arrears,
@@ -414,6 +443,7 @@ fn attempt(a: AttemptJson) -> wit::ContactAttempt {
             OutcomeJson::WrongNumber => wit::Outcome::WrongNumber,
             OutcomeJson::Refused => wit::Outcome::Refused,
             OutcomeJson::DisputeRaised => wit::Outcome::DisputeRaised,
+            OutcomeJson::Planned => wit::Outcome::Planned,
         },
     }
 }
@@ -505,13 +535,15 @@ fn reminder_policy(
         .transpose()?;
     Ok(reminders::ReminderPolicy {
         cadence,
-        templates: r
-            .templates
-            .into_iter()
-            .map(|(key, text)| reminders::Template { key, text })
-            .collect(),
-        payment_link: r.payment_link,
-        max_sms_segments: r.max_sms_segments,
+        messages: wit::MessageSettings {
+            templates: r
+                .templates
+                .into_iter()
+                .map(|(key, text)| wit::Template { key, text })
+                .collect(),
+            payment_link: r.payment_link,
+            max_sms_segments: r.max_sms_segments,
+        },
         rules,
     })
 }
@@ -539,7 +571,13 @@ fn cadence_rule(i: usize, c: CadenceRuleJson) -> Result<reminders::CadenceRule, 
     })
 }
 
-fn escalation_policy(e: EscalationJson, rules: wit::ContactRules) -> escalation::EscalationPolicy {
+/// The escalation settings; its messages are written as the reminders are
+/// (`contact.reminders`: templates, payment link, SMS segments).
+fn escalation_policy(
+    e: EscalationJson,
+    messages: wit::MessageSettings,
+    rules: wit::ContactRules,
+) -> escalation::EscalationPolicy {
     escalation::EscalationPolicy {
         strategies: e.strategies.map(|list| {
             list.into_iter()
@@ -567,6 +605,7 @@ fn escalation_policy(e: EscalationJson, rules: wit::ContactRules) -> escalation:
             .into_iter()
             .map(|(name, collectors)| escalation::Queue { name, collectors })
             .collect(),
+        messages,
         rules,
     }
 }
@@ -634,6 +673,13 @@ pub struct ActionJson {
     assignee: Option<String>,
     not_before: Option<String>,
     not_after: Option<String>,
+    /// The message of an electronic contact, as a reminder carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sms_segments: Option<u32>,
     strategy: String,
     /// The rule that produced it.
     pub rule: String,
@@ -692,6 +738,9 @@ impl PlanJson {
                         assignee: a.assignee,
                         not_before: a.window.as_ref().map(|w| w.not_before.clone()),
                         not_after: a.window.map(|w| w.not_after),
+                        address: a.message.as_ref().map(|m| m.address.clone()),
+                        sms_segments: a.message.as_ref().and_then(|m| m.sms_segments),
+                        text: a.message.map(|m| m.text),
                         strategy: a.strategy,
                         rule: a.rule,
                         explanation: a.explanation,
@@ -709,5 +758,14 @@ impl PlanJson {
                     .collect(),
             },
         }
+    }
+
+    /// The contacts the contact rules held back, the reminders' then escalation's: the
+    /// channel or task, the rule that held it and why.
+    pub fn held_back(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.reminders_suppressed
+            .iter()
+            .chain(&self.escalation.suppressed)
+            .map(|h| (h.kind.as_str(), h.rule.as_str(), h.detail.as_str()))
     }
 }

@@ -31,7 +31,7 @@ const CHANNELS: [Channel; 7] = [
     Channel::Letter,
     Channel::FieldVisit,
 ];
-const OUTCOMES: [Outcome; 8] = [
+const OUTCOMES: [Outcome; 9] = [
     Outcome::Delivered,
     Outcome::NoAnswer,
     Outcome::Connected,
@@ -40,6 +40,7 @@ const OUTCOMES: [Outcome; 8] = [
     Outcome::WrongNumber,
     Outcome::Refused,
     Outcome::DisputeRaised,
+    Outcome::Planned,
 ];
 
 /// One random situation: who, what was tried, when, under which preset.
@@ -54,8 +55,10 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     let flags = prop::collection::vec(prop::bool::weighted(0.05), 4);
-    let attempts =
-        prop::collection::vec((0usize..2, 0usize..7, 0i64..14 * 24 * 60, 0usize..8), 0..30);
+    let attempts = prop::collection::vec(
+        (0usize..2, 0usize..11, 0i64..14 * 24 * 60, 0usize..9),
+        0..30,
+    );
     (
         0usize..ZONES.len(),
         prop::collection::vec(prop::bool::weighted(0.15), 7),
@@ -95,10 +98,11 @@ fn case() -> impl Strategy<Value = Case> {
                 .into_iter()
                 .map(|(loan, channel, ago, outcome)| ContactAttempt {
                     loan_id: format!("L-{loan}"),
+                    // Calls weigh as much as every other channel together.
                     channel: if channel < 4 {
                         Channel::VoiceCall
                     } else {
-                        CHANNELS[channel]
+                        CHANNELS[channel - 4]
                     },
                     at: now - Duration::minutes(ago),
                     outcome: OUTCOMES[outcome],
@@ -123,6 +127,7 @@ fn standing(dpd: u32, now: DateTime<Utc>) -> Standing {
     };
     Standing {
         loan_id: "L-0".into(),
+        as_of: now.date_naive(),
         currency: crate::money::Currency::parse("c", "USD").unwrap(),
         dpd,
         days_in_arrears: dpd,
@@ -198,7 +203,11 @@ fn broken_rule(case: &Case, channel: Channel, window: &Window) -> Option<&'stati
     } else {
         let answered = calls
             .filter(|a| {
-                !matches!(a.outcome, Outcome::Delivered | Outcome::NoAnswer) && local_day(a) == day
+                // A planned call is not made yet, so nobody answered it.
+                !matches!(
+                    a.outcome,
+                    Outcome::Delivered | Outcome::NoAnswer | Outcome::Planned
+                ) && local_day(a) == day
             })
             .count();
         if answered >= 3 {
@@ -206,6 +215,22 @@ fn broken_rule(case: &Case, channel: Channel, window: &Window) -> Option<&'stati
         }
     }
     None
+}
+
+/// 12 CFR 1006.6(e): an e-mail, a text message or any other electronic message carries a
+/// way to opt out, in every language.
+fn opts_out(text: &str) -> bool {
+    ["opt out", "UNSUBSCRIBE", "退订", "退訂"]
+        .iter()
+        .any(|w| text.contains(w))
+}
+
+fn messages() -> messages::Messages {
+    messages::Messages {
+        templates: BTreeMap::new(),
+        payment_link: "https://pay.example.com/{loan_id}".into(),
+        max_sms_segments: 3,
+    }
 }
 
 proptest! {
@@ -217,19 +242,16 @@ proptest! {
         let standing = standing(case.dpd, case.now);
         let reminder_policy = ReminderPolicy {
             cadence: ReminderPolicy::default_cadence(),
-            templates: BTreeMap::new(),
-            payment_link: "https://pay.example.com/{loan_id}".into(),
-            max_sms_segments: 3,
+            messages: messages(),
             rules: rules.clone(),
         };
         let plan = reminders::plan(&standing, &case.profile, &case.history, case.now, &reminder_policy);
+        // Every message emitted, with its local day, to check one per channel and day.
+        let mut messages_sent: Vec<(Channel, NaiveDate)> = Vec::new();
         for reminder in &plan.to_send {
             prop_assert_eq!(broken_rule(&case, reminder.channel, &reminder.window), None, "{:?}", reminder);
-            // 12 CFR 1006.6(e): an e-mail, a text message or any other electronic message
-            // carries a way to opt out, in every language.
-            let electronic = matches!(reminder.channel, Channel::Sms | Channel::Email | Channel::Push | Channel::Im);
-            let opts_out = ["opt out", "UNSUBSCRIBE", "退订", "退訂"].iter().any(|w| reminder.text.contains(w));
-            prop_assert!(!electronic || opts_out, "no opt-out: {:?}", reminder);
+            prop_assert!(opts_out(&reminder.text), "no opt-out: {:?}", reminder);
+            messages_sent.push((reminder.channel, reminder.window.not_before.date_naive()));
         }
         let escalation_policy = EscalationPolicy {
             strategies: vec![escalation::Strategy { name: "champion".into(), share_percent: 100, ladder: Ladder::default_ladder() }],
@@ -238,14 +260,31 @@ proptest! {
             high_risk_tiers: vec![Tier::D, Tier::E],
             small_balance: None,
             queues: BTreeMap::new(),
+            messages: messages(),
             rules,
         };
-        let decision = escalation::decide(&standing, &case.profile, &case.history, &[], Stage::Early, case.now, &escalation_policy);
+        // Escalation sees the reminders just planned, as the service passes them on.
+        let mut history = case.history.clone();
+        history.extend(plan.to_send.iter().map(|r| r.planned("L-0")));
+        let decision = escalation::decide(&standing, &case.profile, &history, &[], Stage::Early, case.now, &escalation_policy);
         for action in &decision.actions {
             let channel = CHANNELS.iter().find(|c| c.name() == action.kind);
             if let (Some(channel), Some(window)) = (channel, &action.window) {
                 prop_assert_eq!(broken_rule(&case, *channel, window), None, "{:?}", action);
+                if channel.is_message() {
+                    let text = action.message.as_ref().map(|m| m.text.as_str()).unwrap_or_default();
+                    prop_assert!(opts_out(text), "no opt-out: {:?}", action);
+                    messages_sent.push((*channel, window.not_before.date_naive()));
+                }
             }
+        }
+        // One message per loan, channel and local day, counting what history holds of it
+        // (sent, reported or planned) and what this run planned on any path.
+        let local_day = |a: &ContactAttempt| a.at.with_timezone(&case.profile.time_zone).date_naive();
+        for (i, (channel, day)) in messages_sent.iter().enumerate() {
+            let before = case.history.iter().any(|a| a.loan_id == "L-0" && a.channel == *channel && local_day(a) == *day);
+            let twice = messages_sent[..i].contains(&(*channel, *day));
+            prop_assert!(!before && !twice, "a second {:?} on {}", channel, day);
         }
     }
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
 use super::guard::{self, ContactRules, Verdict, Window};
+use super::messages::{self, Kind, Message, Messages};
 use super::{
     Channel, ContactAttempt, ContactProfile, Promise, PromiseStatus, Ruling, Standing, Tier,
 };
@@ -145,12 +146,14 @@ pub struct EscalationPolicy {
     pub small_balance: Option<Decimal>,
     /// Collectors of each queue, by queue name.
     pub queues: BTreeMap<String, Vec<String>>,
+    /// How the early stage's messages are written.
+    pub messages: Messages,
     /// Contact rules.
     pub rules: ContactRules,
 }
 
 impl EscalationPolicy {
-    /// Checks the strategies' shares add up to 100.
+    /// Checks the strategies' shares add up to 100 and the message templates.
     pub fn check(&self) -> Result<(), FieldError> {
         let total: u32 = self.strategies.iter().map(|s| s.share_percent).sum();
         if self.strategies.is_empty() || total != 100 {
@@ -159,7 +162,7 @@ impl EscalationPolicy {
                 format!("shares add up to {total}; they must add up to 100"),
             ));
         }
-        Ok(())
+        self.messages.check("policy.escalation.messages.templates")
     }
 }
 
@@ -190,6 +193,8 @@ pub struct Action {
     pub assignee: Option<String>,
     /// When a contact may happen, in the borrower's local time; none for tasks.
     pub window: Option<Window>,
+    /// The rendered message, for the electronic channels.
+    pub message: Option<Message>,
     /// The strategy the loan is in.
     pub strategy: String,
     /// The rule that called for it, and any that moved it.
@@ -230,7 +235,8 @@ pub struct Decision {
     pub explanation: Vec<Ruling>,
 }
 
-/// Decides the stage and actions for a loan on `previous` stage at `now`.
+/// Decides the stage and actions for a loan on `previous` stage: the stage and its promises
+/// are judged on the standing's business date, the contacts planned from `now`.
 pub fn decide(
     standing: &Standing,
     profile: &ContactProfile,
@@ -240,7 +246,7 @@ pub fn decide(
     now: DateTime<Utc>,
     policy: &EscalationPolicy,
 ) -> Decision {
-    let today = now.with_timezone(&profile.time_zone).date_naive();
+    let today = standing.as_of;
     let strategy = choose_strategy(&standing.loan_id, &policy.strategies);
     let mut explanation = vec![Ruling::new(
         "strategy.stable-hash",
@@ -510,6 +516,26 @@ fn act(
             now,
         ) {
             Verdict::Allowed { window, moved } => {
+                let message = if channel.is_message() {
+                    match messages::compose(
+                        Kind::Collection,
+                        channel,
+                        standing,
+                        profile,
+                        &policy.messages,
+                    ) {
+                        Ok(message) => Some(message),
+                        Err(ruling) => {
+                            suppressed.push(SuppressedAction {
+                                kind: channel.name(),
+                                ruling,
+                            });
+                            continue;
+                        }
+                    }
+                } else {
+                    None
+                };
                 let needs_person = matches!(channel, VoiceCall | FieldVisit);
                 let (queue, assignee) = if needs_person {
                     assign(stage, standing, policy)
@@ -521,6 +547,7 @@ fn act(
                     queue,
                     assignee,
                     window: Some(window),
+                    message,
                     strategy: strategy.name.clone(),
                     rule: rule.clone(),
                     explanation: format!(
@@ -544,6 +571,7 @@ fn act(
             queue,
             assignee,
             window: None,
+            message: None,
             strategy: strategy.name.clone(),
             rule: rule.clone(),
             explanation: format!("{} stage calls for {kind}", stage.name()),

@@ -127,6 +127,9 @@ pub fn judge(
         } else if let Some(blocked) = call_block(rules, history, channel, loan_id, day, tz) {
             note(&mut moved, blocked);
         } else {
+            if let Some(sent) = message_sent(history, channel, loan_id, day, tz) {
+                return Verdict::Suppressed(sent);
+            }
             if not_before > local && day == first_day {
                 note(
                     &mut moved,
@@ -225,6 +228,32 @@ fn quiet_hours(rules: &ContactRules) -> String {
         rules.window_start.format("%H:%M"),
         rules.window_end.format("%H:%M"),
     )
+}
+
+/// One message per loan, channel and local day, whichever path planned it: a message
+/// already sent, reported or planned (in the outbox) on `day` holds back another.
+fn message_sent(
+    history: &[ContactAttempt],
+    channel: Channel,
+    loan_id: &str,
+    day: NaiveDate,
+    tz: Tz,
+) -> Option<Ruling> {
+    let sent = channel.is_message()
+        && history.iter().any(|a| {
+            a.loan_id == loan_id
+                && a.channel == channel
+                && a.at.with_timezone(&tz).date_naive() == day
+        });
+    sent.then(|| {
+        Ruling::new(
+            "contact.one-message-per-day",
+            format!(
+                "a {} about this loan is already sent or planned for {day}",
+                channel.name()
+            ),
+        )
+    })
 }
 
 /// Call caps that rule out a voice call on the local `day`, if any.

@@ -3,10 +3,10 @@
 
 pub mod escalation;
 pub mod guard;
+pub mod messages;
 pub mod promises;
 pub mod reminders;
 pub mod sms;
-mod templates;
 
 #[cfg(test)]
 mod compliance_tests;
@@ -48,6 +48,12 @@ impl Channel {
             Self::Letter => "letter",
             Self::FieldVisit => "field_visit",
         }
+    }
+
+    /// Whether the channel carries an electronic message (SMS, e-mail, push, instant
+    /// message): what reminders use, and what carries an opt-out line.
+    pub fn is_message(self) -> bool {
+        matches!(self, Self::Sms | Self::Email | Self::Push | Self::Im)
     }
 }
 
@@ -123,12 +129,15 @@ pub enum Outcome {
     Refused,
     /// The borrower disputed the debt.
     DisputeRaised,
+    /// Planned (in the outbox) and not yet reported: it counts against the limits as if
+    /// made at its window's start.
+    Planned,
 }
 
 impl Outcome {
     /// Whether a call with this outcome was answered.
     pub fn connected(self) -> bool {
-        !matches!(self, Self::Delivered | Self::NoAnswer)
+        !matches!(self, Self::Delivered | Self::NoAnswer | Self::Planned)
     }
 
     /// Whether a call with this outcome was a conversation with the borrower about the debt.
@@ -195,6 +204,8 @@ pub enum Tier {
 pub struct Standing {
     /// The loan.
     pub loan_id: String,
+    /// The business date the standing is of: stages and promises are judged on it.
+    pub as_of: NaiveDate,
     /// Its currency.
     pub currency: Currency,
     /// Days past due.

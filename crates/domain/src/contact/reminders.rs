@@ -1,13 +1,11 @@
 //! Repayment reminders (还款提醒): which messages a borrower should get now, by the lender's
 //! cadence, in their language, and which the contact rules hold back.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
 
 use super::guard::{self, ContactRules, Verdict, Window};
-use super::templates::{self, Kind};
-use super::{Channel, ContactAttempt, ContactProfile, Ruling, Standing, sms};
+use super::messages::{self, Kind, Messages};
+use super::{Channel, ContactAttempt, ContactProfile, Outcome, Ruling, Standing};
 use crate::FieldError;
 
 /// When a cadence rule calls for a reminder.
@@ -42,12 +40,8 @@ pub struct CadenceRule {
 pub struct ReminderPolicy {
     /// The cadence.
     pub cadence: Vec<CadenceRule>,
-    /// Lender templates by key (`overdue.sms.en`), replacing the built-in ones.
-    pub templates: BTreeMap<String, String>,
-    /// The payment link; `{loan_id}` in it is filled in.
-    pub payment_link: String,
-    /// Most SMS segments a reminder may take.
-    pub max_sms_segments: u32,
+    /// How reminders are written.
+    pub messages: Messages,
     /// Contact rules.
     pub rules: ContactRules,
 }
@@ -79,7 +73,7 @@ impl ReminderPolicy {
     /// Checks the cadence uses message channels only and every template names known variables.
     pub fn check(&self) -> Result<(), FieldError> {
         for (i, rule) in self.cadence.iter().enumerate() {
-            if let Some(channel) = rule.channels.iter().find(|c| !is_message(**c)) {
+            if let Some(channel) = rule.channels.iter().find(|c| !c.is_message()) {
                 return Err(FieldError::new(
                     format!("policy.reminders.cadence[{i}].channels"),
                     format!(
@@ -95,28 +89,9 @@ impl ReminderPolicy {
                 ));
             }
         }
-        for (key, template) in &self.templates {
-            if let Some(name) = templates::unknown_variable(template) {
-                return Err(FieldError::new(
-                    format!("policy.reminders.templates.{key}"),
-                    format!(
-                        "uses {{{name}}}; known variables are {}",
-                        templates::VARIABLES.join(", ")
-                    ),
-                ));
-            }
-        }
-        Ok(())
+        self.messages.check("policy.reminders.templates")
     }
 }
-
-fn is_message(channel: Channel) -> bool {
-    matches!(
-        channel,
-        Channel::Sms | Channel::Email | Channel::Push | Channel::Im
-    )
-}
-
 /// A reminder to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reminder {
@@ -134,6 +109,19 @@ pub struct Reminder {
     pub rule: String,
     /// Why, in plain words, including any rule that moved it.
     pub explanation: String,
+}
+
+impl Reminder {
+    /// The reminder as a contact planned about `loan_id`, for the rules that count what is
+    /// planned as well as what was made.
+    pub fn planned(&self, loan_id: &str) -> ContactAttempt {
+        ContactAttempt {
+            loan_id: loan_id.to_owned(),
+            channel: self.channel,
+            at: self.window.not_before.with_timezone(&Utc),
+            outcome: Outcome::Planned,
+        }
+    }
 }
 
 /// A reminder held back.
@@ -156,7 +144,8 @@ pub struct ReminderPlan {
     pub suppressed: Vec<SuppressedReminder>,
 }
 
-/// Plans the reminders for a loan at `now`.
+/// Plans the reminders for a loan at `now`. Each reminder planned counts as planned for
+/// the ones after it, so two cadence rules never send the same channel on one day.
 pub fn plan(
     standing: &Standing,
     profile: &ContactProfile,
@@ -165,14 +154,18 @@ pub fn plan(
     policy: &ReminderPolicy,
 ) -> ReminderPlan {
     let mut plan = ReminderPlan::default();
+    let mut history = history.to_vec();
     for rule in &policy.cadence {
         let Some((kind, why)) = fires(rule, standing, profile, now) else {
             continue;
         };
         for &channel in &rule.channels {
-            match remind(standing, profile, history, now, policy, rule, kind, channel) {
+            match remind(
+                standing, profile, &history, now, policy, rule, kind, channel,
+            ) {
                 Ok(mut reminder) => {
                     reminder.explanation = format!("{why}{}", reminder.explanation);
+                    history.push(reminder.planned(&standing.loan_id));
                     plan.to_send.push(reminder);
                 }
                 Err(ruling) => plan.suppressed.push(SuppressedReminder {
@@ -232,21 +225,6 @@ fn remind(
     kind: Kind,
     channel: Channel,
 ) -> Result<Reminder, Ruling> {
-    let today = now.with_timezone(&profile.time_zone).date_naive();
-    let already = history.iter().any(|a| {
-        a.loan_id == standing.loan_id
-            && a.channel == channel
-            && a.at.with_timezone(&profile.time_zone).date_naive() == today
-    });
-    if already {
-        return Err(Ruling::new(
-            "cadence.already-sent-today",
-            format!(
-                "a {} about this loan already went out today, {today}",
-                channel.name()
-            ),
-        ));
-    }
     let (window, moved) = match guard::judge(
         &policy.rules,
         profile,
@@ -258,69 +236,16 @@ fn remind(
         Verdict::Allowed { window, moved } => (window, moved),
         Verdict::Suppressed(ruling) => return Err(ruling),
     };
-    let text = text(standing, profile, policy, kind, channel);
-    let sms_segments = (channel == Channel::Sms).then(|| sms::segments(&text).1);
-    if let Some(count) = sms_segments.filter(|count| *count > policy.max_sms_segments) {
-        return Err(Ruling::new(
-            "sms.too-long",
-            format!(
-                "the text takes {count} SMS segments; the policy allows {}",
-                policy.max_sms_segments
-            ),
-        ));
-    }
+    let message = messages::compose(kind, channel, standing, profile, &policy.messages)?;
     Ok(Reminder {
         channel,
-        address: profile.address(channel).unwrap_or_default().to_owned(),
-        text,
-        sms_segments,
+        address: message.address,
+        text: message.text,
+        sms_segments: message.sms_segments,
         window,
         rule: rule.id.clone(),
         explanation: guard::moved_note(&moved),
     })
-}
-
-/// The rendered text: the lender's template or the built-in one, plus the opt-out line.
-fn text(
-    standing: &Standing,
-    profile: &ContactProfile,
-    policy: &ReminderPolicy,
-    kind: Kind,
-    channel: Channel,
-) -> String {
-    let key = templates::key(kind, channel, profile.language);
-    let template = policy.templates.get(&key).map_or_else(
-        || templates::built_in(kind, channel, profile.language),
-        String::as_str,
-    );
-    let currency = standing.currency;
-    let (due_date, amount) = match kind {
-        Kind::Overdue => (None, standing.overdue),
-        Kind::PreDue | Kind::DueDay => (
-            standing.next_due.map(|(d, _)| d),
-            standing.next_due.map(|(_, a)| a).unwrap_or_default(),
-        ),
-    };
-    let values = BTreeMap::from([
-        ("name", profile.name.clone()),
-        ("amount", currency.format(amount)),
-        ("currency", currency.code().to_owned()),
-        (
-            "due_date",
-            due_date.map(|d| d.to_string()).unwrap_or_default(),
-        ),
-        ("days_overdue", standing.dpd.to_string()),
-        (
-            "payment_link",
-            policy.payment_link.replace("{loan_id}", &standing.loan_id),
-        ),
-    ]);
-    let body = templates::render(template, &values);
-    match templates::opt_out_line(channel, profile.language) {
-        Some(line) if matches!(profile.language, super::Language::En) => format!("{body} {line}"),
-        Some(line) => format!("{body}{line}"),
-        None => body,
-    }
 }
 
 #[cfg(test)]

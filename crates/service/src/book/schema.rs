@@ -183,6 +183,9 @@ const MIGRATIONS: &[&[&str]] = &[
         holder TEXT,
         lease_until TEXT,
         PRIMARY KEY (job_id, seq))"],
+    // The contacts already planned for a page's loans count against the contact rules
+    // (store::planned), read by loan.
+    &["CREATE INDEX actions_by_loan ON actions (tenant_id, loan_id, created_at)"],
 ];
 
 /// Applies, in one transaction each, the migrations the database has not seen.

@@ -51,8 +51,8 @@ pub struct Facts {
     pub stored: Stored,
     /// Its promises, by date.
     pub promises: Vec<PromiseRow>,
-    /// The borrower's contact attempts since the instant asked for, as the contact
-    /// components read them.
+    /// The borrower's contact attempts since the instant asked for, and the contacts planned
+    /// for the loan, as the contact components read them.
     pub attempts: Vec<Value>,
 }
 
@@ -274,8 +274,62 @@ fn attempts(
     Ok(grouped)
 }
 
+/// The contacts the outbox holds for the loans `ids`, created at or after `since`, as the
+/// contact rules count them (`planned` at their window's start), by loan: every message
+/// (a delivered one is acknowledged, and its day is taken), and the calls, letters and
+/// visits still pending (one done is reported as a contact attempt).
+fn planned(
+    db: &Db,
+    tenant: &str,
+    ids: &[String],
+    since: &str,
+) -> Result<BTreeMap<String, Vec<Value>>, Problem> {
+    let params: Vec<Param> = [text(tenant), text(since)]
+        .into_iter()
+        .chain(ids.iter().map(text))
+        .collect();
+    let rows = db.rows(
+        &format!(
+            "SELECT loan_id, COALESCE(channel, kind) AS contact, status, detail FROM actions
+             WHERE tenant_id = ? AND created_at >= ? AND loan_id IN ({})
+               AND (COALESCE(channel, kind) IN ('sms', 'email', 'push', 'im')
+                 OR (kind IN ('voice_call', 'letter', 'field_visit') AND status = 'pending'))
+             ORDER BY id",
+            placeholders(ids.len())
+        ),
+        &params,
+        |row| {
+            let detail: Value = serde_json::from_str(&get_text(row, "detail")).unwrap_or_default();
+            let outcome = if get_text(row, "status") == "pending" {
+                "planned"
+            } else {
+                "delivered"
+            };
+            (
+                get_text(row, "loan_id"),
+                detail["not_before"].as_str().map(|at| {
+                    json!({
+                        "loan_id": get_text(row, "loan_id"),
+                        "channel": get_text(row, "contact"),
+                        "at": at,
+                        "outcome": outcome,
+                    })
+                }),
+            )
+        },
+    )?;
+    let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for (loan_id, attempt) in rows {
+        if let Some(attempt) = attempt {
+            grouped.entry(loan_id).or_default().push(attempt);
+        }
+    }
+    Ok(grouped)
+}
+
 /// The facts of the loans `ids` (those that exist, in order), with the contact attempts of
-/// their borrowers at or after `attempts_since`: nine queries for the whole set.
+/// their borrowers and the contacts planned for them at or after `attempts_since`: ten
+/// queries for the whole set.
 pub fn facts(
     db: &Db,
     tenant: &str,
@@ -291,15 +345,20 @@ pub fn facts(
     borrowers.sort();
     borrowers.dedup();
     let attempts = attempts(db, tenant, &borrowers, attempts_since)?;
+    let mut planned = planned(db, tenant, ids, attempts_since)?;
     Ok(stored
         .into_iter()
-        .map(|stored| Facts {
-            promises: promises.remove(&stored.loan.id).unwrap_or_default(),
-            attempts: attempts
+        .map(|stored| {
+            let mut made = attempts
                 .get(&stored.borrower_id)
                 .cloned()
-                .unwrap_or_default(),
-            stored,
+                .unwrap_or_default();
+            made.extend(planned.remove(&stored.loan.id).unwrap_or_default());
+            Facts {
+                promises: promises.remove(&stored.loan.id).unwrap_or_default(),
+                attempts: made,
+                stored,
+            }
         })
         .collect())
 }

@@ -9,6 +9,7 @@ use crate::money::Currency;
 fn standing(loan_id: &str, dpd: u32, next_due: Option<&str>, tier: Option<Tier>) -> Standing {
     Standing {
         loan_id: loan_id.into(),
+        as_of: "2026-03-10".parse().unwrap(),
         currency: Currency::parse("c", "CNY").unwrap(),
         dpd,
         days_in_arrears: dpd,
@@ -31,6 +32,11 @@ fn policy() -> EscalationPolicy {
         high_risk_tiers: vec![Tier::D, Tier::E],
         small_balance: None,
         queues: BTreeMap::from([("mid".into(), vec!["ana".into(), "bo".into(), "chen".into()])]),
+        messages: Messages {
+            templates: BTreeMap::new(),
+            payment_link: "https://pay.example.com/{loan_id}".into(),
+            max_sms_segments: 3,
+        },
         rules: ContactRules::cn_2025(),
     }
 }
@@ -266,4 +272,101 @@ fn a_small_balance_goes_no_further_than_mid() {
     );
     assert_eq!(d.stage, Stage::Mid);
     assert_eq!(d.explanation.last().unwrap().rule, "stage.small-balance");
+}
+
+#[test]
+fn on_a_promises_last_grace_day_the_stage_holds_as_the_book_keeps_it_open() {
+    // Promised for 2026-03-10 with 2 grace days: 2026-03-12 is the last day that counts. The
+    // close of 2026-03-12 plans from midnight UTC, already 2026-03-13 08:00 in Shanghai; the
+    // promise is judged on the business date, as the book settles it, so it still holds.
+    let mut on_last_day = standing("L-1", 20, None, None);
+    on_last_day.as_of = "2026-03-12".parse().unwrap();
+    let promise = Promise {
+        amount: Decimal::ONE_HUNDRED,
+        date: "2026-03-10".parse().unwrap(),
+        status: PromiseStatus::Open,
+    };
+    let decide_on = |standing: &Standing| {
+        decide(
+            standing,
+            &profile(chrono_tz::Asia::Shanghai),
+            &[],
+            std::slice::from_ref(&promise),
+            Stage::Early,
+            instant("2026-03-13T00:00:00Z"),
+            &policy(),
+        )
+    };
+    let held = decide_on(&on_last_day);
+    assert_eq!(
+        (held.stage, held.transition, held.broken_promises),
+        (Stage::Early, Transition::Held, 0)
+    );
+    // The next business date it is broken: one stage up from mid (20 DPD), late.
+    let mut day_after = on_last_day.clone();
+    day_after.as_of = "2026-03-13".parse().unwrap();
+    let broken = decide_on(&day_after);
+    assert_eq!((broken.stage, broken.broken_promises), (Stage::Late, 1));
+}
+
+#[test]
+fn early_stage_messages_carry_their_text_with_the_opt_out_line() {
+    // 5 DPD, 500.00 CNY overdue, a Chinese-speaking borrower at 10:00 in Shanghai.
+    let d = decide_at(&standing("L-1", 5, None, None), &[], Stage::Early);
+    let kinds: Vec<&str> = d.actions.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, ["sms", "push", "email"]);
+    let sms = d.actions[0].message.as_ref().unwrap();
+    assert_eq!(
+        sms.text,
+        "Li Lei您好，您的借款已逾期5天，逾期金额500.00CNY，请立即还款。还款：https://pay.example.com/L-1 回复TD退订"
+    );
+    // 76 characters: Li Lei 6, 您好， 3, 您的借款已逾期 7, 5 1, 天， 2, 逾期金额 4, 500.00CNY 9,
+    // ，请立即还款。 7, 还款： 3, the link 27, a space 1, 回复TD退订 6 = 76: UCS-2 over 70, two parts.
+    assert_eq!(
+        (sms.address.as_str(), sms.sms_segments),
+        ("sms-address", Some(2))
+    );
+    let push = d.actions[1].message.as_ref().unwrap();
+    assert!(
+        push.text
+            .ends_with("如需退订，请在应用设置中关闭此类通知。"),
+        "{}",
+        push.text
+    );
+    assert_eq!(push.sms_segments, None);
+    assert!(
+        d.actions[2]
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .ends_with("如不想再收到此类邮件，请回复“退订”。")
+    );
+}
+
+#[test]
+fn an_sms_planned_for_the_day_holds_back_the_stages_sms() {
+    // A reminder SMS about L-1 is planned for 10:00 today: the early stage's SMS is held
+    // back, push and e-mail still go.
+    let planned = ContactAttempt {
+        loan_id: "L-1".into(),
+        channel: Channel::Sms,
+        at: instant(NOW),
+        outcome: crate::contact::Outcome::Planned,
+    };
+    let d = decide(
+        &standing("L-1", 5, None, None),
+        &profile(chrono_tz::Asia::Shanghai),
+        &[planned],
+        &[],
+        Stage::Early,
+        instant(NOW),
+        &policy(),
+    );
+    let kinds: Vec<&str> = d.actions.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, ["push", "email"]);
+    assert_eq!(
+        (d.suppressed[0].kind, d.suppressed[0].ruling.rule.as_str()),
+        ("sms", "contact.one-message-per-day")
+    );
 }

@@ -1,5 +1,7 @@
 //! Hand-worked reminders: cadence days in the borrower's local date, exact texts, segments.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -11,6 +13,7 @@ use crate::money::Currency;
 fn standing(dpd: u32, bucket: &str, next_due: Option<(&str, &str)>, overdue: &str) -> Standing {
     Standing {
         loan_id: "L-1".into(),
+        as_of: "2026-03-10".parse().unwrap(),
         currency: Currency::parse("c", "CNY").unwrap(),
         dpd,
         days_in_arrears: dpd,
@@ -29,9 +32,11 @@ fn standing(dpd: u32, bucket: &str, next_due: Option<(&str, &str)>, overdue: &st
 fn policy() -> ReminderPolicy {
     ReminderPolicy {
         cadence: ReminderPolicy::default_cadence(),
-        templates: BTreeMap::new(),
-        payment_link: "https://pay.example.com/{loan_id}".into(),
-        max_sms_segments: 3,
+        messages: Messages {
+            templates: BTreeMap::new(),
+            payment_link: "https://pay.example.com/{loan_id}".into(),
+            max_sms_segments: 3,
+        },
         rules: ContactRules::cn_2025(),
     }
 }
@@ -56,10 +61,11 @@ fn three_days_before_the_due_date_sms_and_push_go_in_chinese() {
     let sms = &plan.to_send[0];
     assert_eq!(
         sms.text,
-        "Li Lei您好，您有1040.00CNY将于2026-03-13到期，还款：https://pay.example.com/L-1回复TD退订"
+        "Li Lei您好，您有1,040.00CNY将于2026年3月13日到期。还款：https://pay.example.com/L-1 回复TD退订"
     );
-    // 72 characters (Li Lei 6, 您好，您有 5, 1040.00CNY 10, 将于 2, 2026-03-13 10, 到期，还款： 6,
-    // the link 27, 回复TD退订 6), some outside GSM 7-bit: UCS-2, over 70: two 67-character parts.
+    // 74 characters (Li Lei 6, 您好，您有 5, 1,040.00CNY 11, 将于 2, 2026年3月13日 10, 到期。 3,
+    // 还款： 3, the link 27, a space, 回复TD退订 6), some outside GSM 7-bit: UCS-2, over 70: two
+    // 67-character parts.
     assert_eq!(sms.sms_segments, Some(2));
     assert_eq!(sms.address, "sms-address");
     // Push carries no opt-out line and has no segments.
@@ -111,7 +117,7 @@ fn a_lender_template_replaces_the_built_in_one() {
     let mut english = profile(chrono_tz::Europe::London);
     english.language = Language::En;
     let mut lender = policy();
-    lender.templates.insert(
+    lender.messages.templates.insert(
         "overdue.sms.en".into(),
         "{name}: {days_overdue}d late, {amount} {currency}".into(),
     );
@@ -127,6 +133,7 @@ fn a_lender_template_replaces_the_built_in_one() {
         "Li Lei: 5d late, 99.50 CNY Reply STOP to opt out."
     );
     lender
+        .messages
         .templates
         .insert("overdue.sms.en".into(), "{name} owes {balance}".into());
     assert_eq!(
@@ -162,7 +169,7 @@ fn opted_out_and_already_sent_reminders_are_held_back_with_their_rule() {
     assert_eq!(
         held,
         [
-            ("sms", "cadence.already-sent-today"),
+            ("sms", "contact.one-message-per-day"),
             ("push", "contact.opted-out")
         ]
     );
@@ -172,8 +179,9 @@ fn opted_out_and_already_sent_reminders_are_held_back_with_their_rule() {
 fn a_text_longer_than_the_segment_limit_is_held_back() {
     let shanghai = profile(chrono_tz::Asia::Shanghai);
     let mut lender = policy();
-    lender.max_sms_segments = 1;
+    lender.messages.max_sms_segments = 1;
     lender
+        .messages
         .templates
         .insert("overdue.sms.zh-CN".into(), "逾".repeat(80));
     let plan = plan(
