@@ -1,6 +1,9 @@
 //! `POST /v1/assess` and `POST /v1/assess/borrower`: loans and a business date in, their
 //! assessments out.
 
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
 
@@ -46,6 +49,7 @@ pub fn borrower(body: &[u8]) -> Result<Response, Problem> {
     let loans: Vec<wit::Loan> = request.loans.into_iter().map(Into::into).collect();
     let assessed =
         overdue::assess_borrower(&loans, &request.as_of, &policy).map_err(Problem::from)?;
+    let totals = totals(&assessed.loans)?;
     let scored = loans
         .iter()
         .zip(assessed.loans)
@@ -66,6 +70,7 @@ pub fn borrower(body: &[u8]) -> Result<Response, Problem> {
             loans: scored,
             worst_classification: assessed.worst_classification,
             contagion_applied: assessed.contagion_applied,
+            totals,
         },
     ))
 }
@@ -75,6 +80,47 @@ struct BorrowerJson {
     loans: Vec<AssessedJson>,
     worst_classification: String,
     contagion_applied: bool,
+    totals: Vec<TotalJson>,
+}
+
+/// What a borrower owes in one currency, over all their loans in it.
+#[derive(Serialize, Debug, PartialEq)]
+struct TotalJson {
+    currency: String,
+    /// Everything still unpaid, due or not: the borrower's exposure.
+    outstanding: String,
+    /// What is past due.
+    overdue: String,
+}
+
+/// The borrower's exposure and overdue amount per currency, currencies in order: amounts of
+/// different currencies are never added.
+fn totals(assessments: &[wit::Assessment]) -> Result<Vec<TotalJson>, Problem> {
+    let mut by_currency: BTreeMap<&str, (Decimal, Decimal)> = BTreeMap::new();
+    for a in assessments {
+        let amount = |text: &str| {
+            text.parse::<Decimal>().map_err(|_| {
+                Problem::internal(format!("the overdue component wrote `{text}` as an amount"))
+            })
+        };
+        let (outstanding, overdue) = by_currency.entry(&a.currency).or_default();
+        let overflow =
+            || Problem::invalid_field("loans".into(), "owe more in total than an amount holds");
+        *outstanding = outstanding
+            .checked_add(amount(&a.outstanding.total)?)
+            .ok_or_else(overflow)?;
+        *overdue = overdue
+            .checked_add(amount(&a.overdue.total)?)
+            .ok_or_else(overflow)?;
+    }
+    Ok(by_currency
+        .into_iter()
+        .map(|(currency, (outstanding, overdue))| TotalJson {
+            currency: currency.to_owned(),
+            outstanding: outstanding.to_string(),
+            overdue: overdue.to_string(),
+        })
+        .collect())
 }
 
 /// The response body: the WIT assessment under the HTTP API's JSON names.

@@ -93,6 +93,7 @@ fn assessment() -> wit::Assessment {
         outstanding: zero(),
         bucket: "M0".into(),
         classification: "normal".into(),
+        classification_rank: 0,
         next_due: None,
         overpaid: wit::Money {
             amount: "0.00".into(),

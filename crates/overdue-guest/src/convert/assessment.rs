@@ -25,6 +25,7 @@ pub fn assessment(a: overdue::Assessment) -> wit::Assessment {
         outstanding: breakdown(&a.outstanding),
         bucket: a.bucket,
         classification: a.classification,
+        classification_rank: u32::try_from(a.classification_rank).unwrap_or(u32::MAX),
         next_due: a.next_due.map(|(date, amount)| wit::NextDue {
             date: date.to_string(),
             amount: currency.format(amount),

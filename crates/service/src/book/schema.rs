@@ -186,6 +186,14 @@ const MIGRATIONS: &[&[&str]] = &[
     // The contacts already planned for a page's loans count against the contact rules
     // (store::planned), read by loan.
     &["CREATE INDEX actions_by_loan ON actions (tenant_id, loan_id, created_at)"],
+    // A loan's classification on its own beside the one it stands at: with the policy's
+    // contagion the two differ, the borrower's worst raising the milder (store::contagion).
+    &[
+        "ALTER TABLE loans ADD COLUMN own_classification TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE loans ADD COLUMN own_rank INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE loan_snapshots ADD COLUMN own_classification TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE loan_snapshots ADD COLUMN own_rank INTEGER NOT NULL DEFAULT 0",
+    ],
 ];
 
 /// Applies, in one transaction each, the migrations the database has not seen.
