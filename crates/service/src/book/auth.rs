@@ -63,7 +63,7 @@ impl Caller {
         Err(Problem::forbidden(self.role.name(), &names.join(" or ")))
     }
 
-    /// Whether identity numbers and contact addresses are shown unmasked.
+    /// Whether names, identity numbers and contact addresses are shown unmasked.
     pub fn sees_personal_data(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Collector)
     }
@@ -156,6 +156,34 @@ pub fn mask(value: &str) -> String {
         .collect()
 }
 
+/// Masks a borrower's name whole: one `*` for each of its characters, so a text it was
+/// written into still reads in its shape.
+pub fn mask_name(name: &str) -> String {
+    "*".repeat(name.chars().count())
+}
+
+/// `text` with every occurrence of the borrower's `name` masked ([`mask_name`]): the name as
+/// stored, in upper and in lower case, and each of its words of two characters or more as
+/// stored (a template may greet by one of them). An empty name masks nothing.
+pub fn mask_name_in(text: &str, name: &str) -> String {
+    let name = name.trim();
+    if name.is_empty() {
+        return text.to_owned();
+    }
+    let mut forms: Vec<String> = vec![name.to_owned(), name.to_uppercase(), name.to_lowercase()];
+    forms.extend(
+        name.split_whitespace()
+            .filter(|w| w.chars().count() >= 2)
+            .map(str::to_owned),
+    );
+    // The longest first, so a word never masks part of the whole name before it is found.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.chars().count()));
+    forms.dedup();
+    forms.iter().fold(text.to_owned(), |text, form| {
+        text.replace(form, &mask_name(form))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +195,21 @@ mod tests {
             hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn a_name_is_masked_whole_wherever_it_stands_in_a_text() {
+        assert_eq!(mask_name("张伟"), "**");
+        assert_eq!(
+            mask_name_in("张伟您好，您有500.00CNY今日到期", "张伟"),
+            "**您好，您有500.00CNY今日到期"
+        );
+        // "Ann Lee" is 7 characters; "ANN LEE" and "Lee" alone are found too.
+        assert_eq!(
+            mask_name_in("Dear Ann Lee, ANN LEE. Thanks, Lee", "Ann Lee"),
+            "Dear *******, *******. Thanks, ***"
+        );
+        assert_eq!(mask_name_in("Pay now", " "), "Pay now");
     }
 
     #[test]

@@ -155,7 +155,11 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
         (Method::Post, ["events"]) => events::post(db, caller, request),
         (Method::Get, ["audit", "verify"]) => {
             caller.require(&[Role::Admin, Role::Auditor])?;
-            Ok(crate::json(200, &audit::verify(db, &caller.tenant)?))
+            let anchor = audit::Anchor::from_query(query)?;
+            Ok(crate::json(
+                200,
+                &audit::verify(db, &caller.tenant, anchor.as_ref())?,
+            ))
         }
         (Method::Get, ["audit"]) => audit_log(db, caller, query),
         _ => Err(no_route(request)),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
 
 use super::audit::{self, Entry};
-use super::auth::{Caller, Role, mask};
+use super::auth::{Caller, Role, mask, mask_name};
 use super::db::{Db, Param, get_int, get_optional, get_text, int, optional, text};
 use super::pipeline::{self, Origin, Refreshed};
 use super::store::{self, Stored};
@@ -349,13 +349,16 @@ fn view(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Value, Proble
     }))
 }
 
-/// The borrower, identity number and contact addresses masked unless the caller's role may
-/// see them.
+/// The borrower, name, identity number and contact addresses masked unless the caller's
+/// role may see them.
 fn borrower_view(caller: &Caller, stored: &Stored) -> Value {
     let mut profile = stored.profile.clone();
     let mut id_number = stored.id_number.clone();
     if !caller.sees_personal_data() {
         id_number = id_number.as_deref().map(mask);
+        if let Some(name) = profile.get_mut("name") {
+            *name = Value::String(mask_name(name.as_str().unwrap_or_default()));
+        }
         if let Some(points) = profile
             .get_mut("contact_points")
             .and_then(Value::as_array_mut)
@@ -392,6 +395,7 @@ fn summary(row: &spin_sdk::sqlite::Row<'_>) -> Value {
         "dpd": get_int(row, "dpd"),
         "bucket": get_text(row, "bucket"),
         "classification": get_text(row, "classification"),
+        "own_classification": Some(get_text(row, "own_classification")).filter(|c| !c.is_empty()),
         "stage": get_text(row, "stage"),
         "queue": get_optional(row, "queue"),
         "tier": get_optional(row, "tier"),

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 use spin_sdk::http::Response;
 
-use super::auth::{Caller, Role, mask};
+use super::audit::{self, Entry};
+use super::auth::{Caller, Role, mask, mask_name_in};
 use super::db::{Db, Param, get_int, get_optional, get_text, int, text};
 use super::loans::query_value;
 use super::tenants::check_id;
@@ -37,7 +38,11 @@ pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> 
     };
     let limit = limit(query)?;
     let items = db.rows(
-        "SELECT * FROM actions WHERE tenant_id = ? AND status = ? AND id > ? ORDER BY id LIMIT ?",
+        &format!(
+            "{WITH_BORROWER}
+             WHERE actions.tenant_id = ? AND actions.status = ? AND actions.id > ?
+             ORDER BY actions.id LIMIT ?"
+        ),
         &[text(&caller.tenant), text(&status), int(after), int(limit)],
         |row| action_json(row, caller),
     )?;
@@ -49,18 +54,47 @@ pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> 
 }
 
 /// `POST /v1/actions/{id}/ack`: the action was delivered; acknowledging twice is harmless.
+/// The acknowledgement is recorded in the audit log (`action.acknowledged`), once.
 pub fn acknowledge(db: &Db, caller: &Caller, id: &str) -> Result<Response, Problem> {
     caller.require(&[Role::Admin, Role::Collector])?;
     let number: i64 = id.parse().map_err(|_| Problem::no_such("action", id))?;
     let key: [Param; 2] = [text(&caller.tenant), int(number)];
-    db.run(
-        "UPDATE actions SET status = 'acknowledged', acknowledged_at = ?
-         WHERE tenant_id = ? AND id = ? AND status = 'pending'",
-        &[text(instant(now())), key[0].clone(), key[1].clone()],
-    )?;
+    let at = instant(now());
+    db.transaction(|db| {
+        let acknowledged = db.row(
+            "UPDATE actions SET status = 'acknowledged', acknowledged_at = ?
+             WHERE tenant_id = ? AND id = ? AND status = 'pending'
+             RETURNING loan_id, business_date, kind, channel, queue, rule",
+            &[text(&at), key[0].clone(), key[1].clone()],
+            |row| {
+                json!({
+                    "loan_id": get_text(row, "loan_id"),
+                    "business_date": get_text(row, "business_date"),
+                    "kind": get_text(row, "kind"),
+                    "channel": get_optional(row, "channel"),
+                    "queue": get_optional(row, "queue"),
+                    "rule": get_text(row, "rule"),
+                })
+            },
+        )?;
+        match acknowledged {
+            Some(detail) => audit::append(
+                db,
+                &caller.tenant,
+                &at,
+                Entry {
+                    actor: &caller.actor(),
+                    action: "action.acknowledged",
+                    entity: &format!("action:{number}"),
+                    detail: detail.to_string(),
+                },
+            ),
+            None => Ok(()),
+        }
+    })?;
     let action = db
         .row(
-            "SELECT * FROM actions WHERE tenant_id = ? AND id = ?",
+            &format!("{WITH_BORROWER} WHERE actions.tenant_id = ? AND actions.id = ?"),
             &key,
             |row| action_json(row, caller),
         )?
@@ -68,14 +102,27 @@ pub fn acknowledge(db: &Db, caller: &Caller, id: &str) -> Result<Response, Probl
     Ok(crate::json(200, &action))
 }
 
-/// An action as the API shows it; a reminder's address is masked unless the caller's role
-/// may see it.
+/// Actions with their borrower's profile, so that a view masks the borrower's name.
+const WITH_BORROWER: &str = "SELECT actions.*, borrowers.profile AS borrower_profile
+     FROM actions
+     LEFT JOIN loans ON loans.tenant_id = actions.tenant_id AND loans.id = actions.loan_id
+     LEFT JOIN borrowers
+       ON borrowers.tenant_id = loans.tenant_id AND borrowers.id = loans.borrower_id";
+
+/// An action as the API shows it (a row of [`WITH_BORROWER`]). Unless the caller's role
+/// may see personal data, its address is masked, and the borrower's name wherever it stands
+/// in the action (a message's text, above all).
 fn action_json(row: &spin_sdk::sqlite::Row<'_>, caller: &Caller) -> Value {
     let mut detail: Value = serde_json::from_str(&get_text(row, "detail")).unwrap_or(Value::Null);
-    if !caller.sees_personal_data()
-        && let Some(address) = detail.get_mut("address")
-    {
-        *address = Value::String(mask(address.as_str().unwrap_or_default()));
+    if !caller.sees_personal_data() {
+        if let Some(address) = detail.get_mut("address") {
+            *address = Value::String(mask(address.as_str().unwrap_or_default()));
+        }
+        let name = get_optional(row, "borrower_profile")
+            .and_then(|p| serde_json::from_str::<Value>(&p).ok())
+            .and_then(|p| p["name"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        mask_name_everywhere(&mut detail, &name);
     }
     json!({
         "id": get_int(row, "id"),
@@ -146,4 +193,16 @@ pub fn queue(db: &Db, caller: &Caller, name: &str, query: &str) -> Result<Respon
         200,
         &json!({ "queue": name, "items": items, "next_cursor": next_cursor }),
     ))
+}
+
+/// Masks `name` in every string of `value`, however deep.
+fn mask_name_everywhere(value: &mut Value, name: &str) {
+    match value {
+        Value::String(text) => *text = mask_name_in(text, name),
+        Value::Array(items) => items.iter_mut().for_each(|v| mask_name_everywhere(v, name)),
+        Value::Object(fields) => fields
+            .values_mut()
+            .for_each(|v| mask_name_everywhere(v, name)),
+        _ => {}
+    }
 }

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::db::Db;
-use super::store::{self, Candidate, Decision, Facts, PromiseRow, Standing, Stored};
+use super::store::{self, Candidate, Decision, Facts, Held, PromiseRow, Standing, Stored};
 use super::tenants::Settings;
 use super::{instant, parse_date};
 use crate::contact_plan::{self, ContactInputs, PlanJson};
@@ -151,7 +151,7 @@ pub fn refresh(
         .ok_or_else(|| Problem::internal(format!("loan {loan_id} was not decided")))?;
     let decision = decided?;
     Ok(Refreshed {
-        new_actions: store::write(db, tenant, &[decision])?,
+        new_actions: store::write(db, tenant, &[decision], context.policy.contagion)?,
     })
 }
 
@@ -163,12 +163,14 @@ pub struct Closed {
     decisions: Vec<Decision>,
     /// The loans the pipeline failed on, with why; nothing of them is written.
     pub failures: Vec<(String, String)>,
+    /// Whether the tenant's policy raises a borrower's loans to their worst classification.
+    contagion: bool,
 }
 
 impl Closed {
     /// Writes the page's decisions; the actions it added to the outbox.
     pub fn write(&self, db: &Db, tenant: &str) -> Result<Vec<Value>, Problem> {
-        store::write(db, tenant, &self.decisions)
+        store::write(db, tenant, &self.decisions, self.contagion)
     }
 }
 
@@ -199,6 +201,7 @@ pub fn close(
         done: Vec::with_capacity(outcomes.len()),
         decisions: Vec::with_capacity(outcomes.len()),
         failures: Vec::new(),
+        contagion: context.as_ref().is_ok_and(|c| c.policy.contagion),
     };
     for (loan_id, decided) in outcomes {
         match decided {
@@ -349,6 +352,11 @@ fn decide(
             .map(candidates)
             .transpose()?
             .unwrap_or_default(),
+        held: plan
+            .iter()
+            .flat_map(PlanJson::held_back)
+            .map(Held::new)
+            .collect(),
         standing,
         moves,
         previous_stage,
@@ -471,6 +479,7 @@ fn standing(scored: &Scored, plan: Option<&PlanJson>) -> Standing {
         dpd: a.dpd,
         bucket: a.bucket.clone(),
         classification: a.classification.clone(),
+        classification_rank: a.classification_rank,
         stage,
         queue,
         tier: scored.score.tier,

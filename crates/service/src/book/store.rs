@@ -371,8 +371,10 @@ pub struct Standing {
     pub dpd: u32,
     /// Delinquency bucket.
     pub bucket: String,
-    /// Classification.
+    /// Classification, on the loan's own.
     pub classification: String,
+    /// Its place in the policy's scheme, 0 the mildest.
+    pub classification_rank: u32,
     /// Escalation stage.
     pub stage: &'static str,
     /// Collector queue, if a task names one.
@@ -422,20 +424,124 @@ pub struct Decision {
     pub snapshot: bool,
     /// The actions it asks for.
     pub actions: Vec<Candidate>,
+    /// The contacts the contact rules held back.
+    pub held: Vec<Held>,
 }
 
-/// Writes `decisions` of `tenant`: promise statuses, standings and their stage changes in
-/// the audit log, snapshots and actions (several rows a statement). Returns the actions the
+/// A contact the contact rules held back.
+pub struct Held {
+    /// The channel or task it would have used.
+    pub kind: String,
+    /// The rule that held it.
+    pub rule: String,
+    /// What the rule found.
+    pub detail: String,
+}
+
+impl Held {
+    /// From a plan's channel or task, rule and finding.
+    pub fn new((kind, rule, detail): (&str, &str, &str)) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            rule: rule.to_owned(),
+            detail: detail.to_owned(),
+        }
+    }
+}
+
+/// Writes `decisions` of `tenant`: promise statuses, standings, snapshots and actions
+/// (several rows a statement), and each decision in the audit log. Returns the actions the
 /// outbox did not hold yet, as the outbox shows them. Call it in the caller's transaction.
-pub fn write(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<Vec<Value>, Problem> {
+/// With `contagion`, the borrowers' loans then stand at their worst classification.
+pub fn write(
+    db: &Db,
+    tenant: &str,
+    decisions: &[Decision],
+    contagion: bool,
+) -> Result<Vec<Value>, Problem> {
     for decision in decisions {
         write_one(db, tenant, decision)?;
     }
     write_snapshots(db, tenant, decisions)?;
-    write_actions(db, tenant, decisions)
+    if contagion {
+        apply_contagion(db, tenant, decisions)?;
+    }
+    let created = write_actions(db, tenant, decisions)?;
+    audit_decisions(db, tenant, decisions, &created)?;
+    Ok(created)
 }
 
-/// The statements of one loan: its settled promises, its standing and its stage change.
+/// Records in the audit log, one entry per loan (`loan.decided`), each decision that did or
+/// held back something: a stage change, promises settled, the contacts planned (the
+/// actions `created` in the outbox, by id; their texts and addresses stay there) and those
+/// the contact rules held back, with the rule. The entries are chained and written together
+/// (`audit::append_all`), so a page of the close costs one read of the chain's head.
+fn audit_decisions(
+    db: &Db,
+    tenant: &str,
+    decisions: &[Decision],
+    created: &[Value],
+) -> Result<(), Problem> {
+    let mut planned: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    for action in created {
+        planned
+            .entry(action["loan_id"].as_str().unwrap_or_default())
+            .or_default()
+            .push(json!({
+                "action": action["id"],
+                "kind": action["kind"],
+                "channel": action["channel"],
+                "queue": action["queue"],
+                "rule": action["rule"],
+            }));
+    }
+    let (heads, details): (Vec<(&str, String)>, Vec<String>) = decisions
+        .iter()
+        .filter_map(|d| {
+            let planned = planned.remove(d.loan_id.as_str()).unwrap_or_default();
+            if planned.is_empty()
+                && d.held.is_empty()
+                && d.settled.is_empty()
+                && d.previous_stage.is_none()
+            {
+                return None;
+            }
+            let s = &d.standing;
+            let mut detail = json!({
+                "business_date": d.date,
+                "dpd": s.dpd,
+                "stage": s.stage,
+                "planned": planned,
+                "held": d.held.iter().map(|h| json!({ "kind": h.kind, "rule": h.rule, "detail": h.detail })).collect::<Vec<_>>(),
+                "promises": d.settled.iter().map(|(id, status)| json!({ "id": id, "status": status })).collect::<Vec<_>>(),
+            });
+            if let Some(from) = &d.previous_stage {
+                detail["stage_changed"] = json!({ "from": from, "to": s.stage });
+            }
+            Some((
+                (d.at.as_str(), format!("loan:{}", d.loan_id)),
+                detail.to_string(),
+            ))
+        })
+        .unzip();
+    audit::append_all(
+        db,
+        tenant,
+        heads.iter().zip(details).map(|((at, entity), detail)| {
+            (
+                *at,
+                Entry {
+                    actor: "pipeline",
+                    action: "loan.decided",
+                    entity,
+                    detail,
+                },
+            )
+        }),
+    )
+}
+
+/// The statements of one loan: its settled promises and its standing.
 fn write_one(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> {
     for (id, status) in &decision.settled {
         db.run(
@@ -448,7 +554,8 @@ fn write_one(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> 
     }
     let s = &decision.standing;
     db.run(
-        "UPDATE loans SET status = ?, dpd = ?, bucket = ?, classification = ?, stage = ?,
+        "UPDATE loans SET status = ?, dpd = ?, bucket = ?, classification = ?,
+           own_classification = ?, own_rank = ?, stage = ?,
            queue = ?, tier = ?, score = ?, outstanding_principal = ?, overdue_amount = ?,
            assessed_on = ?
          WHERE tenant_id = ? AND id = ?",
@@ -457,6 +564,8 @@ fn write_one(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> 
             int(s.dpd),
             text(&s.bucket),
             text(&s.classification),
+            text(&s.classification),
+            int(s.classification_rank),
             text(s.stage),
             optional(s.queue.clone()),
             text(s.tier),
@@ -468,19 +577,6 @@ fn write_one(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> 
             text(&decision.loan_id),
         ],
     )?;
-    if let Some(from) = &decision.previous_stage {
-        audit::append(
-            db,
-            tenant,
-            &decision.at,
-            Entry {
-                actor: "pipeline",
-                action: "loan.stage_changed",
-                entity: &format!("loan:{}", decision.loan_id),
-                detail: json!({ "from": from, "to": s.stage, "business_date": decision.date, "dpd": s.dpd }).to_string(),
-            },
-        )?;
-    }
     Ok(())
 }
 
@@ -495,7 +591,7 @@ fn write_snapshots(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<(), 
         .map(|d| (d, &d.standing))
         .collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
         let params: Vec<Param> = chunk
             .iter()
             .flat_map(|(d, s)| {
@@ -506,6 +602,8 @@ fn write_snapshots(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<(), 
                     int(s.dpd),
                     text(&s.bucket),
                     text(&s.classification),
+                    text(&s.classification),
+                    int(s.classification_rank),
                     text(s.stage),
                     text(&s.outstanding_principal),
                     text(&s.overdue_amount),
@@ -515,11 +613,79 @@ fn write_snapshots(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<(), 
         db.run(
             &format!(
                 "INSERT OR REPLACE INTO loan_snapshots (tenant_id, business_date, loan_id, dpd,
-                   bucket, classification, stage, outstanding_principal, overdue_amount)
+                   bucket, classification, own_classification, own_rank, stage,
+                   outstanding_principal, overdue_amount)
                  VALUES {values}"
             ),
             &params,
         )?;
+    }
+    Ok(())
+}
+
+/// Contagion (domain.md, borrower-level view): every active loan of the decisions'
+/// borrowers stands at the worst own classification among the borrower's active loans, and
+/// every snapshot of the decisions' dates at the worst among the borrower's snapshots of
+/// that date. Set-based, so a page costs two statements; run after each page, a close
+/// leaves every borrower right once the last of their loans is decided.
+fn apply_contagion(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<(), Problem> {
+    for chunk in decisions.chunks(ROWS_PER_STATEMENT) {
+        let ids: Vec<Param> = chunk.iter().map(|d| text(&d.loan_id)).collect();
+        let borrowers = format!(
+            "SELECT borrower_id FROM loans WHERE tenant_id = ? AND id IN ({})",
+            placeholders(ids.len())
+        );
+        let params = || -> Vec<Param> {
+            [text(tenant), text(tenant)]
+                .into_iter()
+                .chain(ids.iter().cloned())
+                .collect()
+        };
+        db.run(
+            &format!(
+                "UPDATE loans SET classification = COALESCE((
+                   SELECT w.own_classification FROM loans w
+                   WHERE w.tenant_id = loans.tenant_id AND w.borrower_id = loans.borrower_id
+                     AND w.status = 'active' AND w.own_classification <> ''
+                   ORDER BY w.own_rank DESC LIMIT 1), own_classification)
+                 WHERE tenant_id = ? AND status = 'active' AND own_classification <> ''
+                   AND borrower_id IN ({borrowers})"
+            ),
+            &params(),
+        )?;
+        let dates: Vec<&str> = {
+            let mut dates: Vec<&str> = chunk
+                .iter()
+                .filter(|d| d.snapshot)
+                .map(|d| d.date.as_str())
+                .collect();
+            dates.sort_unstable();
+            dates.dedup();
+            dates
+        };
+        for date in dates {
+            let params: Vec<Param> = [text(tenant), text(date)]
+                .into_iter()
+                .chain(params())
+                .collect();
+            db.run(
+                &format!(
+                    "UPDATE loan_snapshots SET classification = COALESCE((
+                       SELECT w.own_classification FROM loan_snapshots w
+                       JOIN loans wl ON wl.tenant_id = w.tenant_id AND wl.id = w.loan_id
+                       JOIN loans l ON l.tenant_id = loan_snapshots.tenant_id
+                         AND l.id = loan_snapshots.loan_id
+                       WHERE w.tenant_id = loan_snapshots.tenant_id
+                         AND w.business_date = loan_snapshots.business_date
+                         AND wl.borrower_id = l.borrower_id AND w.own_classification <> ''
+                       ORDER BY w.own_rank DESC LIMIT 1), own_classification)
+                     WHERE tenant_id = ? AND business_date = ? AND own_classification <> ''
+                       AND loan_id IN (SELECT id FROM loans WHERE tenant_id = ?
+                         AND borrower_id IN ({borrowers}))"
+                ),
+                &params,
+            )?;
+        }
     }
     Ok(())
 }

@@ -120,7 +120,7 @@ pub fn create(db: &Db, request: &Request) -> Result<Response, Problem> {
                 actor: "platform",
                 action: "tenant.created",
                 entity: &format!("tenant:{}", new.id),
-                detail: json!({ "name": new.name }).to_string(),
+                detail: json!({ "name": new.name, "settings": { "policy": new.settings.policy, "contact": new.settings.contact } }).to_string(),
             },
         )?;
         Ok(key)
