@@ -38,23 +38,41 @@ struct PlanRequest {
     contact: ContactPolicyJson,
 }
 
-/// What the contact components need beside the assessment: the borrower, the history of
-/// contacts and promises, the stage so far and the lender's contact settings.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContactInputs {
-    /// The instant contacts are planned from.
+/// What the contact components need of one loan beside its assessment: the borrower, the
+/// history of contacts and promises, the stage so far and the tier.
+pub struct LoanContact {
+    /// The instant contacts are planned from (RFC 3339).
     pub now: String,
-    profile: ProfileJson,
-    #[serde(default)]
-    history: Vec<AttemptJson>,
-    #[serde(default)]
-    promises: Vec<PromiseJson>,
-    #[serde(default)]
-    previous_stage: StageJson,
-    tier: Option<TierJson>,
-    #[serde(default)]
-    contact: ContactPolicyJson,
+    /// The borrower's contact profile.
+    pub profile: wit::ContactProfile,
+    /// Contacts made, reported or planned with the borrower.
+    pub history: Vec<wit::ContactAttempt>,
+    /// The loan's promises to pay.
+    pub promises: Vec<wit::Promise>,
+    /// The stage so far.
+    pub previous: Stage,
+    /// The behavioural tier, when scored.
+    pub tier: Option<RiskTier>,
+}
+
+/// The lender's contact settings as the components take them: read once per tenant and
+/// used for each of its loans.
+pub struct ContactPolicies {
+    reminders: reminders::ReminderPolicy,
+    escalation: escalation::EscalationPolicy,
+}
+
+impl ContactPolicies {
+    /// Reads the lender's contact settings.
+    pub fn new(contact: ContactPolicyJson) -> Result<Self, Problem> {
+        let rules = rules(contact.rules, contact.custom_rules)?;
+        let reminders = reminder_policy(contact.reminders, rules)?;
+        let escalation = escalation_policy(contact.escalation, reminders.messages.clone(), rules);
+        Ok(Self {
+            reminders,
+            escalation,
+        })
+    }
 }
 
 /// A borrower's contact profile as posted.
@@ -271,16 +289,16 @@ pub fn handle(body: &[u8]) -> Result<Response, Problem> {
     let policy = request.policy.into_wit()?;
     let assessment =
         overdue::assess(&request.loan.into(), &as_of, &policy).map_err(Problem::from)?;
-    let inputs = ContactInputs {
+    let policies = ContactPolicies::new(request.contact)?;
+    let inputs = LoanContact {
         now: request.now,
-        profile: request.profile,
-        history: request.history,
-        promises: request.promises,
-        previous_stage: request.previous_stage,
-        tier: request.tier,
-        contact: request.contact,
+        profile: request.profile.into_wit(),
+        history: request.history.into_iter().map(attempt).collect(),
+        promises: request.promises.into_iter().map(promise).collect(),
+        previous: stage(request.previous_stage),
+        tier: request.tier.map(tier),
     };
-    Ok(crate::json(200, &plan(&assessment, inputs)?))
+    Ok(crate::json(200, &plan(&assessment, &policies, inputs)?))
 }
 
 #[cfg(feature = "spin")]
@@ -312,33 +330,40 @@ pub fn check_contact_policy(contact: ContactPolicyJson) -> Result<(), Problem> {
 }
 
 /// Plans reminders and decides escalation for an assessed loan.
-pub fn plan(assessment: &types::Assessment, inputs: ContactInputs) -> Result<PlanJson, Problem> {
-    let standing = standing(assessment, inputs.tier.map(tier));
-    let profile = profile(inputs.profile);
-    let mut history: Vec<wit::ContactAttempt> = inputs.history.into_iter().map(attempt).collect();
-    let rules = rules(inputs.contact.rules, inputs.contact.custom_rules)?;
-    let reminder_policy = reminder_policy(inputs.contact.reminders, rules)?;
-    let plan = reminders::plan(&standing, &profile, &history, &inputs.now, &reminder_policy)
-        .map_err(|e| match e {
-            reminders::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
-            reminders::Error::Other(detail) => {
-                Problem::internal(format!("the reminders component failed: {detail}"))
+pub fn plan(
+    assessment: &types::Assessment,
+    policies: &ContactPolicies,
+    inputs: LoanContact,
+) -> Result<PlanJson, Problem> {
+    let standing = standing(assessment, inputs.tier);
+    let LoanContact {
+        now,
+        profile,
+        mut history,
+        promises,
+        previous,
+        ..
+    } = inputs;
+    let plan =
+        reminders::plan(&standing, &profile, &history, &now, &policies.reminders).map_err(|e| {
+            match e {
+                reminders::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
+                reminders::Error::Other(detail) => {
+                    Problem::internal(format!("the reminders component failed: {detail}"))
+                }
             }
         })?;
     // Escalation counts the reminders just planned, so the two never send one channel twice
     // on a day.
     history.extend(plan.to_send.iter().map(|r| planned(&standing.loan_id, r)));
-    let promises: Vec<wit::Promise> = inputs.promises.into_iter().map(promise).collect();
-    let escalation_policy =
-        escalation_policy(inputs.contact.escalation, reminder_policy.messages, rules);
     let decision = escalation::decide(
         &standing,
         &profile,
         &history,
         &promises,
-        stage(inputs.previous_stage),
-        &inputs.now,
-        &escalation_policy,
+        previous,
+        &now,
+        &policies.escalation,
     )
     .map_err(|e| match e {
         escalation::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
@@ -408,24 +433,27 @@ fn channel_name(channel: wit::Channel) -> &'static str {
     }
 }
 
-fn profile(p: ProfileJson) -> wit::ContactProfile {
-    wit::ContactProfile {
-        name: p.name,
-        language: p.language,
-        time_zone: p.time_zone,
-        contact_points: p
-            .contact_points
-            .into_iter()
-            .map(|c| wit::ContactPoint {
-                channel: channel(c.channel),
-                address: c.address,
-            })
-            .collect(),
-        opted_out: p.opted_out.into_iter().map(channel).collect(),
-        do_not_contact: p.do_not_contact,
-        cease_communication: p.cease_communication,
-        dispute_open: p.dispute_open,
-        hardship: p.hardship,
+impl ProfileJson {
+    /// The profile as the contact components take it.
+    pub fn into_wit(self) -> wit::ContactProfile {
+        wit::ContactProfile {
+            name: self.name,
+            language: self.language,
+            time_zone: self.time_zone,
+            contact_points: self
+                .contact_points
+                .into_iter()
+                .map(|c| wit::ContactPoint {
+                    channel: channel(c.channel),
+                    address: c.address,
+                })
+                .collect(),
+            opted_out: self.opted_out.into_iter().map(channel).collect(),
+            do_not_contact: self.do_not_contact,
+            cease_communication: self.cease_communication,
+            dispute_open: self.dispute_open,
+            hardship: self.hardship,
+        }
     }
 }
 
@@ -485,6 +513,49 @@ fn stage(json: StageJson) -> Stage {
 #[cfg(feature = "spin")]
 pub fn is_stage_name(name: &str) -> bool {
     STAGES.iter().any(|(_, _, n)| *n == name)
+}
+
+/// The stage a stored name stands for; current for a name that is none.
+#[cfg(feature = "spin")]
+pub fn stage_named(name: &str) -> Stage {
+    STAGES
+        .iter()
+        .find(|(_, _, n)| *n == name)
+        .map_or(Stage::Current, |(_, s, _)| *s)
+}
+
+/// A contact attempt as the book stores it (channel and outcome by name); none for a name
+/// the contact components do not know.
+#[cfg(feature = "spin")]
+pub fn stored_attempt(
+    loan_id: String,
+    channel_name: &str,
+    at: String,
+    outcome_name: &str,
+) -> Option<wit::ContactAttempt> {
+    fn named(name: &str) -> serde::de::value::StrDeserializer<'_, serde::de::value::Error> {
+        serde::de::IntoDeserializer::into_deserializer(name)
+    }
+    Some(attempt(AttemptJson {
+        loan_id,
+        channel: ChannelJson::deserialize(named(channel_name)).ok()?,
+        at,
+        outcome: OutcomeJson::deserialize(named(outcome_name)).ok()?,
+    }))
+}
+
+/// A promise as the book stores it (status by name: `open`, `kept` or `broken`).
+#[cfg(feature = "spin")]
+pub fn stored_promise(amount: String, date: String, status: &str) -> wit::Promise {
+    promise(PromiseJson {
+        amount,
+        date,
+        status: match status {
+            "kept" => PromiseStatusJson::Kept,
+            "broken" => PromiseStatusJson::Broken,
+            _ => PromiseStatusJson::Open,
+        },
+    })
 }
 
 fn stage_name(stage: Stage) -> &'static str {
@@ -762,6 +833,7 @@ impl PlanJson {
 
     /// The contacts the contact rules held back, the reminders' then escalation's: the
     /// channel or task, the rule that held it and why.
+    #[cfg(feature = "spin")]
     pub fn held_back(&self) -> impl Iterator<Item = (&str, &str, &str)> {
         self.reminders_suppressed
             .iter()

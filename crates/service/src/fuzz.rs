@@ -259,8 +259,11 @@ fn fuzz_the_schedule_terms() {
 }
 
 #[test]
-fn fuzz_the_contact_inputs() {
-    fuzz_body::<crate::contact_plan::ContactInputs>("contact inputs", |_| Ok(()));
+fn fuzz_the_contact_profile() {
+    fuzz_body::<crate::contact_plan::ProfileJson>("contact profile", |profile| {
+        profile.into_wit();
+        Ok(())
+    });
 }
 
 #[test]

@@ -145,6 +145,10 @@ pub struct ScoreJson {
     /// The risk tier, `A` to `E`.
     pub tier: &'static str,
     reasons: Vec<ReasonCodeJson>,
+    /// The tier as the book's reminders and escalation take it.
+    #[cfg(feature = "spin")]
+    #[serde(skip)]
+    pub risk_tier: RiskTier,
 }
 
 #[derive(Serialize)]
@@ -163,6 +167,8 @@ impl ScoreJson {
             },
             value: score.value,
             probability_of_default: score.probability_of_default,
+            #[cfg(feature = "spin")]
+            risk_tier: score.tier,
             tier: match score.tier {
                 RiskTier::A => "A",
                 RiskTier::B => "B",

@@ -9,13 +9,18 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use postloan_domain::contact::promises;
 use postloan_domain::contact::{Promise, PromiseStatus};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::db::Db;
-use super::store::{self, Candidate, Decision, Facts, Held, PromiseRow, Standing, Stored};
+use super::store::{
+    self, AttemptRow, Candidate, Decision, Facts, Held, PromiseRow, Standing, Stored,
+};
 use super::tenants::Settings;
 use super::{instant, parse_date};
-use crate::contact_plan::{self, ContactInputs, PlanJson};
+use crate::contact_plan::{
+    self, ContactPolicies, ContactPolicyJson, LoanContact, PlanJson, ProfileJson,
+};
 use crate::input::PolicyJson;
 use crate::postloan::core::types as wit;
 use crate::postloan::overdue::overdue;
@@ -48,7 +53,8 @@ impl Origin {
 /// What every loan of one tenant is decided under, read from its settings once.
 pub struct Context {
     policy: wit::Policy,
-    contact: Value,
+    /// The contact settings, or why they cannot be read: only planning needs them.
+    contact: Result<ContactPolicies, Problem>,
     promise_grace_days: u64,
 }
 
@@ -56,9 +62,11 @@ impl Context {
     /// Reads the tenant's policy and contact settings.
     pub fn new(settings: &Settings) -> Result<Self, Problem> {
         let policy: PolicyJson = from_value(&or_empty(&settings.policy), "policy")?;
+        let contact = from_value::<ContactPolicyJson>(&or_empty(&settings.contact), "contact")
+            .and_then(ContactPolicies::new);
         Ok(Self {
             policy: policy.into_wit()?,
-            contact: or_empty(&settings.contact),
+            contact,
             promise_grace_days: promise_grace_days(settings),
         })
     }
@@ -436,30 +444,32 @@ fn plan(
     stored: &Stored,
     scored: &Scored,
     promises: &[PromiseRow],
-    attempts: Vec<Value>,
+    attempts: Vec<AttemptRow>,
     now: DateTime<Utc>,
-    contact: &Value,
+    contact: &Result<ContactPolicies, Problem>,
 ) -> Result<PlanJson, Problem> {
-    let promises: Vec<Value> = promises
-        .iter()
-        .map(|p| json!({ "amount": p.amount, "date": p.date, "status": p.status }))
-        .collect();
-    let inputs: ContactInputs = serde_path_to_error::deserialize(json!({
-        "now": instant(now),
-        "profile": stored.profile,
-        "history": attempts,
-        "promises": promises,
-        "previous_stage": stored.stage,
-        "tier": scored.score.tier,
-        "contact": contact,
-    }))
-    .map_err(|e| {
+    let policies = contact.as_ref().map_err(Clone::clone)?;
+    let profile = ProfileJson::deserialize(&stored.profile).map_err(|e| {
         Problem::internal(format!(
-            "the stored contact data of loan `{}`: {e}",
+            "the stored contact profile of loan `{}`: {e}",
             stored.loan.id
         ))
     })?;
-    contact_plan::plan(&scored.assessment, inputs)
+    let inputs = LoanContact {
+        now: instant(now),
+        profile: profile.into_wit(),
+        history: attempts
+            .into_iter()
+            .filter_map(|a| contact_plan::stored_attempt(a.loan_id, &a.channel, a.at, &a.outcome))
+            .collect(),
+        promises: promises
+            .iter()
+            .map(|p| contact_plan::stored_promise(p.amount.clone(), p.date.clone(), &p.status))
+            .collect(),
+        previous: contact_plan::stage_named(&stored.stage),
+        tier: Some(scored.score.risk_tier),
+    };
+    contact_plan::plan(&scored.assessment, policies, inputs)
 }
 
 /// The loan's standing: `closed` with nothing outstanding (no plan), else `active` on the

@@ -52,8 +52,21 @@ pub struct Facts {
     /// Its promises, by date.
     pub promises: Vec<PromiseRow>,
     /// The borrower's contact attempts since the instant asked for, and the contacts planned
-    /// for the loan, as the contact components read them.
-    pub attempts: Vec<Value>,
+    /// for the loan.
+    pub attempts: Vec<AttemptRow>,
+}
+
+/// A contact attempt as the book holds it, or a contact the outbox holds as `planned`.
+#[derive(Clone)]
+pub struct AttemptRow {
+    /// The loan it is about.
+    pub loan_id: String,
+    /// The channel's name, such as `sms`.
+    pub channel: String,
+    /// When it was made, or the start of its window.
+    pub at: String,
+    /// The outcome's name, such as `delivered` or `planned`.
+    pub outcome: String,
 }
 
 /// `?, ?, ?` for `n` parameters.
@@ -241,12 +254,12 @@ fn attempts(
     tenant: &str,
     borrower_ids: &[String],
     since: &str,
-) -> Result<BTreeMap<String, Vec<Value>>, Problem> {
+) -> Result<BTreeMap<String, Vec<AttemptRow>>, Problem> {
     let params: Vec<Param> = [text(tenant), text(since), text(tenant)]
         .into_iter()
         .chain(borrower_ids.iter().map(text))
         .collect();
-    let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut grouped: BTreeMap<String, Vec<AttemptRow>> = BTreeMap::new();
     let rows = db.rows(
         &format!(
             "SELECT l.borrower_id, a.loan_id, a.channel, a.at, a.outcome
@@ -259,12 +272,12 @@ fn attempts(
         |row| {
             (
                 get_text(row, "borrower_id"),
-                json!({
-                    "loan_id": get_text(row, "loan_id"),
-                    "channel": get_text(row, "channel"),
-                    "at": get_text(row, "at"),
-                    "outcome": get_text(row, "outcome"),
-                }),
+                AttemptRow {
+                    loan_id: get_text(row, "loan_id"),
+                    channel: get_text(row, "channel"),
+                    at: get_text(row, "at"),
+                    outcome: get_text(row, "outcome"),
+                },
             )
         },
     )?;
@@ -283,7 +296,7 @@ fn planned(
     tenant: &str,
     ids: &[String],
     since: &str,
-) -> Result<BTreeMap<String, Vec<Value>>, Problem> {
+) -> Result<BTreeMap<String, Vec<AttemptRow>>, Problem> {
     let params: Vec<Param> = [text(tenant), text(since)]
         .into_iter()
         .chain(ids.iter().map(text))
@@ -307,18 +320,16 @@ fn planned(
             };
             (
                 get_text(row, "loan_id"),
-                detail["not_before"].as_str().map(|at| {
-                    json!({
-                        "loan_id": get_text(row, "loan_id"),
-                        "channel": get_text(row, "contact"),
-                        "at": at,
-                        "outcome": outcome,
-                    })
+                detail["not_before"].as_str().map(|at| AttemptRow {
+                    loan_id: get_text(row, "loan_id"),
+                    channel: get_text(row, "contact"),
+                    at: at.to_owned(),
+                    outcome: outcome.to_owned(),
                 }),
             )
         },
     )?;
-    let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut grouped: BTreeMap<String, Vec<AttemptRow>> = BTreeMap::new();
     for (loan_id, attempt) in rows {
         if let Some(attempt) = attempt {
             grouped.entry(loan_id).or_default().push(attempt);
