@@ -536,7 +536,7 @@ fn names_are_masked_for_roles_that_do_not_see_personal_data() {
         )),
     );
     // The close of 2026-03-01 plans the pre-due SMS (as in the test above), whose text
-    // greets the borrower by name.
+    // greets the borrower by name: the one reminder.
     host.json(
         "POST",
         "/v1/jobs/close-of-business?date=2026-03-01",
@@ -565,8 +565,9 @@ fn names_are_masked_for_roles_that_do_not_see_personal_data() {
     let text_of = |key: &str| -> String {
         let actions = host.json("GET", "/v1/actions", key, None);
         let items = actions["items"].as_array().cloned().unwrap_or_default();
-        assert_eq!(items.len(), 1, "{actions}");
-        items[0]["detail"]["text"]
+        let reminders: Vec<&Value> = items.iter().filter(|a| a["kind"] == "reminder").collect();
+        assert_eq!(reminders.len(), 1, "{actions}");
+        reminders[0]["detail"]["text"]
             .as_str()
             .expect("a text")
             .to_owned()
