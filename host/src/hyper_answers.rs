@@ -7,17 +7,26 @@
 //! answer, the same status with an `application/problem+json` body, as the host's and the
 //! components' other errors have. Everything else passes through untouched, also a bare
 //! `431` or `414` a component answered itself ([`BareAnswers`] tells them apart).
+//!
+//! A head that does not arrive within hyper's header-read timeout gets no answer from hyper
+//! at all: hyper fails the connection and drops it. [`Watched`] notes whether the client
+//! sent anything since the connection's last answer, and hands the connection back when
+//! hyper drops it, so that [`answer_head_timeout`] can write a `408` with its problem body
+//! to a client whose head was cut off; an idle connection (nothing sent since its last
+//! answer) is closed unanswered.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE};
 use http::{Response, StatusCode};
 use hyper::rt::{Read, ReadBufCursor, Write};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The two statuses hyper answers by itself that [`ProblemAnswers`] gives a body.
 const REWRITTEN: [StatusCode; 2] = [
@@ -61,13 +70,15 @@ fn is_bare<B: hyper::body::Body>(response: &Response<B>) -> bool {
         && length_zero
 }
 
-/// The problem bodies written in place of hyper's bare answers.
+/// The problem bodies written in place of hyper's bare answers, and of its silence.
 #[derive(Debug, Clone)]
 pub struct Problems {
     /// For `431 Request Header Fields Too Large`.
     pub headers_too_large: Bytes,
     /// For `414 URI Too Long`.
     pub uri_too_long: Bytes,
+    /// For `408 Request Timeout`, when a head does not arrive in time.
+    pub head_timeout: Bytes,
 }
 
 /// A connection whose bare `431` and `414` answers from hyper get problem bodies.
@@ -140,6 +151,170 @@ fn hyper_answer(head: &[u8]) -> Option<(StatusCode, Option<&[u8]>)> {
         }
     }
     length_zero.then_some((status, date))
+}
+
+/// The `408` written to a client whose head did not arrive in time, with `body`.
+fn head_timeout_answer(body: &[u8]) -> Vec<u8> {
+    let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT");
+    let mut answer = format!(
+        "HTTP/1.1 408 Request Timeout\r\ncontent-type: application/problem+json\r\n\
+         content-length: {}\r\nconnection: close\r\ndate: {date}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(body);
+    answer
+}
+
+/// How long a connection answered `408` is read on (and what it sends thrown away) after
+/// the answer, before it is closed.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Writes the `408` (with `problems.head_timeout`) to `stream`, whose head did not arrive
+/// within hyper's header-read timeout, and closes it. The close is lingering: the client
+/// may still be sending its head, and a socket closed with unread bytes is reset, which
+/// can cost the client the answer before it reads it; so what it sends is read and thrown
+/// away until it closes too, or for at most [`LINGER`].
+pub async fn answer_head_timeout<S>(mut stream: S, problems: &Problems)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let answer = head_timeout_answer(&problems.head_timeout);
+    let _ = tokio::time::timeout(LINGER, async {
+        stream.write_all(&answer).await?;
+        stream.shutdown().await?;
+        let mut sink = [0; 4096];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<_, io::Error>(())
+    })
+    .await;
+}
+
+/// A connection that notes whether anything was read since it last wrote, and hands itself
+/// back ([`Watch::take_unanswered`]) when dropped.
+pub struct Watched<T> {
+    inner: Option<T>,
+    watch: Arc<Watch<T>>,
+}
+
+/// What a [`Watched`] connection shares with the task that serves it.
+pub struct Watch<T> {
+    /// Bytes were read since the connection last wrote (or since it opened).
+    unanswered: AtomicBool,
+    /// The connection, once hyper has dropped it.
+    returned: Mutex<Option<T>>,
+}
+
+impl<T> Watched<T> {
+    /// Watches `inner`; the [`Watch`] is kept by whoever serves the connection.
+    pub fn new(inner: T) -> (Self, Arc<Watch<T>>) {
+        let watch = Arc::new(Watch {
+            unanswered: AtomicBool::new(false),
+            returned: Mutex::new(None),
+        });
+        let watched = Self {
+            inner: Some(inner),
+            watch: watch.clone(),
+        };
+        (watched, watch)
+    }
+
+    fn inner(&mut self) -> Pin<&mut T>
+    where
+        T: Unpin,
+    {
+        Pin::new(
+            self.inner
+                .as_mut()
+                .expect("the connection is held until the wrapper is dropped"),
+        )
+    }
+
+    fn wrote(&self, written: &Poll<io::Result<usize>>) {
+        if matches!(written, Poll::Ready(Ok(n)) if *n > 0) {
+            self.watch.unanswered.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl<T> Watch<T> {
+    /// The connection hyper dropped, when the client had sent something it did not answer
+    /// (a head cut off by the timeout); `None` for an idle connection.
+    pub fn take_unanswered(&self) -> Option<T> {
+        let returned = self
+            .returned
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        returned.filter(|_| self.unanswered.load(Ordering::Acquire))
+    }
+}
+
+impl<T> Drop for Watched<T> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            *self
+                .watch
+                .returned
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(inner);
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let read = this.inner().poll_read(cx, buf);
+        if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.watch.unanswered.store(true, Ordering::Release);
+        }
+        read
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let written = this.inner().poll_write(cx, buf);
+        this.wrote(&written);
+        written
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let written = this.inner().poll_write_vectored(cx, bufs);
+        this.wrote(&written);
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_some_and(AsyncWrite::is_write_vectored)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().inner().poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().inner().poll_shutdown(cx)
+    }
 }
 
 impl<T: Write + Unpin> ProblemAnswers<T> {
@@ -255,6 +430,7 @@ mod tests {
             let problems = Arc::new(Problems {
                 headers_too_large: Bytes::from_static(HEADERS_PROBLEM.as_bytes()),
                 uri_too_long: Bytes::from_static(URI_PROBLEM.as_bytes()),
+                head_timeout: Bytes::new(),
             });
             let bare = Arc::new(BareAnswers::default());
             let io = ProblemAnswers::new(TokioIo::new(stream), problems, bare.clone());
@@ -356,5 +532,63 @@ mod tests {
         ] {
             assert_eq!(answer(other), None, "{other}");
         }
+    }
+
+    #[test]
+    fn a_watched_connection_tells_a_cut_off_head_from_an_idle_one() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let (mut client, server) = tokio::io::duplex(1024);
+            let (mut watched, watch) = Watched::new(server);
+            // Nothing read yet: idle.
+            client.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+            let mut buf = [0; 64];
+            let n = watched.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"GET / HTTP/1.1\r\n");
+            watched.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+            drop(watched);
+            // Answered after the last read: idle, closed unanswered.
+            assert!(watch.take_unanswered().is_none());
+
+            let (mut client, server) = tokio::io::duplex(1024);
+            let (mut watched, watch) = Watched::new(server);
+            client.write_all(b"GET / HTTP/1.1\r\nhost:").await.unwrap();
+            let n = watched.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            // Still held by hyper: nothing to take.
+            assert!(watch.take_unanswered().is_none());
+            drop(watched);
+            let problems = Problems {
+                headers_too_large: Bytes::new(),
+                uri_too_long: Bytes::new(),
+                head_timeout: Bytes::from_static(br#"{"status":408}"#),
+            };
+            let stream = watch.take_unanswered().expect("a cut-off head");
+            drop(client.shutdown().await);
+            let answering =
+                tokio::spawn(async move { answer_head_timeout(stream, &problems).await });
+            let mut answer = String::new();
+            client.read_to_string(&mut answer).await.unwrap();
+            drop(client);
+            answering.await.unwrap();
+            let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+            assert!(
+                head.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+                "{head}"
+            );
+            assert!(
+                head.contains("content-type: application/problem+json\r\n"),
+                "{head}"
+            );
+            assert!(
+                head.contains("content-length: 14\r\nconnection: close\r\n"),
+                "{head}"
+            );
+            assert_eq!(body, r#"{"status":408}"#);
+        });
     }
 }

@@ -10,7 +10,8 @@
 //! every component once ([`runtime`]) and runs it on its triggers: HTTP
 //! ([`routes`], [`server`]; [`hyper_answers`] gives hyper's own answers
 //! problem bodies), Redis channels ([`redis_trigger`]) and cron
-//! schedules ([`cron`]). Components reach the host through Spin's
+//! schedules ([`cron`]); [`memory_budget`] bounds the linear memory of all the guests
+//! running at once. Components reach the host through Spin's
 //! interfaces, each a plain Rust backend with a thin WIT adapter:
 //! [`sqlite`], [`key_value`], [`variables`] and outbound [`redis`]; the
 //! generated bindings are in [`bindings`]. [`outbound`] enforces
@@ -26,6 +27,7 @@ pub mod dependencies;
 pub mod hyper_answers;
 pub mod key_value;
 pub mod manifest;
+pub mod memory_budget;
 pub mod outbound;
 pub mod redis;
 pub mod redis_trigger;

@@ -71,6 +71,10 @@ struct UpArgs {
     /// Maximum number of concurrently live component instances.
     #[arg(long, default_value_t = DEFAULT_MAX_INSTANCES)]
     max_instances: u32,
+    /// Linear memory all the guests running at once may hold together, e.g. `160MiB`; a
+    /// request that finds no room for its share is answered 503 (docs/host.md).
+    #[arg(long, env = "POSTLOAN_MEMORY_BUDGET", default_value = "160MiB", value_parser = parse_size)]
+    memory_budget: usize,
     /// How long a request waits for a free instance before it is answered 503.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     queue_timeout: Duration,
@@ -176,6 +180,7 @@ fn run(cli: Cli) -> Result<()> {
                     request_timeout: args.request_timeout,
                     max_memory,
                     max_instances: args.max_instances,
+                    memory_budget: args.memory_budget,
                     perfmap: args.perfmap,
                     compose_dependencies: args.compose_dependencies,
                 },
@@ -244,6 +249,10 @@ mod tests {
             panic!("`up` parses as up");
         };
         assert_eq!(args.http_limits(), HttpLimits::default());
+        assert_eq!(
+            args.memory_budget,
+            postloan_host::runtime::DEFAULT_MEMORY_BUDGET
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::compose::{LoadedDependency, plan};
 use crate::dependencies::{self, DependencyFailed, DependencyInstances, DependencyLinker};
 use crate::key_value::KeyValueAccess;
 use crate::key_value::binding::KeyValueView;
+use crate::memory_budget::{self, Charge, Class, MemoryBudget, OverBudget};
 use crate::outbound::OutboundPolicy;
 use crate::redis::RedisAccess;
 use crate::redis::binding::RedisView;
@@ -26,8 +27,8 @@ use anyhow::{Context, Result};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy, Store,
-    StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadline,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+    ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadline,
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -41,6 +42,9 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_MEMORY: usize = 128 * 1024 * 1024;
 /// Default number of concurrently live component instances.
 pub const DEFAULT_MAX_INSTANCES: u32 = 100;
+/// Default budget for the linear memory of all the guests running at once
+/// ([`crate::memory_budget`]).
+pub const DEFAULT_MEMORY_BUDGET: usize = 160 * 1024 * 1024;
 /// Component instances the pool holds per `max_instances`: a request's
 /// component and up to 15 dependencies.
 const COMPONENTS_PER_INSTANCE: u32 = 16;
@@ -60,6 +64,9 @@ pub struct RuntimeConfig {
     pub max_memory: usize,
     /// Pool size: how many component instances may be live at once.
     pub max_instances: u32,
+    /// The linear memory all the guests running at once may hold together, in bytes
+    /// ([`crate::memory_budget`]).
+    pub memory_budget: usize,
     /// Whether to write a perf map of the compiled guest code, for `perf` profiles.
     pub perfmap: bool,
     /// Whether to compose each component with its dependencies, as Spin does, instead of
@@ -75,6 +82,7 @@ impl Default for RuntimeConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_memory: DEFAULT_MAX_MEMORY,
             max_instances: DEFAULT_MAX_INSTANCES,
+            memory_budget: DEFAULT_MEMORY_BUDGET,
             perfmap: false,
             compose_dependencies: false,
         }
@@ -107,7 +115,7 @@ pub struct HostState {
     in_dependency: bool,
     http: WasiHttpCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: GuestLimits,
     services: ComponentServices,
     pub(crate) dependencies: DependencyInstances,
 }
@@ -184,12 +192,80 @@ impl WasiHttpView for HostState {
     }
 }
 
-/// A place in the instance pool. Each store (a request's or a trigger event's component
-/// and its dependencies) runs holding one, so no more stores are live than the pool has
-/// room for: an HTTP request that finds none free is answered before it takes anything
+/// What bounds one store's memory: the per-store limit of `--max-memory-mib`, and the
+/// store's charge on the host-wide memory budget.
+struct GuestLimits {
+    store: StoreLimits,
+    budget: Charge,
+}
+
+impl ResourceLimiter for GuestLimits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if !self.store.memory_growing(current, desired, maximum)? {
+            return Ok(false);
+        }
+        // Refused by the budget, the growth traps with `OverBudget` (instead of failing the
+        // guest's allocation, which a Rust guest turns into an abort that looks like any
+        // other trap), so the request is answered `503`, not `500`.
+        self.budget
+            .grow(desired.saturating_sub(current))
+            .map_err(wasmtime::Error::from)?;
+        Ok(true)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.budget.growth_failed();
+        self.store.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.store.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.store.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.store.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.store.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.store.memories()
+    }
+}
+
+/// A place in the instance pool, and the store's charge on the memory budget. Each store
+/// (a request's or a trigger event's component and its dependencies) runs holding one, so
+/// no more stores are live than the pool has room for: an HTTP request that finds none
+/// free, or no room in the budget for its estimate, is answered before it takes anything
 /// from the pool, instead of failing inside wasmtime.
 pub struct InstanceSlot {
     _permit: OwnedSemaphorePermit,
+    charge: Charge,
+}
+
+/// Why an HTTP request was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    /// The memory budget had no room for its estimate.
+    Memory,
+    /// Every instance slot stayed busy.
+    Slots,
 }
 
 /// The shared engine plus the epoch ticker thread.
@@ -197,6 +273,8 @@ pub struct Runtime {
     engine: Engine,
     /// One permit per store the pool has room for (`max_instances`).
     slots: Arc<Semaphore>,
+    /// What the live stores' linear memories may hold together.
+    budget: Arc<MemoryBudget>,
     pub(crate) linker: Linker<HostState>,
     /// WASI alone, for dependencies (whose WASI context grants nothing).
     pub(crate) dependency_linker: DependencyLinker,
@@ -254,6 +332,9 @@ pub enum GuestFailure {
     NoResponse(String),
     /// A trigger handler returned an error value.
     Failed(String),
+    /// The guest's memory could not grow: the host's memory budget was used up by the
+    /// guests running at once.
+    OverBudget(OverBudget),
     /// The component does not export what the trigger calls.
     WrongTrigger(TriggerKind),
     /// One of the component's dependencies failed (trapped or ran past the
@@ -283,6 +364,7 @@ impl std::fmt::Display for GuestFailure {
             Self::Timeout(d) => write!(f, "exceeded the request deadline of {d:?}"),
             Self::NoResponse(msg) => write!(f, "did not produce a response: {msg}"),
             Self::Failed(msg) => write!(f, "returned an error: {msg}"),
+            Self::OverBudget(over) => write!(f, "could not grow its memory: {over}"),
             Self::WrongTrigger(kind) => write!(f, "cannot handle {kind:?} events"),
             Self::Dependency {
                 dependency,
@@ -367,6 +449,7 @@ impl Runtime {
         Ok(Self {
             engine,
             slots: Arc::new(Semaphore::new(instances as usize)),
+            budget: MemoryBudget::new(config.memory_budget),
             linker,
             dependency_linker,
             config,
@@ -384,15 +467,46 @@ impl Runtime {
         &self.engine
     }
 
-    /// A free instance slot, waiting at most `wait` for one; `None` when every slot stayed
-    /// busy that long.
+    /// The host-wide memory budget.
+    pub fn memory_budget(&self) -> &Arc<MemoryBudget> {
+        &self.budget
+    }
+
+    /// A free instance slot for a request without a body, waiting at most `wait` for one;
+    /// `None` when every slot stayed busy that long, or the memory budget stayed full.
     pub async fn instance_slot(&self, wait: Duration) -> Option<InstanceSlot> {
-        let permit = tokio::time::timeout(wait, self.slots.clone().acquire_owned()).await;
-        // The semaphore is never closed, so acquiring fails only by timing out.
-        permit
-            .ok()?
+        let (class, estimate) = memory_budget::estimate(0);
+        self.admit(self.budget.charge(class), estimate, wait)
+            .await
             .ok()
-            .map(|permit| InstanceSlot { _permit: permit })
+    }
+
+    /// Admits a request whose guest is expected to need `estimate` bytes: reserves them on
+    /// the memory budget beside what `charge` holds already (its body), then takes an
+    /// instance slot, waiting at most `wait` for both together.
+    pub async fn admit(
+        &self,
+        mut charge: Charge,
+        estimate: usize,
+        wait: Duration,
+    ) -> Result<InstanceSlot, Busy> {
+        let deadline = Instant::now() + wait;
+        if !charge.reserve(estimate, deadline).await {
+            return Err(Busy::Memory);
+        }
+        let permit = tokio::time::timeout_at(
+            tokio::time::Instant::from_std(deadline),
+            self.slots.clone().acquire_owned(),
+        )
+        .await;
+        // The semaphore is never closed, so acquiring fails only by timing out.
+        match permit {
+            Ok(Ok(permit)) => Ok(InstanceSlot {
+                _permit: permit,
+                charge,
+            }),
+            _ => Err(Busy::Slots),
+        }
     }
 
     /// Compiles `bytes` and pre-instantiates it against the host's imports
@@ -466,7 +580,12 @@ impl Runtime {
         })
     }
 
+    /// A store charged on the memory budget but never refused by it.
     pub(crate) fn new_store(&self, services: ComponentServices) -> Store<HostState> {
+        self.new_store_charged(services, self.budget.charge(Class::Unrefused))
+    }
+
+    fn new_store_charged(&self, services: ComponentServices, charge: Charge) -> Store<HostState> {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stdout().inherit_stderr();
         let state = HostState {
@@ -477,10 +596,13 @@ impl Runtime {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             // The pool bounds the instances, tables and memories of all stores together;
-            // a store's own limit is its memory.
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.config.max_memory)
-                .build(),
+            // a store's own limit is its memory, and its share of the memory budget.
+            limits: GuestLimits {
+                store: StoreLimitsBuilder::new()
+                    .memory_size(self.config.max_memory)
+                    .build(),
+                budget: charge,
+            },
             services,
         };
         let mut store = Store::new(&self.engine, state);
@@ -516,7 +638,11 @@ impl Runtime {
             return Err(GuestFailure::WrongTrigger(TriggerKind::Http));
         };
         let timeout = self.config.request_timeout;
-        let mut store = self.new_store(component.services.clone());
+        let InstanceSlot {
+            _permit: slot,
+            charge,
+        } = slot;
+        let mut store = self.new_store_charged(component.services.clone(), charge);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = (|| -> Result<_> {
             let req = store
@@ -623,6 +749,7 @@ impl Runtime {
         let slot = self.slots.clone().acquire_owned().await.map_err(|closed| {
             GuestFailure::Trap(format!("the instance pool is closed: {closed}"))
         })?;
+        // Charged on the budget, never refused by it.
         let store = self.new_store(component.services.clone());
         let call = call(store);
         let mut task = tokio::task::spawn(async move {
@@ -694,6 +821,10 @@ fn wt<T>(r: wasmtime::Result<T>) -> Result<T> {
 }
 
 pub(crate) fn classify(e: wasmtime::Error, timeout: Duration) -> GuestFailure {
+    // Over budget is the host's state, not the guest's or the dependency's fault.
+    if let Some(over) = e.downcast_ref::<OverBudget>() {
+        return GuestFailure::OverBudget(*over);
+    }
     let failure = if e.downcast_ref::<DeadlineExceeded>().is_some()
         || matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt))
     {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -19,10 +19,11 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::app::{DEFAULT_STATE_DIR, LoadOptions, LoadedApp};
 use crate::dependencies::DependencyFailed;
-use crate::hyper_answers::{BareAnswers, ProblemAnswers, Problems};
+use crate::hyper_answers::{BareAnswers, ProblemAnswers, Problems, Watched, answer_head_timeout};
 use crate::manifest::Manifest;
+use crate::memory_budget::{self, Charge, Class, SMALL_BODY};
 use crate::routes::{RouteMatch, Router};
-use crate::runtime::{PreparedComponent, Runtime, RuntimeConfig};
+use crate::runtime::{Busy, GuestFailure, PreparedComponent, Runtime, RuntimeConfig};
 use crate::runtime_config::RuntimeConfigFile;
 use crate::{cron, redis_trigger};
 
@@ -101,6 +102,15 @@ impl HttpLimits {
                 "urn:postloan:problem:uri-too-long",
                 "URI too long",
                 format!("the request target is longer than {} bytes", self.max_uri),
+            ),
+            head_timeout: body(
+                StatusCode::REQUEST_TIMEOUT,
+                "urn:postloan:problem:request-timeout",
+                "Request timeout",
+                format!(
+                    "the request's head did not arrive within {:?}",
+                    self.header_read_timeout
+                ),
             ),
         }
     }
@@ -259,15 +269,37 @@ impl App {
                 );
             }
         };
-        let req = match self.read_body(req).await {
-            Ok(req) => req,
+        let (req, body_charge) = match self.read_body(req).await {
+            Ok(read) => read,
             Err(resp) => return resp,
         };
-        let Some(slot) = self.runtime.instance_slot(self.limits.queue_timeout).await else {
-            return self.at_capacity();
+        // The guest's memory is reserved on the budget by the body it reads, beside the
+        // body's own bytes.
+        let body_length = hyper::body::Body::size_hint(req.body())
+            .exact()
+            .unwrap_or(0);
+        let (class, estimate) =
+            memory_budget::estimate(usize::try_from(body_length).unwrap_or(usize::MAX));
+        let mut charge = self.runtime.memory_budget().charge(class);
+        charge.absorb(body_charge);
+        let slot = match self
+            .runtime
+            .admit(charge, estimate, self.limits.queue_timeout)
+            .await
+        {
+            Ok(slot) => slot,
+            Err(Busy::Slots) => return self.at_capacity(),
+            Err(Busy::Memory) => return self.over_budget(Phase::Admission),
         };
         match self.runtime.handle(slot, component, req).await {
             Ok(resp) => resp,
+            Err(GuestFailure::OverBudget(over)) => {
+                eprintln!(
+                    "postloan-host: component `{}` could not grow its memory: {over}",
+                    component.id()
+                );
+                self.over_budget(Phase::Running)
+            }
             Err(failure) => {
                 eprintln!("postloan-host: component `{}` {failure}", component.id());
                 component_failed(component.id(), &failure.to_string(), failure.dependency())
@@ -277,13 +309,14 @@ impl App {
 }
 
 impl App {
-    /// Reads the whole body of `req` within the size and time limits, or answers `413`
-    /// (also at once, when its `content-length` says it is too large), `408`, or `400`
-    /// when the client broke off.
+    /// Reads the whole body of `req` within the size and time limits, charging its bytes
+    /// past [`SMALL_BODY`] on the memory budget as they arrive; or answers `413` (also at
+    /// once, when its `content-length` says it is too large), `408`, `503` when the budget
+    /// has no room for it, or `400` when the client broke off.
     async fn read_body(
         &self,
         req: Request<Incoming>,
-    ) -> Result<Request<GuestBody>, Response<HyperOutgoingBody>> {
+    ) -> Result<(Request<GuestBody>, Charge), Response<HyperOutgoingBody>> {
         let max = self.limits.max_body;
         let (parts, mut body) = req.into_parts();
         let declared = parts
@@ -294,19 +327,44 @@ impl App {
             self.discard(body, declared);
             return Err(body_too_large(max));
         }
-        let read = tokio::time::timeout(
-            self.limits.body_read_timeout,
-            Limited::new(&mut body, max).collect(),
-        )
+        let mut charge = self.runtime.memory_budget().charge(Class::Large);
+        let mut frames = Vec::new();
+        let mut length = 0;
+        let read = tokio::time::timeout(self.limits.body_read_timeout, async {
+            while let Some(frame) = body.frame().await {
+                let Ok(data) = frame?.into_data() else {
+                    continue; // trailers: the guest reads none
+                };
+                let before = length;
+                length += data.len();
+                if length > max {
+                    return Ok(Err(body_too_large(max)));
+                }
+                let past_small =
+                    length.saturating_sub(SMALL_BODY) - before.saturating_sub(SMALL_BODY);
+                if charge.hold(past_small).is_err() {
+                    return Ok(Err(self.over_budget(Phase::Body)));
+                }
+                frames.push(data);
+            }
+            Ok::<_, hyper::Error>(Ok(()))
+        })
         .await;
         match read {
-            Ok(Ok(collected)) => Ok(Request::from_parts(
-                parts,
-                Full::new(collected.to_bytes()).map_err(|never| match never {}),
-            )),
-            Ok(Err(e)) if e.is::<LengthLimitError>() => {
+            Ok(Ok(Ok(()))) => {
+                let bytes = match frames.len() {
+                    1 => frames.pop().unwrap_or_default(),
+                    _ => Bytes::from(frames.concat()),
+                };
+                Ok((
+                    Request::from_parts(parts, Full::new(bytes).map_err(|never| match never {})),
+                    charge,
+                ))
+            }
+            Ok(Ok(Err(refused))) => {
+                drop((frames, charge));
                 self.discard(body, declared);
-                Err(body_too_large(max))
+                Err(refused)
             }
             Ok(Err(e)) => Err(problem(
                 StatusCode::BAD_REQUEST,
@@ -352,23 +410,56 @@ impl App {
 
     /// A `503`: every instance slot stayed busy for the queue timeout.
     fn at_capacity(&self) -> Response<HyperOutgoingBody> {
-        let mut resp = problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "urn:postloan:problem:at-capacity",
-            "At capacity",
-            &format!(
-                "all {} instance slots stayed busy for {:?}; retry after {RETRY_AFTER_SECONDS} s",
-                self.runtime.config().max_instances.max(1),
+        busy(&format!(
+            "all {} instance slots stayed busy for {:?}; retry after {RETRY_AFTER_SECONDS} s",
+            self.runtime.config().max_instances.max(1),
+            self.limits.queue_timeout
+        ))
+    }
+
+    /// A `503`: the memory budget had no room for the request, at `phase`.
+    fn over_budget(&self, phase: Phase) -> Response<HyperOutgoingBody> {
+        let mib = self.runtime.memory_budget().limit() / (1024 * 1024);
+        let what = match phase {
+            Phase::Body => "had no room for the rest of this request's body".to_owned(),
+            Phase::Admission => format!(
+                "had no room for this request for {:?}",
                 self.limits.queue_timeout
             ),
-            None,
-        );
-        resp.headers_mut().insert(
-            http::header::RETRY_AFTER,
-            HeaderValue::from(RETRY_AFTER_SECONDS),
-        );
-        resp
+            Phase::Running => "was used up while this request ran".to_owned(),
+        };
+        busy(&format!(
+            "the host's memory budget of {mib} MiB for requests running at once {what}; \
+             retry after {RETRY_AFTER_SECONDS} s"
+        ))
     }
+}
+
+/// When a request found the memory budget full.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// While its body was read.
+    Body,
+    /// Waiting, with its body read, for room for its guest.
+    Admission,
+    /// While its guest ran.
+    Running,
+}
+
+/// A `503` with `Retry-After`: the host is at capacity, as `detail` says.
+fn busy(detail: &str) -> Response<HyperOutgoingBody> {
+    let mut resp = problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "urn:postloan:problem:at-capacity",
+        "At capacity",
+        detail,
+        None,
+    );
+    resp.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        HeaderValue::from(RETRY_AFTER_SECONDS),
+    );
+    resp
 }
 
 /// A request body read whole, as the guest reads it.
@@ -550,6 +641,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let bare = Arc::new(BareAnswers::default());
+        let (stream, watch) = Watched::new(stream);
         let io = ProblemAnswers::new(TokioIo::new(stream), problems.clone(), bare.clone());
         let app = app.clone();
         let service = service_fn(move |req: Request<Incoming>| {
@@ -563,9 +655,20 @@ pub async fn serve(
         });
         let conn = http1.serve_connection(io, service);
         let conn = graceful.watch(conn);
+        let problems = problems.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                eprintln!("postloan-host: connection from {client}: {e}");
+            let served = conn.await;
+            // hyper has dropped the connection by now; a head it timed out is answered 408
+            // here, an idle connection closed unanswered.
+            match served {
+                Ok(()) => {}
+                Err(e) if e.is_timeout() => {
+                    if let Some(stream) = watch.take_unanswered() {
+                        eprintln!("postloan-host: connection from {client}: {e}: answered 408");
+                        answer_head_timeout(stream, &problems).await;
+                    }
+                }
+                Err(e) => eprintln!("postloan-host: connection from {client}: {e}"),
             }
         });
     }

@@ -1,7 +1,8 @@
 //! Slow, oversized and too many requests against postloan-host serving spin.toml (issue
 //! #17): clients that drip a body or never finish their headers hold no instance, so
 //! `/v1/health` and `/v1/assess` are still answered while 200 of them wait; they get `408`
-//! or a closed connection at the configured timeouts; an oversized body is `413`, an
+//! with a problem body at the configured timeouts, the body's or the head's; an oversized
+//! body is `413`, an
 //! over-long target `414` and an oversized head `431`, each with a problem body; and a
 //! request finding every instance slot busy is `503` with `Retry-After`.
 
@@ -239,17 +240,57 @@ fn two_hundred_slow_clients_hold_no_instance_and_are_timed_out() {
         assert_eq!(problem["field"], "body");
         assert!(waited >= BODY_READ_TIMEOUT, "answered after {waited:?}");
     }
-    // A staller's connection is closed, unanswered, once the header timeout has passed.
+    // A staller is answered 408 once the header timeout has passed since it connected.
     for staller in &mut stallers {
-        let mut rest = Vec::new();
-        staller
-            .stream
-            .read_to_end(&mut rest)
-            .expect("the host closes the connection");
+        let answer = Answer::read(&mut staller.stream);
         let waited = staller.connected.elapsed();
-        assert_eq!(rest, b"", "a staller got an answer");
-        assert!(waited >= HEADER_READ_TIMEOUT, "closed after {waited:?}");
+        assert_eq!(answer.status, 408, "{}", answer.body);
+        assert_eq!(answer.header("connection"), Some("close"));
+        let problem = answer.problem();
+        assert_eq!(problem["type"], "urn:postloan:problem:request-timeout");
+        assert_eq!(
+            problem["detail"],
+            format!("the request's head did not arrive within {HEADER_READ_TIMEOUT:?}")
+        );
+        assert!(waited >= HEADER_READ_TIMEOUT, "answered after {waited:?}");
     }
+}
+
+#[test]
+fn a_head_cut_off_is_answered_408_and_an_idle_connection_closed_unanswered() {
+    let host = app("head-timeout", &["--header-read-timeout", "1s"]);
+    // Half a head, then nothing: 408, with a problem body, and the connection closed.
+    let mut cut_off = connect(&host);
+    cut_off
+        .write_all(b"GET /v1/health HTTP/1.1\r\nhost: local")
+        .expect("half a head is sent");
+    let answer = Answer::read(&mut cut_off);
+    assert_eq!(answer.status, 408, "{}", answer.body);
+    let problem = answer.problem();
+    assert_eq!(problem["type"], "urn:postloan:problem:request-timeout");
+    assert_eq!(
+        problem["detail"],
+        "the request's head did not arrive within 1s"
+    );
+    assert!(problem.get("field").is_none(), "{problem}");
+
+    // A connection that never sent a byte is closed with nothing written.
+    let mut idle = connect(&host);
+    let mut rest = Vec::new();
+    idle.read_to_end(&mut rest)
+        .expect("the host closes the connection");
+    assert_eq!(rest, b"", "an idle connection got an answer");
+
+    // Nor does a kept-alive connection, idle after its answer, get a second one.
+    let mut kept = connect(&host);
+    kept.write_all(b"GET /v1/health HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .expect("a request is sent");
+    let mut all = Vec::new();
+    kept.read_to_end(&mut all)
+        .expect("the host closes the connection");
+    let text = String::from_utf8(all).expect("UTF-8");
+    assert!(text.starts_with("HTTP/1.1 200 "), "{text}");
+    assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "one answer: {text}");
 }
 
 #[test]

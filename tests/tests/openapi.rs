@@ -1,12 +1,15 @@
 //! The OpenAPI document served at `GET /v1/openapi.json` stays honest: it describes exactly
 //! the routes the code answers (read from the match arms of the service's source), every
 //! `$ref` in it resolves, every path parameter is declared, and its problem types are those
-//! the code answers. Needs no built component.
+//! the code answers. These need no built component. The last test runs the loan book and
+//! holds each route's documented statuses to the answers it really gives: every status
+//! answered is documented, and each documented `401`, `403` and `404` is answered — `403`
+//! to exactly the roles the route's `x-postloan-roles` leaves out.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use postloan_tests::root;
-use serde_json::Value;
+use postloan_tests::{Book, PLATFORM_TOKEN, RedisServer, readme_request, root};
+use serde_json::{Value, json};
 
 /// The document, as `crates/service/src/book/http.rs` embeds it.
 const DOCUMENT: &str = "crates/service/src/book/openapi.json";
@@ -368,5 +371,396 @@ fn the_problem_types_are_those_the_code_answers() {
     assert_eq!(
         described, in_code,
         "the problem types of {DOCUMENT} are not those of {PROBLEM_SOURCE}"
+    );
+}
+
+// ---- the documented statuses against the answers ----------------------------------------
+
+/// The roles a tenant key may have, as `POST /v1/api-keys` names them.
+const ROLES: [&str; 4] = ["admin", "collector", "viewer", "auditor"];
+
+/// A path of no route of the code or the document: a method no route takes.
+const NO_METHOD: &str = "PATCH";
+
+/// The requests sent for one route: `path` names things that exist, each of `unknown` names
+/// something that does not (a path id, or a business date not closed), both with `body`.
+struct Case {
+    route: &'static str,
+    path: String,
+    unknown: Vec<String>,
+    body: Option<Value>,
+}
+
+fn case(route: &'static str, path: impl Into<String>, body: Option<Value>) -> Case {
+    Case {
+        route,
+        path: path.into(),
+        unknown: Vec::new(),
+        body,
+    }
+}
+
+impl Case {
+    fn unknown(mut self, path: impl Into<String>) -> Self {
+        self.unknown.push(path.into());
+        self
+    }
+
+    fn method(&self) -> &str {
+        self.route.split_once(' ').map_or("", |(method, _)| method)
+    }
+}
+
+/// An answer: the status, and the problem body's own status when the content type is
+/// `application/problem+json` (`None` otherwise).
+struct Answer {
+    status: u16,
+    problem_status: Option<Value>,
+    text: String,
+}
+
+fn call(book: &Book, method: &str, path: &str, key: Option<&str>, body: Option<&Value>) -> Answer {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+    let mut request = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("a client")
+        .request(method, book.host.url(path));
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().expect("the host answers");
+    let status = response.status().as_u16();
+    let problem = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v == "application/problem+json");
+    let text = response.text().expect("a text body");
+    let problem_status = problem
+        .then(|| serde_json::from_str::<Value>(&text).map_or(Value::Null, |p| p["status"].clone()));
+    Answer {
+        status,
+        problem_status,
+        text,
+    }
+}
+
+/// A loan of two installments of 1000.00 due 2026-01-01 and 02-01, with its borrower.
+fn a_loan(id: &str, borrower: &str) -> Value {
+    json!({
+        "id": id,
+        "borrower": { "id": borrower, "id_number": "110101199003071234", "profile": {
+            "name": "张伟", "language": "zh-CN", "time_zone": "Asia/Shanghai",
+            "contact_points": [{ "channel": "sms", "address": "+8613800138000" }]
+        } },
+        "currency": "CNY",
+        "disbursed_on": "2025-12-01",
+        "installments": [
+            { "seq": 1, "due_date": "2026-01-01", "principal": "1000.00", "interest": "0" },
+            { "seq": 2, "due_date": "2026-02-01", "principal": "1000.00", "interest": "0" }
+        ]
+    })
+}
+
+/// One request per route of the document, on a tenant with a loan `L-1` of borrower `B-1`,
+/// its payment `P-1`, two closed business dates, a job and an action.
+fn cases(job: i64, action: i64) -> Vec<Case> {
+    let loan = |rest: &str| format!("/v1/loans/L-1{rest}");
+    let no_loan = |rest: &str| format!("/v1/loans/NO-SUCH-LOAN{rest}");
+    let borrower = |rest: &str| format!("/v1/borrowers/B-1{rest}");
+    let no_borrower = |rest: &str| format!("/v1/borrowers/NO-SUCH-BORROWER{rest}");
+    let event = |id: &str, kind: &str, data: Value| json!({ "id": id, "tenant": "t", "type": kind, "occurred_at": "2026-03-01T03:00:00Z", "data": data });
+    vec![
+        case("GET /v1/health", "/v1/health", None),
+        case("POST /v1/assess", "/v1/assess", Some(readme_request())),
+        case("POST /v1/assess/borrower", "/v1/assess/borrower", Some(json!({}))),
+        case("POST /v1/schedules", "/v1/schedules", Some(json!({}))),
+        case("POST /v1/contact-plan", "/v1/contact-plan", Some(json!({}))),
+        case("POST /v1/score", "/v1/score", Some(json!({}))),
+        case("GET /v1/openapi.json", "/v1/openapi.json", None),
+        case(
+            "POST /v1/tenants",
+            "/v1/tenants",
+            Some(json!({ "id": "t2", "name": "t2" })),
+        ),
+        case("GET /v1/tenant", "/v1/tenant", None),
+        case(
+            "PUT /v1/tenant/settings",
+            "/v1/tenant/settings",
+            Some(json!({ "contact": { "escalation": { "high_risk_tiers": [] } } })),
+        ),
+        case(
+            "POST /v1/api-keys",
+            "/v1/api-keys",
+            Some(json!({ "role": "viewer", "label": "another" })),
+        ),
+        case("POST /v1/loans", "/v1/loans", Some(a_loan("L-2", "B-2"))),
+        case("GET /v1/loans", "/v1/loans", None),
+        case("GET /v1/loans/{}", loan(""), None).unknown(no_loan("")),
+        case(
+            "POST /v1/loans/{}/payments",
+            loan("/payments"),
+            Some(json!({ "id": "P-2", "value_date": "2026-02-01", "amount": "100.00" })),
+        )
+        .unknown(no_loan("/payments")),
+        case(
+            "POST /v1/loans/{}/payments/{}/reversal",
+            loan("/payments/P-1/reversal"),
+            None,
+        )
+        .unknown(no_loan("/payments/P-1/reversal"))
+        .unknown(loan("/payments/NO-SUCH-PAYMENT/reversal")),
+        case(
+            "POST /v1/loans/{}/pauses",
+            loan("/pauses"),
+            Some(json!({ "from": "2026-02-01", "to": "2026-02-10", "reason": "hospital" })),
+        )
+        .unknown(no_loan("/pauses")),
+        case(
+            "POST /v1/loans/{}/extensions",
+            loan("/extensions"),
+            Some(json!({ "periods": 1 })),
+        )
+        .unknown(no_loan("/extensions")),
+        case(
+            "POST /v1/loans/{}/promises",
+            loan("/promises"),
+            Some(json!({ "id": "PR-1", "amount": "10.00", "date": "2026-12-31" })),
+        )
+        .unknown(no_loan("/promises")),
+        case(
+            "POST /v1/loans/{}/contact-outcomes",
+            loan("/contact-outcomes"),
+            Some(json!({ "channel": "sms", "at": "2026-03-01T03:00:00Z", "outcome": "refused" })),
+        )
+        .unknown(no_loan("/contact-outcomes")),
+        case(
+            "POST /v1/borrowers/{}/dispute",
+            borrower("/dispute"),
+            Some(json!({ "open": true })),
+        )
+        .unknown(no_borrower("/dispute")),
+        case(
+            "POST /v1/borrowers/{}/hardship",
+            borrower("/hardship"),
+            Some(json!({ "open": true })),
+        )
+        .unknown(no_borrower("/hardship")),
+        case(
+            "PUT /v1/borrowers/{}/opt-outs",
+            borrower("/opt-outs"),
+            Some(json!({ "channels": ["sms"] })),
+        )
+        .unknown(no_borrower("/opt-outs")),
+        // Queues are the tenant's own names: one nobody stands in is empty, not missing.
+        case("GET /v1/queues/{}", "/v1/queues/early", None).unknown("/v1/queues/NO-SUCH-QUEUE"),
+        case("GET /v1/actions", "/v1/actions", None),
+        case(
+            "POST /v1/actions/{}/ack",
+            format!("/v1/actions/{action}/ack"),
+            None,
+        )
+        .unknown("/v1/actions/999999999/ack"),
+        case("GET /v1/portfolio", "/v1/portfolio?date=2026-03-01", None)
+            .unknown("/v1/portfolio?date=2026-03-02"),
+        case(
+            "GET /v1/portfolio/flows",
+            "/v1/portfolio/flows?from=2026-02-28&to=2026-03-01",
+            None,
+        )
+        .unknown("/v1/portfolio/flows?from=2026-03-02&to=2026-03-03"),
+        case(
+            "POST /v1/jobs/close-of-business",
+            "/v1/jobs/close-of-business?date=2026-03-01",
+            None,
+        ),
+        case("GET /v1/jobs/{}", format!("/v1/jobs/{job}"), None).unknown("/v1/jobs/999999999"),
+        case(
+            "POST /v1/events",
+            "/v1/events",
+            Some(event(
+                "E-1",
+                "payment.posted",
+                json!({ "loan_id": "L-1", "id": "P-3", "value_date": "2026-02-01", "amount": "1.00" }),
+            )),
+        )
+        .unknown("/v1/events"),
+        case("GET /v1/audit", "/v1/audit", None),
+        case("GET /v1/audit/verify", "/v1/audit/verify", None),
+    ]
+}
+
+/// The body an unknown-thing request of `case` carries instead of its own, where the thing
+/// is in the body: an event for a borrower the tenant does not have.
+fn unknown_body(case: &Case) -> Option<Value> {
+    (case.route == "POST /v1/events").then(|| {
+        json!({ "id": "E-2", "tenant": "t", "type": "dispute.opened",
+                "occurred_at": "2026-03-01T03:00:00Z", "data": { "borrower_id": "NO-SUCH-BORROWER" } })
+    })
+}
+
+/// The statuses an operation of the document lists, and its roles (`None`: open to all,
+/// without a tenant key).
+fn documented(document: &Value, route: &str) -> (BTreeSet<u16>, Option<BTreeSet<String>>) {
+    let (method, template_path) = route.split_once(' ').expect("`METHOD /path`");
+    let operation = document["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .find(|(path, _)| template(path) == template_path)
+        .map(|(_, item)| &item[method.to_lowercase()])
+        .filter(|operation| operation.is_object())
+        .unwrap_or_else(|| panic!("{DOCUMENT} does not describe {route}"));
+    let statuses = operation["responses"]
+        .as_object()
+        .expect("responses")
+        .keys()
+        .map(|status| status.parse().expect("a numeric status"))
+        .collect();
+    let roles = operation["x-postloan-roles"].as_array().map(|roles| {
+        roles
+            .iter()
+            .map(|r| r.as_str().expect("a role name").to_owned())
+            .collect()
+    });
+    (statuses, roles)
+}
+
+#[test]
+fn each_routes_documented_statuses_are_the_answers_it_gives() {
+    let redis = RedisServer::start();
+    let book = Book::start("openapi-statuses", &redis);
+    let admin = book.create_tenant("t", json!({}));
+    let mut keys: BTreeMap<&str, String> = BTreeMap::from([("admin", admin.clone())]);
+    for role in &ROLES[1..] {
+        let (status, body) = book.call(
+            "POST",
+            "/v1/api-keys",
+            &admin,
+            Some(json!({ "role": role, "label": role })),
+        );
+        assert_eq!(status, 201, "a {role} key: {body}");
+        keys.insert(role, body["key"].as_str().expect("a key").to_owned());
+    }
+    let (status, body) = book.call("POST", "/v1/loans", &admin, Some(a_loan("L-1", "B-1")));
+    assert_eq!(status, 201, "L-1 booked: {body}");
+    let (status, body) = book.call(
+        "POST",
+        "/v1/loans/L-1/payments",
+        &admin,
+        Some(json!({ "id": "P-1", "value_date": "2026-01-01", "amount": "1000.00" })),
+    );
+    assert_eq!(status, 201, "P-1 paid: {body}");
+    book.close(&admin, "2026-02-28");
+    let closed = book.close(&admin, "2026-03-01");
+    let job = closed["jobs"][0]["id"].as_i64().expect("a job id");
+    let (_, actions) = book.call("GET", "/v1/actions", &admin, None);
+    let action = actions["items"][0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("L-1, a month overdue, has an action: {actions}"));
+
+    let document = document();
+    let cases = cases(job, action);
+    let probed: BTreeSet<Route> = cases
+        .iter()
+        .map(|c| {
+            let (method, path) = c.route.split_once(' ').expect("`METHOD /path`");
+            (method.to_lowercase(), path.to_owned())
+        })
+        .collect();
+    assert_eq!(
+        probed,
+        routes_in_document(&document),
+        "every route of {DOCUMENT} has exactly one case here"
+    );
+
+    let mut wrong = Vec::new();
+    for case in &cases {
+        let (listed, roles) = documented(&document, case.route);
+        let mut answered: BTreeMap<u16, String> = BTreeMap::new();
+        let mut note = |answer: Answer, what: String| {
+            if answer.status >= 400 && answer.problem_status != Some(Value::from(answer.status)) {
+                wrong.push(format!(
+                    "  {what}: {} without a problem body of that status: {}",
+                    answer.status, answer.text
+                ));
+            }
+            answered.entry(answer.status).or_insert(what);
+            answer.status
+        };
+        let method = case.method();
+        let body = case.body.as_ref();
+        note(
+            call(&book, method, &case.path, None, body),
+            format!("{method} {} without a key", case.path),
+        );
+        if case.route == "POST /v1/tenants" {
+            note(
+                call(&book, method, &case.path, Some(PLATFORM_TOKEN), body),
+                format!("{method} {} with the platform token", case.path),
+            );
+        }
+        let mut refused_roles = BTreeSet::new();
+        for (role, key) in &keys {
+            let status = note(
+                call(&book, method, &case.path, Some(key), body),
+                format!("{method} {} as {role}", case.path),
+            );
+            if status == 403 {
+                refused_roles.insert((*role).to_owned());
+            }
+        }
+        for path in &case.unknown {
+            let body = unknown_body(case).or_else(|| case.body.clone());
+            note(
+                call(&book, method, path, Some(&admin), body.as_ref()),
+                format!("{method} {path} as admin"),
+            );
+        }
+        note(
+            call(&book, NO_METHOD, &case.path, Some(&admin), None),
+            format!("{NO_METHOD} {} as admin", case.path),
+        );
+
+        for (status, what) in &answered {
+            if !listed.contains(status) {
+                wrong.push(format!(
+                    "  {}: answered {status} ({what}), not documented",
+                    case.route
+                ));
+            }
+        }
+        for status in [401, 403, 404, 405] {
+            if listed.contains(&status) && !answered.contains_key(&status) {
+                wrong.push(format!(
+                    "  {}: documents {status}, which no request here was answered",
+                    case.route
+                ));
+            }
+        }
+        let expected_refused: BTreeSet<String> = match &roles {
+            Some(allowed) => ROLES
+                .iter()
+                .map(|r| (*r).to_owned())
+                .filter(|r| !allowed.contains(r))
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        if refused_roles != expected_refused {
+            wrong.push(format!(
+                "  {}: x-postloan-roles {roles:?}, but 403 was answered to {refused_roles:?}",
+                case.route
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{DOCUMENT} and the answers disagree:\n{}",
+        wrong.join("\n")
     );
 }
