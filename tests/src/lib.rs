@@ -351,6 +351,186 @@ fn for_the_book(manifest: &str, redis_url: &str, cron: Option<&str>) -> String {
         .replace("\"target/", &format!("\"{}/target/", root().display()))
 }
 
+/// The book's database for one test: SQLite's file in the test's folder, or, when
+/// `POSTLOAN_TEST_POSTGRES` names a PostgreSQL server (`postgres://postgres@127.0.0.1:5432`),
+/// a database of its own on it, named after the test's folder, so that tests run side by
+/// side. scripts/test runs the book's tests once on each.
+#[derive(Debug, Clone)]
+pub enum TestDatabase {
+    /// The SQLite file `state/sqlite/default.db` of the folder.
+    Sqlite(PathBuf),
+    /// The URL of a PostgreSQL database.
+    Postgres(String),
+}
+
+/// The variable naming the PostgreSQL server the book's tests use instead of SQLite.
+pub const TEST_POSTGRES: &str = "POSTLOAN_TEST_POSTGRES";
+
+impl TestDatabase {
+    /// The database of the book in folder `dir`. On PostgreSQL it is created, empty, when
+    /// `fresh` (dropping one of an earlier run), and when it does not exist yet.
+    fn for_folder(dir: &Path, fresh: bool) -> Self {
+        let Ok(server) = std::env::var(TEST_POSTGRES) else {
+            return Self::Sqlite(dir.join("state/sqlite/default.db"));
+        };
+        let server = server.trim_end_matches('/');
+        let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or("book");
+        let name: String = folder
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        // PostgreSQL names are at most 63 bytes; the process id at the end keeps them apart.
+        let name = &name[name.len().saturating_sub(63)..];
+        let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+            .unwrap_or_else(|e| panic!("{TEST_POSTGRES}={server}: PostgreSQL answers: {e}"));
+        let exists = !admin
+            .query("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+            .expect("the databases")
+            .is_empty();
+        if fresh || !exists {
+            for statement in [
+                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                format!("CREATE DATABASE \"{name}\""),
+            ] {
+                admin.batch_execute(&statement).expect("a fresh database");
+            }
+        }
+        Self::Postgres(format!("{server}/{name}"))
+    }
+
+    /// The environment a host needs to keep the book in this database.
+    fn host_env(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Sqlite(_) => Vec::new(),
+            Self::Postgres(url) => vec![("SPIN_VARIABLE_DATABASE_URL", url.clone())],
+        }
+    }
+
+    /// Runs `sql` (parameters `$1`, `$2`, … read by both databases) and answers the rows
+    /// changed.
+    pub fn execute(&self, sql: &str, params: &[&str]) -> u64 {
+        match self {
+            Self::Sqlite(path) => {
+                let db = rusqlite::Connection::open(path).expect("the book's SQLite file");
+                db.execute(sql, rusqlite::params_from_iter(params))
+                    .expect("a statement") as u64
+            }
+            Self::Postgres(url) => {
+                let mut db = postgres::Client::connect(url, postgres::NoTls).expect("the book");
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                db.execute(sql, &params).expect("a statement")
+            }
+        }
+    }
+
+    /// The rows `sql` answers, each column as text (`None` for `NULL`).
+    pub fn query(&self, sql: &str, params: &[&str]) -> Vec<Vec<Option<String>>> {
+        match self {
+            Self::Sqlite(path) => {
+                let db = rusqlite::Connection::open(path).expect("the book's SQLite file");
+                let mut statement = db.prepare(sql).expect("a query");
+                let columns = statement.column_count();
+                statement
+                    .query_map(rusqlite::params_from_iter(params), |row| {
+                        (0..columns)
+                            .map(|i| {
+                                Ok(match row.get::<_, rusqlite::types::Value>(i)? {
+                                    rusqlite::types::Value::Null => None,
+                                    rusqlite::types::Value::Integer(v) => Some(v.to_string()),
+                                    rusqlite::types::Value::Text(t) => Some(t),
+                                    other => Some(format!("{other:?}")),
+                                })
+                            })
+                            .collect()
+                    })
+                    .expect("rows")
+                    .collect::<Result<_, _>>()
+                    .expect("rows")
+            }
+            Self::Postgres(url) => {
+                let mut db = postgres::Client::connect(url, postgres::NoTls).expect("the book");
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                db.query(sql, &params)
+                    .expect("a query")
+                    .iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| {
+                                let kind = row.columns()[i].type_();
+                                if *kind == postgres::types::Type::INT8 {
+                                    row.get::<_, Option<i64>>(i).map(|v| v.to_string())
+                                } else if *kind == postgres::types::Type::INT4 {
+                                    row.get::<_, Option<i32>>(i).map(|v| v.to_string())
+                                } else {
+                                    row.get::<_, Option<String>>(i)
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// A copy of this book's database for the book in folder `to`, taken while no host
+    /// runs (the folder's manifest is copied by the caller).
+    pub fn copy_to(&self, to: &Path) -> Self {
+        match self {
+            Self::Sqlite(path) => {
+                let sqlite = to.join("state/sqlite");
+                std::fs::create_dir_all(&sqlite).expect("a folder");
+                let from = path.parent().expect("the SQLite folder");
+                for file in std::fs::read_dir(from).expect("the book's files") {
+                    let file = file.expect("a file").path();
+                    std::fs::copy(&file, sqlite.join(file.file_name().expect("a name")))
+                        .expect("a copy");
+                }
+                Self::Sqlite(sqlite.join("default.db"))
+            }
+            Self::Postgres(url) => {
+                let copy = Self::for_folder(to, false);
+                let (Self::Postgres(copy_url), Some((server, from))) =
+                    (&copy, url.rsplit_once('/'))
+                else {
+                    unreachable!("both are PostgreSQL URLs")
+                };
+                let name = copy_url.rsplit('/').next().unwrap_or_default();
+                let mut admin =
+                    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+                        .expect("PostgreSQL answers");
+                for statement in [
+                    format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                    format!("CREATE DATABASE \"{name}\" TEMPLATE \"{from}\""),
+                ] {
+                    admin.batch_execute(&statement).expect("a copy of the book");
+                }
+                copy
+            }
+        }
+    }
+}
+
+/// A copy of a book's folder `from` (its manifest, and `database`) at `to`, taken while no
+/// host runs on it; [`Book::serve`] then serves the copy.
+pub fn copy_book(from: &Path, database: &TestDatabase, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).expect("a folder");
+    std::fs::copy(from.join("spin.toml"), to.join("spin.toml")).expect("the manifest");
+    database.copy_to(to);
+}
+
 /// The platform token the book tests start the host with: the README's.
 pub const PLATFORM_TOKEN: &str = "dev-platform-token";
 
@@ -360,6 +540,8 @@ pub struct Book {
     pub host: Host,
     /// Its folder: the manifest and the state directory (the SQLite file).
     pub dir: PathBuf,
+    /// Where the book is kept.
+    pub database: TestDatabase,
 }
 
 impl Book {
@@ -373,40 +555,76 @@ impl Book {
     pub fn start_with_cron(name: &str, redis: &RedisServer, cron: Option<&str>) -> Self {
         let manifest = book_manifest(name, &redis.url(), cron);
         let dir = manifest.parent().expect("a folder").to_path_buf();
-        let host = Self::host(&manifest, &dir);
-        Self { host, dir }
+        let database = TestDatabase::for_folder(&dir, true);
+        let host = Self::host(&manifest, &dir, &database, &[]);
+        Self {
+            host,
+            dir,
+            database,
+        }
     }
 
-    /// Serves `manifest` with the state (the SQLite file) of the folder `dir`, which may be
-    /// another host's: so a test can go on with the same book on another manifest.
+    /// Serves `manifest` with the state (the SQLite file, or the PostgreSQL database) of the
+    /// folder `dir`, which may be another host's: so a test can go on with the same book on
+    /// another manifest, or run a second host on it.
     pub fn serve(manifest: &Path, dir: &Path) -> Self {
-        let host = Self::host(manifest, dir);
+        let database = TestDatabase::for_folder(dir, false);
+        let host = Self::host(manifest, dir, &database, &[]);
         Self {
             host,
             dir: dir.to_path_buf(),
+            database,
         }
     }
 
     /// Starts a host again on the same manifest and state, as after a crash.
     pub fn restart(self) -> Self {
-        let Self { host, dir } = self;
+        let Self {
+            host,
+            dir,
+            database,
+        } = self;
         drop(host);
-        let host = Self::host(&dir.join("spin.toml"), &dir);
-        Self { host, dir }
+        let host = Self::host(&dir.join("spin.toml"), &dir, &database, &[]);
+        Self {
+            host,
+            dir,
+            database,
+        }
     }
 
-    fn host(manifest: &Path, dir: &Path) -> Host {
+    /// Like [`Book::start`], the host's environment extended (or overridden) by `env`.
+    pub fn start_with_env(name: &str, redis: &RedisServer, env: &[(&str, &str)]) -> Self {
+        let manifest = book_manifest(name, &redis.url(), None);
+        let dir = manifest.parent().expect("a folder").to_path_buf();
+        let database = TestDatabase::for_folder(&dir, true);
+        let host = Self::host(&manifest, &dir, &database, env);
+        Self {
+            host,
+            dir,
+            database,
+        }
+    }
+
+    fn host(manifest: &Path, dir: &Path, database: &TestDatabase, extra: &[(&str, &str)]) -> Host {
         let state = dir.join("state");
+        let mut env = vec![
+            ("SPIN_VARIABLE_PLATFORM_TOKEN", PLATFORM_TOKEN.to_owned()),
+            // Small pages of work per call, so a test sees a run in progress.
+            ("SPIN_VARIABLE_JOB_BUDGET_SECONDS", "5".to_owned()),
+            // A killed host's claims are taken over after 10 s, not the default minute.
+            ("SPIN_VARIABLE_JOB_LEASE_SECONDS", "10".to_owned()),
+        ];
+        env.extend(database.host_env());
+        let env: Vec<(&str, &str)> = env
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(extra.iter().copied())
+            .collect();
         Host::start_with_env(
             manifest,
             &["--state-dir", &state.display().to_string()],
-            &[
-                ("SPIN_VARIABLE_PLATFORM_TOKEN", PLATFORM_TOKEN),
-                // Small pages of work per call, so a test sees a run in progress.
-                ("SPIN_VARIABLE_JOB_BUDGET_SECONDS", "5"),
-                // A killed host's claims are taken over after 10 s, not the default minute.
-                ("SPIN_VARIABLE_JOB_LEASE_SECONDS", "10"),
-            ],
+            &env,
         )
     }
 

@@ -115,14 +115,10 @@ fn the_chains_end_is_anchored_by_a_head_the_lender_keeps() {
     );
 
     // Someone with the database cuts the two newest entries off.
-    let database = rusqlite::Connection::open(book.dir.join("state/sqlite/default.db"))
-        .expect("the book's SQLite file");
-    let cut = database
-        .execute(
-            "DELETE FROM audit_log WHERE tenant_id = 'anchored' AND seq > ?1",
-            [seq4],
-        )
-        .expect("entries deleted");
+    let cut = book.database.execute(
+        &format!("DELETE FROM audit_log WHERE tenant_id = 'anchored' AND seq > {seq4}"),
+        &[],
+    );
     assert_eq!(cut, 2);
     // Without an anchor the rest still verifies: what is left is a whole chain, its head
     // now the fourth entry.

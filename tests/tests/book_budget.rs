@@ -2,24 +2,17 @@
 //! at the end of its page: with a budget of zero seconds every call closes exactly one loan
 //! and answers 202, and the call after the last loan completes the date with 200.
 
-use postloan_tests::{Book, Host, PLATFORM_TOKEN, RedisServer, book_manifest};
+use postloan_tests::{Book, RedisServer};
 use serde_json::json;
 
 #[test]
 fn a_spent_budget_ends_the_call_after_the_loan_in_hand() {
     let redis = RedisServer::start();
-    let manifest = book_manifest("book-budget", &redis.url(), None);
-    let dir = manifest.parent().expect("a folder").to_path_buf();
-    let state = dir.join("state").display().to_string();
-    let host = Host::start_with_env(
-        &manifest,
-        &["--state-dir", &state],
-        &[
-            ("SPIN_VARIABLE_PLATFORM_TOKEN", PLATFORM_TOKEN),
-            ("SPIN_VARIABLE_JOB_BUDGET_SECONDS", "0"),
-        ],
+    let book = Book::start_with_env(
+        "book-budget",
+        &redis,
+        &[("SPIN_VARIABLE_JOB_BUDGET_SECONDS", "0")],
     );
-    let book = Book { host, dir };
     let key = book.create_tenant("budget", json!({}));
     for id in ["B1", "B2", "B3"] {
         let loan = json!({

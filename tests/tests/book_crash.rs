@@ -48,13 +48,12 @@ fn chrono_like_date(days: usize) -> String {
 }
 
 fn job_progress(book: &Book) -> Option<(String, i64)> {
-    let db = rusqlite::Connection::open(book.dir.join("state/sqlite/default.db")).ok()?;
-    db.query_row(
-        "SELECT status, processed FROM job_runs WHERE business_date = ?",
-        [DATE],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )
-    .ok()
+    let rows = book.database.query(
+        "SELECT status, processed FROM job_runs WHERE business_date = $1",
+        &[DATE],
+    );
+    let row = rows.first()?;
+    Some((row[0].clone()?, row[1].as_deref()?.parse().ok()?))
 }
 
 #[test]

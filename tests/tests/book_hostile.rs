@@ -278,15 +278,11 @@ fn nothing_hostile_is_stored_in_the_book_and_a_failing_loan_is_listed_on_its_job
     // counted, listed on its job with the reason, and the rest of the book closes.
     let (status, body) = post("/v1/loans", loan("500.00", "H2"));
     assert_eq!(status, 201, "{body}");
-    let db =
-        rusqlite::Connection::open(book.dir.join("state/sqlite/default.db")).expect("the book");
-    db.execute(
+    book.database.execute(
         "INSERT INTO payments (tenant_id, id, loan_id, value_date, amount, recorded_at)
-         VALUES ('hostile', 'OLD', 'H2', '2026-02-01', ?1, '2026-02-01T00:00:00Z')",
-        [DECIMAL_MAX],
-    )
-    .expect("an old payment");
-    drop(db);
+         VALUES ('hostile', 'OLD', 'H2', '2026-02-01', $1, '2026-02-01T00:00:00Z')",
+        &[DECIMAL_MAX],
+    );
     let closed = book.close(&key, "2026-02-05");
     let job = closed["jobs"]
         .as_array()

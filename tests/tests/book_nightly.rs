@@ -42,15 +42,18 @@ fn the_cron_trigger_closes_yesterday_for_every_tenant_once() {
     }
     // More ticks close nothing more: one completed run per tenant, for yesterday.
     std::thread::sleep(Duration::from_secs(3));
-    let db =
-        rusqlite::Connection::open(book.dir.join("state/sqlite/default.db")).expect("the book");
-    let runs: Vec<(String, String, String)> = db
-        .prepare("SELECT tenant_id, business_date, status FROM job_runs ORDER BY tenant_id")
-        .expect("a query")
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("runs");
+    let runs: Vec<(String, String, String)> = book
+        .database
+        .query(
+            "SELECT tenant_id, business_date, status FROM job_runs ORDER BY tenant_id",
+            &[],
+        )
+        .into_iter()
+        .map(|row| {
+            let text = |i: usize| row[i].clone().unwrap_or_default();
+            (text(0), text(1), text(2))
+        })
+        .collect();
     let day = yesterday.to_string();
     assert_eq!(
         runs,

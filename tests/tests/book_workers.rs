@@ -2,10 +2,9 @@
 //! run's claims, and the book ends exactly as one caller alone leaves it — every loan closed
 //! once, the same outbox.
 
-use std::path::Path;
 use std::sync::{Arc, Barrier};
 
-use postloan_tests::{Book, RedisServer};
+use postloan_tests::{Book, RedisServer, copy_book};
 use serde_json::{Value, json};
 
 const LOANS: usize = 2_000;
@@ -39,18 +38,6 @@ fn book_loans(book: &Book, key: &str) {
     }
 }
 
-/// A copy of the book's folder (manifest and SQLite file) at `to`, taken while no host runs.
-fn copy_book(from: &Path, to: &Path) {
-    let _ = std::fs::remove_dir_all(to);
-    let sqlite = to.join("state/sqlite");
-    std::fs::create_dir_all(&sqlite).expect("a folder");
-    std::fs::copy(from.join("spin.toml"), to.join("spin.toml")).expect("the manifest");
-    for file in std::fs::read_dir(from.join("state/sqlite")).expect("the book's files") {
-        let file = file.expect("a file").path();
-        std::fs::copy(&file, sqlite.join(file.file_name().expect("a name"))).expect("a copy");
-    }
-}
-
 /// Run `id` as `GET /v1/jobs/{id}` shows it.
 fn the_run(book: &Book, key: &str, id: &Value) -> Value {
     let (status, job) = book.call("GET", &format!("/v1/jobs/{id}"), key, None);
@@ -64,12 +51,12 @@ fn two_workers_close_one_date_as_one_worker_does() {
     let setup = Book::start("book-workers", &redis);
     let key = setup.create_tenant("workers", json!({}));
     book_loans(&setup, &key);
-    let dir = setup.dir.clone();
+    let (dir, database) = (setup.dir.clone(), setup.database.clone());
     drop(setup);
     let one_dir = dir.with_file_name("book-workers-one");
     let two_dir = dir.with_file_name("book-workers-two");
-    copy_book(&dir, &one_dir);
-    copy_book(&dir, &two_dir);
+    copy_book(&dir, &database, &one_dir);
+    copy_book(&dir, &database, &two_dir);
 
     // One worker alone.
     let one = Book::serve(&one_dir.join("spin.toml"), &one_dir);

@@ -15,7 +15,7 @@ use spin_sdk::http::Response;
 use super::audit::{self, Entry};
 use super::auth::{Caller, Role};
 use super::claims;
-use super::db::{Db, Param, get_int, get_optional, get_text, int, text};
+use super::db::{Db, Param, Row, get_int, get_optional, get_text, int, text};
 use super::events::publish;
 use super::loans::query_value;
 use super::pipeline::{self, Context};
@@ -408,7 +408,7 @@ fn complete(db: &Db, tenant: &str, id: i64, date: NaiveDate) -> Result<(), Probl
     )
 }
 
-fn job_json(row: &spin_sdk::sqlite::Row<'_>) -> Value {
+fn job_json(row: &Row<'_>) -> Value {
     json!({
         "id": get_int(row, "id"),
         "business_date": get_text(row, "business_date"),

@@ -9,7 +9,9 @@ use spin_sdk::http::{Request, Response};
 
 use super::audit::{self, Entry};
 use super::auth::{Caller, Role, mask, mask_name};
-use super::db::{Db, Param, get_int, get_optional, get_text, int, optional, text};
+use super::db::{
+    Db, Param, Row, get_int, get_optional, get_optional_int, get_text, int, optional, text,
+};
 use super::pipeline::{self, Origin, Refreshed};
 use super::store::{self, Stored};
 use super::tenants::{self, check_id};
@@ -385,7 +387,7 @@ fn standing(db: &Db, tenant: &str, id: &str) -> Result<Value, Problem> {
 }
 
 /// A loan's row as the API shows it.
-fn summary(row: &spin_sdk::sqlite::Row<'_>) -> Value {
+fn summary(row: &Row<'_>) -> Value {
     json!({
         "id": get_text(row, "id"),
         "borrower_id": get_text(row, "borrower_id"),
@@ -399,7 +401,7 @@ fn summary(row: &spin_sdk::sqlite::Row<'_>) -> Value {
         "stage": get_text(row, "stage"),
         "queue": get_optional(row, "queue"),
         "tier": get_optional(row, "tier"),
-        "score": row.get::<i64>("score"),
+        "score": get_optional_int(row, "score"),
         "outstanding_principal": get_text(row, "outstanding_principal"),
         "overdue_amount": get_text(row, "overdue_amount"),
         "assessed_on": get_optional(row, "assessed_on"),

@@ -6,7 +6,7 @@ use spin_sdk::http::Response;
 
 use super::audit::{self, Entry};
 use super::auth::{Caller, Role, mask, mask_name_in};
-use super::db::{Db, Param, get_int, get_optional, get_text, int, text};
+use super::db::{Db, Param, Row, get_int, get_optional, get_text, int, text};
 use super::loans::query_value;
 use super::tenants::check_id;
 use super::{instant, now, page_limit};
@@ -112,7 +112,7 @@ const WITH_BORROWER: &str = "SELECT actions.*, borrowers.profile AS borrower_pro
 /// An action as the API shows it (a row of [`WITH_BORROWER`]). Unless the caller's role
 /// may see personal data, its address is masked, and the borrower's name wherever it stands
 /// in the action (a message's text, above all).
-fn action_json(row: &spin_sdk::sqlite::Row<'_>, caller: &Caller) -> Value {
+fn action_json(row: &Row<'_>, caller: &Caller) -> Value {
     let mut detail: Value = serde_json::from_str(&get_text(row, "detail")).unwrap_or(Value::Null);
     if !caller.sees_personal_data() {
         if let Some(address) = detail.get_mut("address") {

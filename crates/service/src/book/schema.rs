@@ -1,7 +1,7 @@
 //! The loan book's schema, created and changed only by numbered migrations applied in order
 //! at first use. A migration is never edited once released: a change is a new one.
 
-use super::db::{Db, int};
+use super::db::{Db, get_int, int};
 use crate::problem::Problem;
 
 /// Each migration is its statements; its version is its position, from 1.
@@ -198,17 +198,26 @@ const MIGRATIONS: &[&[&str]] = &[
 
 /// Applies, in one transaction each, the migrations the database has not seen.
 pub fn migrate(db: &Db) -> Result<(), Problem> {
-    db.run(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+    // Every connection asks; only the first one ever finds no table, and creates it as a
+    // writer so that two replicas starting at once do not both create it.
+    let applied = match db.row(
+        "SELECT MAX(version) AS v FROM schema_migrations",
         &[],
-    )?;
-    let applied = db
-        .row(
-            "SELECT MAX(version) AS v FROM schema_migrations",
-            &[],
-            |r| r.get::<i64>("v").unwrap_or(0),
-        )?
-        .unwrap_or(0);
+        |r| get_int(r, "v"),
+    ) {
+        Ok(applied) => applied.unwrap_or(0),
+        Err(_) => {
+            db.transaction(|db| {
+                db.run(
+                    &db.dialect().schema(
+                        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+                    ),
+                    &[],
+                )
+            })?;
+            0
+        }
+    };
     for (index, statements) in MIGRATIONS.iter().enumerate() {
         let version = index as i64 + 1;
         if version <= applied {
@@ -227,7 +236,7 @@ pub fn migrate(db: &Db) -> Result<(), Problem> {
                 return Ok(());
             }
             for statement in *statements {
-                db.run(statement, &[])?;
+                db.run(&db.dialect().schema(statement), &[])?;
             }
             db.run(
                 "INSERT INTO schema_migrations (version) VALUES (?)",

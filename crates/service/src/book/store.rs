@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::audit::{self, Entry};
-use super::db::{Db, Param, get_int, get_optional, get_text, int, optional, text};
+use super::db::{Db, Param, Row, get_int, get_optional, get_text, int, optional, text};
 use crate::postloan::core::types as wit;
 use crate::problem::Problem;
 
@@ -69,8 +69,12 @@ pub struct AttemptRow {
     pub outcome: String,
 }
 
-/// `?, ?, ?` for `n` parameters.
+/// `?, ?, ?` for `n` parameters of `x IN (...)`; `NULL` for none, which no `x` is in
+/// (PostgreSQL refuses an empty `IN ()`, which SQLite reads as no value).
 fn placeholders(n: usize) -> String {
+    if n == 0 {
+        return "NULL".to_owned();
+    }
     vec!["?"; n].join(", ")
 }
 
@@ -86,7 +90,7 @@ fn by_loan<T>(
     db: &Db,
     sql: &str,
     params: &[Param],
-    map: impl Fn(&spin_sdk::sqlite::Row<'_>) -> T,
+    map: impl Fn(&Row<'_>) -> T,
 ) -> Result<BTreeMap<String, Vec<T>>, Problem> {
     let mut grouped: BTreeMap<String, Vec<T>> = BTreeMap::new();
     for (loan_id, row) in db.rows(sql, params, |row| (get_text(row, "loan_id"), map(row)))? {
@@ -623,10 +627,17 @@ fn write_snapshots(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<(), 
             .collect();
         db.run(
             &format!(
-                "INSERT OR REPLACE INTO loan_snapshots (tenant_id, business_date, loan_id, dpd,
+                "INSERT INTO loan_snapshots (tenant_id, business_date, loan_id, dpd,
                    bucket, classification, own_classification, own_rank, stage,
                    outstanding_principal, overdue_amount)
-                 VALUES {values}"
+                 VALUES {values}
+                 ON CONFLICT (tenant_id, business_date, loan_id) DO UPDATE SET
+                   dpd = excluded.dpd, bucket = excluded.bucket,
+                   classification = excluded.classification,
+                   own_classification = excluded.own_classification,
+                   own_rank = excluded.own_rank, stage = excluded.stage,
+                   outstanding_principal = excluded.outstanding_principal,
+                   overdue_amount = excluded.overdue_amount"
             ),
             &params,
         )?;
