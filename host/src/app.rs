@@ -12,6 +12,7 @@ use crate::cron::Schedule;
 use crate::key_value::KeyValueAccess;
 use crate::manifest::{Component, Manifest};
 use crate::outbound::OutboundPolicy;
+use crate::postgres::{PostgresAccess, PostgresPools};
 use crate::redis::{RedisAccess, RedisConnections};
 use crate::redis_trigger::Subscription;
 use crate::runtime::{ComponentServices, PreparedComponent, Runtime, RuntimeConfig, TriggerKind};
@@ -117,6 +118,7 @@ struct ServiceFactory {
     sqlite: Arc<DatabaseFiles>,
     key_value: Arc<DatabaseFiles>,
     redis: Arc<RedisConnections>,
+    postgres: Arc<PostgresPools>,
     variables: BTreeMap<String, String>,
 }
 
@@ -145,6 +147,7 @@ impl ServiceFactory {
             sqlite: Arc::new(sqlite),
             key_value: Arc::new(key_value),
             redis: Arc::new(RedisConnections::default()),
+            postgres: Arc::new(PostgresPools::default()),
             variables,
         })
     }
@@ -164,6 +167,7 @@ impl ServiceFactory {
             )),
             variables: Arc::new(variables),
             redis: RedisAccess::new(outbound.clone(), self.redis.clone()),
+            postgres: PostgresAccess::new(outbound.clone(), self.postgres.clone()),
             outbound,
         })
     }

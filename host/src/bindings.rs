@@ -7,16 +7,20 @@
 //! should see (a missing database, a refused address) is a WIT error value.
 #![allow(missing_docs)]
 
-/// The interfaces components import: `fermyon:spin/{sqlite,key-value,variables,redis}@2.0.0`.
+/// The interfaces components import: `fermyon:spin/{sqlite,key-value,variables,redis}@2.0.0`
+/// and `spin:postgres/postgres@4.0.0`.
 pub mod services {
     wasmtime::component::bindgen!({
         path: "wit",
         world: "postloan:host/host",
         imports: { default: async | trappable },
+        // Lets a test compare what a call returned with what it should.
+        additional_derives: [PartialEq],
         with: {
             "fermyon:spin/sqlite@2.0.0.connection": crate::sqlite::SqliteConnection,
             "fermyon:spin/key-value@2.0.0.store": crate::key_value::KeyValueStore,
             "fermyon:spin/redis@2.0.0.connection": crate::redis::RedisConnection,
+            "spin:postgres/postgres@4.0.0.connection": crate::postgres::PostgresConnection,
         },
     });
 }

@@ -13,8 +13,8 @@
 //! schedules ([`cron`]); [`memory_budget`] bounds the linear memory of all the guests
 //! running at once. Components reach the host through Spin's
 //! interfaces, each a plain Rust backend with a thin WIT adapter:
-//! [`sqlite`], [`key_value`], [`variables`] and outbound [`redis`]; the
-//! generated bindings are in [`bindings`]. [`outbound`] enforces
+//! [`sqlite`], [`key_value`], [`variables`], outbound [`redis`] and
+//! [`postgres`]; the generated bindings are in [`bindings`]. [`outbound`] enforces
 //! `allowed_outbound_hosts`; [`builder`] runs the components' build commands.
 #![deny(missing_docs)]
 
@@ -29,6 +29,7 @@ pub mod key_value;
 pub mod manifest;
 pub mod memory_budget;
 pub mod outbound;
+pub mod postgres;
 pub mod redis;
 pub mod redis_trigger;
 pub mod routes;

@@ -1,9 +1,10 @@
 //! Enforcement of a component's `allowed_outbound_hosts` for outgoing
-//! `wasi:http` requests and Redis connections, following Spin's pattern syntax for the common
-//! cases: `scheme://host[:port]`, with `*` for any scheme, host or port, and
-//! `*.example.com` for subdomains. A missing port means the scheme's default.
-//! Anything not allowed (including everything when the list is empty, as in
-//! Spin) is answered with `HTTP-request-denied`.
+//! `wasi:http` requests and Redis and PostgreSQL connections, following Spin's
+//! pattern syntax for the common cases: `scheme://host[:port]`, with `*` for
+//! any scheme, host or port, and `*.example.com` for subdomains. A missing port
+//! means the scheme's default. Anything not allowed (including everything when
+//! the list is empty, as in Spin) is refused: an HTTP request with
+//! `HTTP-request-denied`.
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ fn default_port(scheme: &str) -> Option<u16> {
         "http" => Some(80),
         "https" => Some(443),
         "redis" | "rediss" => Some(6379),
+        "postgres" => Some(5432),
         _ => None,
     }
 }
@@ -145,5 +147,13 @@ mod tests {
         assert!(p.allows("redis", "127.0.0.1", Some(6379)));
         assert!(p.allows("redis", "127.0.0.1", None));
         assert!(!p.allows("redis", "127.0.0.1", Some(6380)));
+    }
+
+    #[test]
+    fn postgres_addresses_default_to_port_5432() {
+        let p = policy(&["postgres://db.internal"]);
+        assert!(p.allows("postgres", "db.internal", Some(5432)));
+        assert!(!p.allows("postgres", "db.internal", Some(5433)));
+        assert!(!p.allows("redis", "db.internal", Some(5432)));
     }
 }

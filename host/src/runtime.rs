@@ -16,13 +16,15 @@ use crate::key_value::KeyValueAccess;
 use crate::key_value::binding::KeyValueView;
 use crate::memory_budget::{self, Charge, Class, MemoryBudget, OverBudget};
 use crate::outbound::OutboundPolicy;
+use crate::postgres::PostgresAccess;
+use crate::postgres::binding::PostgresView;
 use crate::redis::RedisAccess;
 use crate::redis::binding::RedisView;
 use crate::sqlite::SqliteAccess;
 use crate::sqlite::binding::SqliteView;
 use crate::variables::ComponentVariables;
 use crate::variables::binding::VariablesView;
-use crate::{key_value, redis, sqlite, variables};
+use crate::{key_value, postgres, redis, sqlite, variables};
 use anyhow::{Context, Result};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
@@ -103,6 +105,8 @@ pub struct ComponentServices {
     pub variables: Arc<ComponentVariables>,
     /// Outbound Redis, to `allowed_outbound_hosts`.
     pub redis: RedisAccess,
+    /// Outbound PostgreSQL, to `allowed_outbound_hosts`.
+    pub postgres: PostgresAccess,
 }
 
 /// Per-request store data.
@@ -168,6 +172,13 @@ impl HostState {
     fn redis(&mut self) -> RedisView<'_> {
         RedisView {
             access: &self.services.redis,
+            table: &mut self.table,
+        }
+    }
+
+    fn postgres(&mut self) -> PostgresView<'_> {
+        PostgresView {
+            access: &self.services.postgres,
             table: &mut self.table,
         }
     }
@@ -794,6 +805,7 @@ fn add_spin_services(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     key_value::binding::add_to_linker(linker, HostState::key_value)?;
     variables::binding::add_to_linker(linker, HostState::variables)?;
     redis::binding::add_to_linker(linker, HostState::redis)?;
+    postgres::binding::add_to_linker(linker, HostState::postgres)?;
     linker.instance("fermyon:spin/redis-types")?;
     linker.instance("fermyon:spin-cron/cron-types@2.0.0")?;
     Ok(())
