@@ -42,6 +42,13 @@ struct Options {
     /// Concurrent callers of the close route, each a worker on the same date.
     #[arg(long, default_value_t = 1)]
     nightly_workers: usize,
+    /// postloan-host processes (replicas) serving the book, the workers spread over them.
+    #[arg(long, default_value_t = 1)]
+    nightly_hosts: usize,
+    /// Keep the book in a database of its own on this PostgreSQL server
+    /// (`postgres://postgres@127.0.0.1:5432`) instead of SQLite.
+    #[arg(long)]
+    nightly_postgres: Option<String>,
     /// The nightly close over 1,000,000 loans.
     #[arg(long)]
     full: bool,
@@ -131,12 +138,18 @@ struct HttpFigures {
 struct NightlyFigures {
     loans: usize,
     workers: usize,
+    hosts: usize,
+    store: &'static str,
     loans_per_second: Spread,
     peak_host_rss_mib: f64,
 }
 
 fn main() -> Result<()> {
     let mut options = Options::parse();
+    if let Some(server) = &options.nightly_postgres {
+        // SAFETY: no other thread runs yet; the book's helpers read it when they start.
+        unsafe { std::env::set_var(postloan_tests::TEST_POSTGRES, server) };
+    }
     if options.smoke {
         (options.loans, options.runs, options.seconds) = (200, 1, 1);
         (options.nightly_loans, options.nightly_runs) = (200, 1);
@@ -169,10 +182,17 @@ fn main() -> Result<()> {
     if wanted(Section::Nightly) {
         let loans = book::generate(options.nightly_loans, options.seed);
         let workers = options.nightly_workers.max(1);
-        let closes = nightly::close(&loans, options.nightly_runs, workers)?;
+        let hosts = options.nightly_hosts.max(1);
+        let closes = nightly::close(&loans, options.nightly_runs, workers, hosts)?;
         results.nightly = Some(NightlyFigures {
             loans: loans.len(),
             workers,
+            hosts,
+            store: if options.nightly_postgres.is_some() {
+                "postgres"
+            } else {
+                "sqlite"
+            },
             loans_per_second: Spread::of(closes.iter().map(|c| c.loans_per_second).collect()),
             peak_host_rss_mib: closes.iter().map(|c| c.peak_rss_mib).fold(0.0, f64::max),
         });
@@ -297,9 +317,11 @@ fn print(r: &Results) {
     }
     if let Some(n) = &r.nightly {
         println!(
-            "| nightly close, {} loans, {} worker(s) | {} |",
+            "| nightly close, {} loans, {}, {} worker(s) on {} host(s) | {} |",
             n.loans,
+            n.store,
             n.workers,
+            n.hosts,
             n.loans_per_second.show("loans/s")
         );
         println!(

@@ -1,16 +1,16 @@
 //! The nightly close of business over the synthetic book, end to end: postloan-host serving
-//! `spin.toml` on a fresh SQLite file, the book seeded straight into that file (booking
-//! 100,000 loans through the API would take longer than closing them), then
+//! `spin.toml` on a fresh SQLite file or PostgreSQL database, the book seeded straight into
+//! it (booking 100,000 loans through the API would take longer than closing them), then
 //! `POST /v1/jobs/close-of-business` called until the date is closed, as a scheduler does.
 //! Each run closes the next business date of the same book, so every run assesses, scores,
 //! plans and stores every loan.
 
-use std::path::Path;
+use std::io::Write;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use chrono::{Days, NaiveDate};
-use postloan_tests::{Book, RedisServer};
+use postloan_tests::{Book, RedisServer, TestDatabase};
 use serde_json::json;
 
 use crate::book::{AS_OF, LoanRecord};
@@ -25,12 +25,22 @@ pub struct Close {
 }
 
 /// Seeds `loans` into a fresh book and closes `runs` business dates from [`AS_OF`] on, each
-/// by `workers` concurrent callers of the close route.
-pub fn close(loans: &[LoanRecord], runs: usize, workers: usize) -> Result<Vec<Close>> {
+/// by `workers` concurrent callers of the close route spread over `hosts` postloan-host
+/// processes serving the same book (replicas), on SQLite or, when `POSTLOAN_TEST_POSTGRES`
+/// names a server, on a PostgreSQL database of its own.
+pub fn close(
+    loans: &[LoanRecord],
+    runs: usize,
+    workers: usize,
+    hosts: usize,
+) -> Result<Vec<Close>> {
     let redis = RedisServer::start();
-    let book = Book::start("bench-nightly", &redis);
-    let key = book.create_tenant("bench", json!({}));
-    seed(&book.dir.join("state/sqlite/default.db"), "bench", loans)?;
+    let first_host = Book::start("bench-nightly", &redis);
+    let key = first_host.create_tenant("bench", json!({}));
+    seed(&first_host.database, &tables("bench", loans))?;
+    let dir = first_host.dir.clone();
+    let mut replicas = vec![first_host];
+    replicas.extend((1..hosts.max(1)).map(|_| Book::serve(&dir.join("spin.toml"), &dir)));
     let first: NaiveDate = AS_OF.parse()?;
     (0..runs)
         .map(|run| {
@@ -40,7 +50,11 @@ pub fn close(loans: &[LoanRecord], runs: usize, workers: usize) -> Result<Vec<Cl
             // The date is closed when the last worker sees it closed.
             let closed = std::thread::scope(|scope| {
                 let callers: Vec<_> = (0..workers)
-                    .map(|_| scope.spawn(|| book.close(&key, &day)))
+                    .map(|worker| {
+                        let replica = &replicas[worker % replicas.len()];
+                        let (key, day) = (&key, &day);
+                        scope.spawn(move || replica.close(key, day))
+                    })
                     .collect();
                 callers
                     .into_iter()
@@ -58,80 +72,178 @@ pub fn close(loans: &[LoanRecord], runs: usize, workers: usize) -> Result<Vec<Cl
             if processed == 0 || job["total"] != processed || job["failures"] != 0 {
                 bail!("closing {date} did not close every loan once: {job}");
             }
+            let peaks = replicas
+                .iter()
+                .map(|replica| peak_rss_mib(replica.pid()))
+                .collect::<Result<Vec<_>>>()?;
             Ok(Close {
                 loans_per_second: processed as f64 / seconds,
-                peak_rss_mib: peak_rss_mib(book.pid())?,
+                peak_rss_mib: peaks.into_iter().fold(0.0, f64::max),
             })
         })
         .collect()
 }
 
-/// Writes the book's borrowers, loans, installments, payments and reversals as
-/// `POST /v1/loans` would store them, in one transaction.
-fn seed(database: &Path, tenant: &str, loans: &[LoanRecord]) -> Result<()> {
-    let mut db = rusqlite::Connection::open(database)?;
-    let tx = db.transaction()?;
-    {
-        let recorded_at = format!("{AS_OF}T00:00:00Z");
-        let profile = json!({
-            "name": "Borrower", "language": "zh-CN", "time_zone": "Asia/Shanghai",
-            "contact_points": [{ "channel": "sms", "address": "+8613800138000" }]
-        })
-        .to_string();
-        let mut borrower = tx.prepare(
-            "INSERT INTO borrowers (tenant_id, id, id_number, profile) VALUES (?, ?, NULL, ?)",
-        )?;
-        let mut loan = tx.prepare(
-            "INSERT INTO loans (tenant_id, id, borrower_id, currency, principal, disbursed_on,
-               created_at, outstanding_principal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )?;
-        let mut installment = tx.prepare(
-            "INSERT INTO installments (tenant_id, loan_id, seq, due_date, principal, interest, fees)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )?;
-        let mut payment = tx.prepare(
-            "INSERT INTO payments (tenant_id, id, loan_id, value_date, amount, recorded_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )?;
-        let mut reversal = tx.prepare(
-            "INSERT INTO reversals (tenant_id, payment_id, loan_id, recorded_at) VALUES (?, ?, ?, ?)",
-        )?;
-        for l in loans {
-            let borrower_id = format!("B{}", l.id);
-            borrower.execute((tenant, &borrower_id, &profile))?;
-            loan.execute((
-                tenant,
-                &l.id,
-                &borrower_id,
-                &l.currency,
-                &l.principal,
-                &l.disbursed_on,
-                &recorded_at,
-                &l.principal,
-            ))?;
-            for i in &l.installments {
-                installment.execute((
-                    tenant,
-                    &l.id,
-                    i.seq,
-                    &i.due_date,
-                    &i.principal,
-                    &i.interest,
-                    &i.fees,
+/// The rows of one table to seed, every value as text (`None` for `NULL`), as
+/// `POST /v1/loans` would store them.
+struct Table {
+    name: &'static str,
+    columns: &'static [&'static str],
+    rows: Vec<Vec<Option<String>>>,
+}
+
+/// The book's borrowers, loans, installments, payments and reversals for `loans`.
+fn tables(tenant: &str, loans: &[LoanRecord]) -> Vec<Table> {
+    let recorded_at = format!("{AS_OF}T00:00:00Z");
+    let profile = json!({
+        "name": "Borrower", "language": "zh-CN", "time_zone": "Asia/Shanghai",
+        "contact_points": [{ "channel": "sms", "address": "+8613800138000" }]
+    })
+    .to_string();
+    let text = |value: &str| Some(value.to_owned());
+    let mut borrowers = Vec::new();
+    let mut loan_rows = Vec::new();
+    let mut installments = Vec::new();
+    let mut payments = Vec::new();
+    let mut reversals = Vec::new();
+    for l in loans {
+        let borrower_id = format!("B{}", l.id);
+        borrowers.push(vec![text(tenant), text(&borrower_id), None, text(&profile)]);
+        loan_rows.push(vec![
+            text(tenant),
+            text(&l.id),
+            text(&borrower_id),
+            text(&l.currency),
+            text(&l.principal),
+            text(&l.disbursed_on),
+            text(&recorded_at),
+            text(&l.principal),
+        ]);
+        for i in &l.installments {
+            installments.push(vec![
+                text(tenant),
+                text(&l.id),
+                Some(i.seq.to_string()),
+                text(&i.due_date),
+                text(&i.principal),
+                text(&i.interest),
+                text(&i.fees),
+            ]);
+        }
+        // Payment ids are unique in a tenant; the generator's are unique in a loan.
+        for p in &l.payments {
+            let id = format!("{}-{}", l.id, p.id);
+            payments.push(vec![
+                text(tenant),
+                Some(id),
+                text(&l.id),
+                text(&p.value_date),
+                text(&p.amount),
+                text(&recorded_at),
+            ]);
+        }
+        for r in &l.reversals {
+            let id = format!("{}-{}", l.id, r.payment_id);
+            reversals.push(vec![
+                text(tenant),
+                Some(id),
+                text(&l.id),
+                text(&recorded_at),
+            ]);
+        }
+    }
+    vec![
+        Table {
+            name: "borrowers",
+            columns: &["tenant_id", "id", "id_number", "profile"],
+            rows: borrowers,
+        },
+        Table {
+            name: "loans",
+            columns: &[
+                "tenant_id",
+                "id",
+                "borrower_id",
+                "currency",
+                "principal",
+                "disbursed_on",
+                "created_at",
+                "outstanding_principal",
+            ],
+            rows: loan_rows,
+        },
+        Table {
+            name: "installments",
+            columns: &[
+                "tenant_id",
+                "loan_id",
+                "seq",
+                "due_date",
+                "principal",
+                "interest",
+                "fees",
+            ],
+            rows: installments,
+        },
+        Table {
+            name: "payments",
+            columns: &[
+                "tenant_id",
+                "id",
+                "loan_id",
+                "value_date",
+                "amount",
+                "recorded_at",
+            ],
+            rows: payments,
+        },
+        Table {
+            name: "reversals",
+            columns: &["tenant_id", "payment_id", "loan_id", "recorded_at"],
+            rows: reversals,
+        },
+    ]
+}
+
+/// Writes `tables` into the book's database in one transaction (SQLite) or one `COPY` per
+/// table (PostgreSQL, which reads each text value into its column's type).
+fn seed(database: &TestDatabase, tables: &[Table]) -> Result<()> {
+    match database {
+        TestDatabase::Sqlite(path) => {
+            let mut db = rusqlite::Connection::open(path)?;
+            let tx = db.transaction()?;
+            for table in tables {
+                let marks = vec!["?"; table.columns.len()].join(", ");
+                let mut insert = tx.prepare(&format!(
+                    "INSERT INTO {} ({}) VALUES ({marks})",
+                    table.name,
+                    table.columns.join(", ")
                 ))?;
+                for row in &table.rows {
+                    insert.execute(rusqlite::params_from_iter(row))?;
+                }
             }
-            // Payment ids are unique in a tenant; the generator's are unique in a loan.
-            for p in &l.payments {
-                let id = format!("{}-{}", l.id, p.id);
-                payment.execute((tenant, &id, &l.id, &p.value_date, &p.amount, &recorded_at))?;
-            }
-            for r in &l.reversals {
-                let id = format!("{}-{}", l.id, r.payment_id);
-                reversal.execute((tenant, &id, &l.id, &recorded_at))?;
+            tx.commit()?;
+        }
+        TestDatabase::Postgres(url) => {
+            let mut db = postgres::Client::connect(url, postgres::NoTls)?;
+            for table in tables {
+                let mut copy = db.copy_in(&format!(
+                    "COPY {} ({}) FROM STDIN",
+                    table.name,
+                    table.columns.join(", ")
+                ))?;
+                // COPY's text format: tab-separated, \N for NULL; no seeded value holds a tab,
+                // a line break or a backslash.
+                for row in &table.rows {
+                    let line: Vec<&str> =
+                        row.iter().map(|v| v.as_deref().unwrap_or("\\N")).collect();
+                    writeln!(copy, "{}", line.join("\t"))?;
+                }
+                copy.finish()?;
             }
         }
     }
-    tx.commit()?;
     Ok(())
 }
 
