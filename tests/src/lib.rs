@@ -370,7 +370,12 @@ impl TestDatabase {
     /// The database of the book in folder `dir`. On PostgreSQL it is created, empty, when
     /// `fresh` (dropping one of an earlier run), and when it does not exist yet.
     fn for_folder(dir: &Path, fresh: bool) -> Self {
-        let Ok(server) = std::env::var(TEST_POSTGRES) else {
+        Self::on_server(dir, fresh, std::env::var(TEST_POSTGRES).ok().as_deref())
+    }
+
+    /// Like [`TestDatabase::for_folder`], on the PostgreSQL `server` when given, else SQLite.
+    fn on_server(dir: &Path, fresh: bool, server: Option<&str>) -> Self {
+        let Some(server) = server else {
             return Self::Sqlite(dir.join("state/sqlite/default.db"));
         };
         let server = server.trim_end_matches('/');
@@ -586,6 +591,20 @@ impl Book {
         } = self;
         drop(host);
         let host = Self::host(&dir.join("spin.toml"), &dir, &database, &[]);
+        Self {
+            host,
+            dir,
+            database,
+        }
+    }
+
+    /// Like [`Book::start`], the book in a fresh database on the PostgreSQL `server` when
+    /// given, else in SQLite, whatever `POSTLOAN_TEST_POSTGRES` says.
+    pub fn start_on(name: &str, redis: &RedisServer, server: Option<&str>) -> Self {
+        let manifest = book_manifest(name, &redis.url(), None);
+        let dir = manifest.parent().expect("a folder").to_path_buf();
+        let database = TestDatabase::on_server(&dir, true, server);
+        let host = Self::host(&manifest, &dir, &database, &[]);
         Self {
             host,
             dir,

@@ -1,12 +1,12 @@
 //! HTTP throughput and latency with wrk at fixed concurrency: `POST /v1/assess` against the
 //! app, and the hello-world fixture component on the same host, so their ratio holds
-//! whatever the machine.
+//! whatever the machine; and `POST /v1/loans` on the book, on SQLite or PostgreSQL.
 
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use postloan_tests::{Host, root};
+use postloan_tests::{Book, Host, root};
 
 /// One wrk run's figures.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
@@ -28,14 +28,41 @@ pub fn load(
     connections: u32,
 ) -> Result<Load> {
     let host = Host::start(manifest);
-    let script = root().join("target/bench/request.lua");
-    std::fs::create_dir_all(script.parent().context("target/bench")?)?;
     let lua = match body {
         Some(body) => format!(
             "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = [==[{body}]==]\n"
         ),
         None => String::new(),
     };
+    wrk(&host.url(path), &lua, seconds, connections)
+}
+
+/// `POST /v1/loans` on `book` with tenant key `key`: each request books a new loan of one
+/// installment, its id unique across wrk's threads and requests.
+pub fn booking(book: &Book, key: &str, seconds: u32, connections: u32) -> Result<Load> {
+    let lua = format!(
+        r#"local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("prefix", "W" .. threads)
+end
+local count = 0
+function request()
+  count = count + 1
+  local id = prefix .. "-" .. count
+  local body = '{{"id":"' .. id .. '","borrower":{{"id":"B' .. id .. '","profile":{{"name":"Borrower","language":"en","time_zone":"Asia/Shanghai","contact_points":[{{"channel":"sms","address":"+8613800138000"}}]}}}},"currency":"CNY","disbursed_on":"2026-01-01","installments":[{{"seq":1,"due_date":"2026-02-01","principal":"1000.00","interest":"10.00"}}]}}'
+  return wrk.format("POST", nil, {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {key}"}}, body)
+end
+"#
+    );
+    wrk(&book.host.url("/v1/loans"), &lua, seconds, connections)
+}
+
+/// wrk with two threads and `connections` connections for `seconds` against `url`, running
+/// the Lua script `lua`; any answer other than 2xx fails the run.
+fn wrk(url: &str, lua: &str, seconds: u32, connections: u32) -> Result<Load> {
+    let script = root().join("target/bench/request.lua");
+    std::fs::create_dir_all(script.parent().context("target/bench")?)?;
     std::fs::write(&script, lua)?;
     let output = Command::new("wrk")
         .args([
@@ -46,12 +73,12 @@ pub fn load(
             "-s",
         ])
         .arg(&script)
-        .arg(host.url(path))
+        .arg(url)
         .output()
         .context("wrk did not run (scripts/bench installs it)")?;
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() || text.contains("Non-2xx") {
-        bail!("wrk against {path} failed or saw errors:\n{text}");
+        bail!("wrk against {url} failed or saw errors:\n{text}");
     }
     parse(&text).with_context(|| format!("unexpected wrk output:\n{text}"))
 }

@@ -71,6 +71,8 @@ enum Section {
     Instantiation,
     /// The nightly close of business with SQLite.
     Nightly,
+    /// `POST /v1/loans` under load, on SQLite and, with `--nightly-postgres`, PostgreSQL.
+    Booking,
 }
 
 /// A figure's median, min and max over the runs.
@@ -109,6 +111,7 @@ struct Results {
     http: Option<HttpComparison>,
     request_us_hello: Option<Spread>,
     nightly: Option<NightlyFigures>,
+    booking: Vec<(String, http::Load)>,
     component_bytes: Vec<(String, u64)>,
 }
 
@@ -197,6 +200,9 @@ fn main() -> Result<()> {
             peak_host_rss_mib: closes.iter().map(|c| c.peak_rss_mib).fold(0.0, f64::max),
         });
     }
+    if wanted(Section::Booking) {
+        results.booking = booking_figures(&options)?;
+    }
     results.component_bytes = component_bytes();
     print(&results);
     let out = root().join("target/bench/results.json");
@@ -204,6 +210,29 @@ fn main() -> Result<()> {
     std::fs::write(&out, serde_json::to_string_pretty(&results)?)?;
     println!("\nwritten: {}", out.display());
     Ok(())
+}
+
+/// `POST /v1/loans` at `--connections` on a fresh book in SQLite, then, with
+/// `--nightly-postgres`, on a fresh PostgreSQL database, one after the other.
+fn booking_figures(options: &Options) -> Result<Vec<(String, http::Load)>> {
+    let redis = postloan_tests::RedisServer::start();
+    let mut stores = vec![("sqlite", None)];
+    stores.extend(
+        options
+            .nightly_postgres
+            .as_deref()
+            .map(|server| ("postgres", Some(server))),
+    );
+    stores
+        .into_iter()
+        .map(|(store, server)| {
+            let book =
+                postloan_tests::Book::start_on(&format!("bench-booking-{store}"), &redis, server);
+            let key = book.create_tenant("bench", serde_json::json!({}));
+            let load = http::booking(&book, &key, options.seconds, options.connections)?;
+            Ok((store.to_owned(), load))
+        })
+        .collect()
 }
 
 fn assessment_figures(book: &[book::LoanRecord], runs: usize) -> Result<AssessmentFigures> {
@@ -313,6 +342,12 @@ fn print(r: &Results) {
         println!(
             "| one request, hello-world, pooling allocator (bounds instantiation) | {} |",
             request.show("µs")
+        );
+    }
+    for (store, load) in &r.booking {
+        println!(
+            "| POST /v1/loans, {store} | {:.0} req/s, p50 {:.1} ms, p99 {:.1} ms |",
+            load.requests_per_second, load.p50_ms, load.p99_ms
         );
     }
     if let Some(n) = &r.nightly {

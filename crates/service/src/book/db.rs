@@ -137,7 +137,9 @@ impl Db {
         } else {
             Connection::Postgres(pg4::Connection::open(url.trim()).map_err(|e| {
                 Problem::internal(format!(
-                    "cannot open the PostgreSQL database of `{DATABASE_URL}`: {}",
+                    "cannot open the PostgreSQL database of the `{DATABASE_URL}` variable: {}; \
+                     check that the URL is right, that the server answers, and that its \
+                     postgres://host:port is in the component's allowed_outbound_hosts",
                     pg_error(&e)
                 ))
             })?)
