@@ -426,14 +426,9 @@ impl TestDatabase {
                 db.execute(sql, rusqlite::params_from_iter(params))
                     .expect("a statement") as u64
             }
-            Self::Postgres(url) => {
-                let mut db = postgres::Client::connect(url, postgres::NoTls).expect("the book");
-                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-                    .iter()
-                    .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-                    .collect();
-                db.execute(sql, &params).expect("a statement")
-            }
+            Self::Postgres(url) => pg_connect(url)
+                .execute(sql, &pg_params(params))
+                .expect("a statement"),
         }
     }
 
@@ -461,31 +456,25 @@ impl TestDatabase {
                     .collect::<Result<_, _>>()
                     .expect("rows")
             }
-            Self::Postgres(url) => {
-                let mut db = postgres::Client::connect(url, postgres::NoTls).expect("the book");
-                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-                    .iter()
-                    .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-                    .collect();
-                db.query(sql, &params)
-                    .expect("a query")
-                    .iter()
-                    .map(|row| {
-                        (0..row.len())
-                            .map(|i| {
-                                let kind = row.columns()[i].type_();
-                                if *kind == postgres::types::Type::INT8 {
-                                    row.get::<_, Option<i64>>(i).map(|v| v.to_string())
-                                } else if *kind == postgres::types::Type::INT4 {
-                                    row.get::<_, Option<i32>>(i).map(|v| v.to_string())
-                                } else {
-                                    row.get::<_, Option<String>>(i)
-                                }
-                            })
-                            .collect()
-                    })
-                    .collect()
-            }
+            Self::Postgres(url) => pg_connect(url)
+                .query(sql, &pg_params(params))
+                .expect("a query")
+                .iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| {
+                            let kind = row.columns()[i].type_();
+                            if *kind == postgres::types::Type::INT8 {
+                                row.get::<_, Option<i64>>(i).map(|v| v.to_string())
+                            } else if *kind == postgres::types::Type::INT4 {
+                                row.get::<_, Option<i32>>(i).map(|v| v.to_string())
+                            } else {
+                                row.get::<_, Option<String>>(i)
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
         }
     }
 
@@ -525,6 +514,19 @@ impl TestDatabase {
             }
         }
     }
+}
+
+/// A connection to the book's PostgreSQL database at `url`.
+fn pg_connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("the book's PostgreSQL database")
+}
+
+/// Text parameters as the postgres client takes them.
+fn pg_params<'a>(params: &'a [&'a str]) -> Vec<&'a (dyn postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
 }
 
 /// A copy of a book's folder `from` (its manifest, and `database`) at `to`, taken while no
@@ -737,6 +739,17 @@ impl Book {
         }
         all.sort();
         all
+    }
+
+    /// The run of business date `date` as stored: its status and the loans processed so
+    /// far (`None` before it starts).
+    pub fn job_progress(&self, date: &str) -> Option<(String, i64)> {
+        let rows = self.database.query(
+            "SELECT status, processed FROM job_runs WHERE business_date = $1",
+            &[date],
+        );
+        let row = rows.first()?;
+        Some((row[0].clone()?, row[1].as_deref()?.parse().ok()?))
     }
 
     /// Closes business dates up to `date`, calling again while the job answers 202.

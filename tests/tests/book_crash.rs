@@ -47,15 +47,6 @@ fn chrono_like_date(days: usize) -> String {
     format!("{month}-{day:02}")
 }
 
-fn job_progress(book: &Book) -> Option<(String, i64)> {
-    let rows = book.database.query(
-        "SELECT status, processed FROM job_runs WHERE business_date = $1",
-        &[DATE],
-    );
-    let row = rows.first()?;
-    Some((row[0].clone()?, row[1].as_deref()?.parse().ok()?))
-}
-
 #[test]
 fn a_run_killed_half_way_resumes_with_no_action_twice() {
     let redis = RedisServer::start();
@@ -86,7 +77,8 @@ fn a_run_killed_half_way_resumes_with_no_action_twice() {
     });
     let (status, processed) =
         eventually(Duration::from_secs(60), "a page of the run stored", || {
-            job_progress(&book).filter(|(_, processed)| *processed > 0)
+            book.job_progress(DATE)
+                .filter(|(_, processed)| *processed > 0)
         });
     book.kill_hard();
     let _ = call.join();

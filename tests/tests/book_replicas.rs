@@ -56,16 +56,6 @@ fn count(book: &Book, sql: &str) -> i64 {
         .unwrap_or_else(|| panic!("`{sql}` answers a number"))
 }
 
-/// The close's run of `DATE`: its status and loans processed so far.
-fn progress(book: &Book) -> Option<(String, i64)> {
-    let rows = book.database.query(
-        "SELECT status, processed FROM job_runs WHERE business_date = $1",
-        &[DATE],
-    );
-    let row = rows.first()?;
-    Some((row[0].clone()?, row[1].as_deref()?.parse().ok()?))
-}
-
 #[test]
 fn two_replicas_share_the_book_apply_each_event_once_and_finish_a_close_when_one_dies() {
     let redis = RedisServer::start();
@@ -171,7 +161,7 @@ fn two_replicas_share_the_book_apply_each_event_once_and_finish_a_close_when_one
         std::thread::spawn(move || b.close(&key, DATE))
     };
     let (status, processed) = eventually(Duration::from_secs(60), "a page closed", || {
-        progress(&b).filter(|(_, processed)| *processed > 0)
+        b.job_progress(DATE).filter(|(_, processed)| *processed > 0)
     });
     a.kill_hard();
     let _ = doomed.join();
