@@ -145,9 +145,6 @@ impl PostgresAccess {
     }
 }
 
-/// The statements one pooled connection keeps prepared, at most.
-const STATEMENT_CACHE_LIMIT: usize = 256;
-
 /// A pooled connection, lent to one guest resource; it goes back to its pool when the
 /// guest drops the resource (or its store ends).
 #[derive(Clone)]
@@ -171,7 +168,7 @@ impl PostgresConnection {
             self.client
                 .query_raw(&statement, params)
                 .await
-                .map_err(|e| self.failed(e))?
+                .map_err(query_failed)?
         );
         let mut rows = Vec::new();
         let mut size = 0;
@@ -194,13 +191,7 @@ impl PostgresConnection {
         self.client
             .execute_raw(&statement, params)
             .await
-            .map_err(|e| self.failed(e))
-    }
-
-    /// `e` as the guest sees it, the connection's prepared statements dropped.
-    fn failed(&self, e: tokio_postgres::Error) -> Error {
-        self.client.statement_cache.clear();
-        query_failed(e)
+            .map_err(query_failed)
     }
 
     /// Prepares `statement` and converts `params` to the types it expects.
@@ -209,18 +200,7 @@ impl PostgresConnection {
         statement: &str,
         params: &[ParameterValue],
     ) -> Result<(Statement, Vec<SqlParameter>), Error> {
-        // Prepared once per pooled connection: a close page runs the same few statements
-        // thousands of times, and preparing each would double its round trips. The cache
-        // is bounded (statements built for `IN (...)` lists vary in length) and emptied on
-        // an error, in case a migration changed what a cached statement answers.
-        if self.client.statement_cache.size() >= STATEMENT_CACHE_LIMIT {
-            self.client.statement_cache.clear();
-        }
-        let statement = self
-            .client
-            .prepare_cached(statement)
-            .await
-            .map_err(|e| self.failed(e))?;
+        let statement = self.client.prepare(statement).await.map_err(query_failed)?;
         let types = statement.params();
         if types.len() != params.len() {
             return Err(Error::BadParameter(format!(
