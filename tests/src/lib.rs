@@ -379,32 +379,14 @@ impl TestDatabase {
             return Self::Sqlite(dir.join("state/sqlite/default.db"));
         };
         let server = server.trim_end_matches('/');
-        let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or("book");
-        let name: String = folder
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        // PostgreSQL names are at most 63 bytes; the process id at the end keeps them apart.
-        let name = &name[name.len().saturating_sub(63)..];
-        let mut admin = postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
-            .unwrap_or_else(|e| panic!("{TEST_POSTGRES}={server}: PostgreSQL answers: {e}"));
+        let name = database_name(dir);
+        let mut admin = pg_admin(server);
         let exists = !admin
             .query("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
             .expect("the databases")
             .is_empty();
         if fresh || !exists {
-            for statement in [
-                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
-                format!("CREATE DATABASE \"{name}\""),
-            ] {
-                admin.batch_execute(&statement).expect("a fresh database");
-            }
+            create_database(&mut admin, &name, None);
         }
         Self::Postgres(format!("{server}/{name}"))
     }
@@ -494,25 +476,49 @@ impl TestDatabase {
                 Self::Sqlite(sqlite.join("default.db"))
             }
             Self::Postgres(url) => {
-                let copy = Self::for_folder(to, false);
-                let (Self::Postgres(copy_url), Some((server, from))) =
-                    (&copy, url.rsplit_once('/'))
-                else {
-                    unreachable!("both are PostgreSQL URLs")
-                };
-                let name = copy_url.rsplit('/').next().unwrap_or_default();
-                let mut admin =
-                    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
-                        .expect("PostgreSQL answers");
-                for statement in [
-                    format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
-                    format!("CREATE DATABASE \"{name}\" TEMPLATE \"{from}\""),
-                ] {
-                    admin.batch_execute(&statement).expect("a copy of the book");
-                }
-                copy
+                let (server, from) = url.rsplit_once('/').expect("a PostgreSQL URL");
+                let name = database_name(to);
+                create_database(&mut pg_admin(server), &name, Some(from));
+                Self::Postgres(format!("{server}/{name}"))
             }
         }
+    }
+}
+
+/// The PostgreSQL database of the book in folder `dir`: the folder's name in lower case,
+/// `_` for anything but letters and digits, its last 63 bytes (PostgreSQL's limit; the
+/// process id at the end keeps tests apart).
+fn database_name(dir: &Path) -> String {
+    let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or("book");
+    let name: String = folder
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    name[name.len().saturating_sub(63)..].to_owned()
+}
+
+/// A connection to the `postgres` database of `server`, to create and drop others.
+fn pg_admin(server: &str) -> postgres::Client {
+    postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+        .unwrap_or_else(|e| panic!("{TEST_POSTGRES}={server}: PostgreSQL answers: {e}"))
+}
+
+/// Creates database `name` afresh (dropping one of an earlier run), as a copy of
+/// `template` when given.
+fn create_database(admin: &mut postgres::Client, name: &str, template: Option<&str>) {
+    let copy = template.map_or_else(String::new, |from| format!(" TEMPLATE \"{from}\""));
+    // Two statements: PostgreSQL runs neither inside a transaction block.
+    for statement in [
+        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        format!("CREATE DATABASE \"{name}\"{copy}"),
+    ] {
+        admin.batch_execute(&statement).expect("a fresh database");
     }
 }
 
@@ -527,6 +533,25 @@ fn pg_params<'a>(params: &'a [&'a str]) -> Vec<&'a (dyn postgres::types::ToSql +
         .iter()
         .map(|p| p as &(dyn postgres::types::ToSql + Sync))
         .collect()
+}
+
+/// Loan `n` of a test book: `L` and `n` in five digits, borrower `B…`, one installment of
+/// 1000.00 and 10.00 interest due on one of 90 days from 2025-12-01, so that on 2026-03-01
+/// the book stands in several buckets and stages and plans several kinds of action.
+pub fn spread_loan(n: usize) -> serde_json::Value {
+    let due = chrono::NaiveDate::from_ymd_opt(2025, 12, 1)
+        .and_then(|d| d.checked_add_days(chrono::Days::new((n % 90) as u64)))
+        .expect("a date");
+    serde_json::json!({
+        "id": format!("L{n:05}"),
+        "borrower": { "id": format!("B{n:05}"), "profile": {
+            "name": "Borrower", "language": "en", "time_zone": "Asia/Shanghai",
+            "contact_points": [{ "channel": "sms", "address": "+8613800138000" }]
+        } },
+        "currency": "CNY",
+        "disbursed_on": "2025-11-01",
+        "installments": [{ "seq": 1, "due_date": due.to_string(), "principal": "1000.00", "interest": "10.00" }]
+    })
 }
 
 /// A copy of a book's folder `from` (its manifest, and `database`) at `to`, taken while no

@@ -8,31 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use postloan_tests::{Book, RedisServer, copy_book, eventually};
-use serde_json::{Value, json};
+use postloan_tests::{Book, RedisServer, copy_book, eventually, spread_loan};
+use serde_json::json;
 
 const LOANS: usize = 2_000;
 const PAYMENTS: usize = 200;
 const DATE: &str = "2026-03-01";
 const TENANT: &str = "replicas";
-
-/// Loan `n`: one installment of 1000.00 due on one of 90 days from 2025-12-01, so that on
-/// `DATE` the book stands in several buckets and stages.
-fn loan(n: usize) -> Value {
-    let due = chrono::NaiveDate::from_ymd_opt(2025, 12, 1)
-        .and_then(|d| d.checked_add_days(chrono::Days::new((n % 90) as u64)))
-        .expect("a date");
-    json!({
-        "id": format!("L{n:05}"),
-        "borrower": { "id": format!("B{n:05}"), "profile": {
-            "name": "Borrower", "language": "en", "time_zone": "Asia/Shanghai",
-            "contact_points": [{ "channel": "sms", "address": "+8613800138000" }]
-        } },
-        "currency": "CNY",
-        "disbursed_on": "2025-11-01",
-        "installments": [{ "seq": 1, "due_date": due.to_string(), "principal": "1000.00", "interest": "10.00" }]
-    })
-}
 
 /// A payment of 100.00 on loan `n`, valued 2026-02-01, as one event.
 fn payment_event(n: usize) -> String {
@@ -70,7 +52,8 @@ fn two_replicas_share_the_book_apply_each_event_once_and_finish_a_close_when_one
             let (replica, key) = (if caller % 2 == 0 { &a } else { &b }.clone(), key.clone());
             std::thread::spawn(move || {
                 for n in (caller..LOANS).step_by(8) {
-                    let (status, body) = replica.call("POST", "/v1/loans", &key, Some(loan(n)));
+                    let (status, body) =
+                        replica.call("POST", "/v1/loans", &key, Some(spread_loan(n)));
                     assert_eq!(status, 201, "loan {n}: {body}");
                 }
             })

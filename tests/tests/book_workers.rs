@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Barrier};
 
-use postloan_tests::{Book, RedisServer, copy_book};
+use postloan_tests::{Book, RedisServer, copy_book, spread_loan};
 use serde_json::{Value, json};
 
 const LOANS: usize = 2_000;
@@ -14,24 +14,12 @@ const DATE: &str = "2026-03-01";
 /// stand in several buckets and stages and plan several kinds of action.
 fn book_loans(book: &Book, key: &str) {
     for n in 0..LOANS {
-        let due = chrono::NaiveDate::from_ymd_opt(2025, 12, 1)
-            .and_then(|d| d.checked_add_days(chrono::Days::new((n % 90) as u64)))
-            .expect("a date");
         let event = json!({
             "id": format!("create-{n}"),
             "tenant": "workers",
             "type": "loan.created",
             "occurred_at": "2025-11-01T00:00:00Z",
-            "data": {
-                "id": format!("L{n:05}"),
-                "borrower": { "id": format!("B{n:05}"), "profile": {
-                    "name": "Borrower", "language": "en", "time_zone": "Asia/Shanghai",
-                    "contact_points": [{ "channel": "sms", "address": "+8613800138000" }]
-                } },
-                "currency": "CNY",
-                "disbursed_on": "2025-11-01",
-                "installments": [{ "seq": 1, "due_date": due.to_string(), "principal": "1000.00", "interest": "10.00" }]
-            }
+            "data": spread_loan(n)
         });
         let (status, body) = book.call("POST", "/v1/events", key, Some(event));
         assert_eq!(status, 201, "{body}");
