@@ -30,57 +30,86 @@ impl Guest for Escalation {
         now: String,
         policy: wit::EscalationPolicy,
     ) -> Result<wit::Decision, Error> {
-        let invalid = |e: FieldError| Error::InvalidField(contact::field_error(e));
-        let standing = contact::standing(standing).map_err(invalid)?;
-        let profile = contact::profile(profile).map_err(invalid)?;
-        let history = contact::history(history).map_err(invalid)?;
-        let promises = contact::promises(promises).map_err(invalid)?;
-        let now = contact::instant("now", &now).map_err(invalid)?;
         let policy = escalation_policy(policy).map_err(invalid)?;
-        let d = domain::decide(
-            &standing,
-            &profile,
-            &history,
-            &promises,
-            stage(previous),
-            now,
-            &policy,
-        );
-        Ok(wit::Decision {
-            previous: wit_stage(d.previous),
-            stage: wit_stage(d.stage),
-            transition: match d.transition {
-                domain::Transition::Unchanged => wit::Transition::Unchanged,
-                domain::Transition::Escalated => wit::Transition::Escalated,
-                domain::Transition::DeEscalated => wit::Transition::DeEscalated,
-                domain::Transition::Cured => wit::Transition::Cured,
-                domain::Transition::Held => wit::Transition::Held,
+        decide_case(
+            wit::EscalationCase {
+                standing,
+                profile,
+                history,
+                promises,
+                previous,
+                now,
             },
-            strategy: d.strategy,
-            broken_promises: d.broken_promises,
-            close_open_tasks: d.close_open_tasks,
-            actions: d
-                .actions
-                .into_iter()
-                .map(|a| wit::Action {
-                    kind: a.kind.to_owned(),
-                    queue: a.queue,
-                    assignee: a.assignee,
-                    window: a.window.as_ref().map(contact::window),
-                    message: a.message.map(contact::message),
-                    strategy: a.strategy,
-                    rule: a.rule,
-                    explanation: a.explanation,
-                })
-                .collect(),
-            suppressed: d
-                .suppressed
-                .into_iter()
-                .map(|s| contact::held_back(s.kind, s.ruling))
-                .collect(),
-            explanation: d.explanation.into_iter().map(contact::reason).collect(),
-        })
+            &policy,
+        )
     }
+
+    fn decide_many(
+        cases: Vec<wit::EscalationCase>,
+        policy: wit::EscalationPolicy,
+    ) -> Result<Vec<Result<wit::Decision, Error>>, Error> {
+        let policy = escalation_policy(policy).map_err(invalid)?;
+        Ok(cases.into_iter().map(|c| decide_case(c, &policy)).collect())
+    }
+}
+
+fn invalid(e: FieldError) -> Error {
+    Error::InvalidField(contact::field_error(e))
+}
+
+/// Decides one case under a policy already read.
+fn decide_case(
+    case: wit::EscalationCase,
+    policy: &EscalationPolicy,
+) -> Result<wit::Decision, Error> {
+    let standing = contact::standing(case.standing).map_err(invalid)?;
+    let profile = contact::profile(case.profile).map_err(invalid)?;
+    let history = contact::history(case.history).map_err(invalid)?;
+    let promises = contact::promises(case.promises).map_err(invalid)?;
+    let now = contact::instant("now", &case.now).map_err(invalid)?;
+    let d = domain::decide(
+        &standing,
+        &profile,
+        &history,
+        &promises,
+        stage(case.previous),
+        now,
+        policy,
+    );
+    Ok(wit::Decision {
+        previous: wit_stage(d.previous),
+        stage: wit_stage(d.stage),
+        transition: match d.transition {
+            domain::Transition::Unchanged => wit::Transition::Unchanged,
+            domain::Transition::Escalated => wit::Transition::Escalated,
+            domain::Transition::DeEscalated => wit::Transition::DeEscalated,
+            domain::Transition::Cured => wit::Transition::Cured,
+            domain::Transition::Held => wit::Transition::Held,
+        },
+        strategy: d.strategy,
+        broken_promises: d.broken_promises,
+        close_open_tasks: d.close_open_tasks,
+        actions: d
+            .actions
+            .into_iter()
+            .map(|a| wit::Action {
+                kind: a.kind.to_owned(),
+                queue: a.queue,
+                assignee: a.assignee,
+                window: a.window.as_ref().map(contact::window),
+                message: a.message.map(contact::message),
+                strategy: a.strategy,
+                rule: a.rule,
+                explanation: a.explanation,
+            })
+            .collect(),
+        suppressed: d
+            .suppressed
+            .into_iter()
+            .map(|s| contact::held_back(s.kind, s.ruling))
+            .collect(),
+        explanation: d.explanation.into_iter().map(contact::reason).collect(),
+    })
 }
 
 const STAGES: [(wit::Stage, Stage); 7] = [

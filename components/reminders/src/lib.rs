@@ -27,34 +27,58 @@ impl Guest for Reminders {
         now: String,
         policy: wit::ReminderPolicy,
     ) -> Result<wit::ReminderPlan, Error> {
-        let invalid = |e: FieldError| Error::InvalidField(contact::field_error(e));
-        let standing = contact::standing(standing).map_err(invalid)?;
-        let profile = contact::profile(profile).map_err(invalid)?;
-        let history = contact::history(history).map_err(invalid)?;
-        let now = contact::instant("now", &now).map_err(invalid)?;
         let policy = reminder_policy(policy).map_err(invalid)?;
-        let plan = reminders::plan(&standing, &profile, &history, now, &policy);
-        Ok(wit::ReminderPlan {
-            to_send: plan
-                .to_send
-                .into_iter()
-                .map(|r| wit::Reminder {
-                    channel: contact::wit_channel(r.channel),
-                    address: r.address,
-                    text: r.text,
-                    sms_segments: r.sms_segments,
-                    window: contact::window(&r.window),
-                    rule: r.rule,
-                    explanation: r.explanation,
-                })
-                .collect(),
-            suppressed: plan
-                .suppressed
-                .into_iter()
-                .map(|s| contact::held_back(s.channel.name(), s.ruling))
-                .collect(),
-        })
+        plan_case(
+            wit::ReminderCase {
+                standing,
+                profile,
+                history,
+                now,
+            },
+            &policy,
+        )
     }
+
+    fn plan_many(
+        cases: Vec<wit::ReminderCase>,
+        policy: wit::ReminderPolicy,
+    ) -> Result<Vec<Result<wit::ReminderPlan, Error>>, Error> {
+        let policy = reminder_policy(policy).map_err(invalid)?;
+        Ok(cases.into_iter().map(|c| plan_case(c, &policy)).collect())
+    }
+}
+
+fn invalid(e: FieldError) -> Error {
+    Error::InvalidField(contact::field_error(e))
+}
+
+/// Plans one case under a policy already read.
+fn plan_case(case: wit::ReminderCase, policy: &ReminderPolicy) -> Result<wit::ReminderPlan, Error> {
+    let standing = contact::standing(case.standing).map_err(invalid)?;
+    let profile = contact::profile(case.profile).map_err(invalid)?;
+    let history = contact::history(case.history).map_err(invalid)?;
+    let now = contact::instant("now", &case.now).map_err(invalid)?;
+    let plan = reminders::plan(&standing, &profile, &history, now, policy);
+    Ok(wit::ReminderPlan {
+        to_send: plan
+            .to_send
+            .into_iter()
+            .map(|r| wit::Reminder {
+                channel: contact::wit_channel(r.channel),
+                address: r.address,
+                text: r.text,
+                sms_segments: r.sms_segments,
+                window: contact::window(&r.window),
+                rule: r.rule,
+                explanation: r.explanation,
+            })
+            .collect(),
+        suppressed: plan
+            .suppressed
+            .into_iter()
+            .map(|s| contact::held_back(s.channel.name(), s.ruling))
+            .collect(),
+    })
 }
 
 fn reminder_policy(p: wit::ReminderPolicy) -> Result<ReminderPolicy, FieldError> {

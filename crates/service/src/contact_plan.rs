@@ -335,43 +335,129 @@ pub fn plan(
     policies: &ContactPolicies,
     inputs: LoanContact,
 ) -> Result<PlanJson, Problem> {
-    let standing = standing(assessment, inputs.tier);
-    let LoanContact {
-        now,
-        profile,
-        mut history,
-        promises,
-        previous,
-        ..
-    } = inputs;
-    let plan =
-        reminders::plan(&standing, &profile, &history, &now, &policies.reminders).map_err(|e| {
-            match e {
-                reminders::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
-                reminders::Error::Other(detail) => {
-                    Problem::internal(format!("the reminders component failed: {detail}"))
-                }
-            }
-        })?;
-    // Escalation counts the reminders just planned, so the two never send one channel twice
-    // on a day.
-    history.extend(plan.to_send.iter().map(|r| planned(&standing.loan_id, r)));
+    let (case, rest) = reminder_case(assessment, inputs);
+    let plan = reminders::plan(
+        &case.standing,
+        &case.profile,
+        &case.history,
+        &case.now,
+        &policies.reminders,
+    )
+    .map_err(reminders_problem)?;
+    let case = escalation_case(case, rest, &plan);
     let decision = escalation::decide(
-        &standing,
-        &profile,
-        &history,
-        &promises,
-        previous,
-        &now,
+        &case.standing,
+        &case.profile,
+        &case.history,
+        &case.promises,
+        case.previous,
+        &case.now,
         &policies.escalation,
     )
-    .map_err(|e| match e {
+    .map_err(escalation_problem)?;
+    Ok(PlanJson::new(assessment, plan, decision))
+}
+
+/// [`plan`] for a page of loans: one call of the reminders component and one of escalation
+/// for them all. One answer per loan, in order; a settings error fails them all.
+pub fn plan_many(
+    loans: Vec<(&types::Assessment, LoanContact)>,
+    policies: &ContactPolicies,
+) -> Result<Vec<Result<PlanJson, Problem>>, Problem> {
+    let (assessments, (cases, rests)): (Vec<_>, (Vec<_>, Vec<_>)) = loans
+        .into_iter()
+        .map(|(assessment, inputs)| (assessment, reminder_case(assessment, inputs)))
+        .unzip();
+    let plans = reminders::plan_many(&cases, &policies.reminders).map_err(reminders_problem)?;
+    let mut planned = Vec::with_capacity(plans.len());
+    let mut escalating = Vec::with_capacity(plans.len());
+    for ((case, rest), plan) in cases.into_iter().zip(rests).zip(plans) {
+        let plan = plan.map_err(reminders_problem);
+        if let Ok(plan) = &plan {
+            escalating.push(escalation_case(case, rest, plan));
+        }
+        planned.push(plan);
+    }
+    let mut decisions = escalation::decide_many(&escalating, &policies.escalation)
+        .map_err(escalation_problem)?
+        .into_iter();
+    Ok(assessments
+        .into_iter()
+        .zip(planned)
+        .map(|(assessment, plan)| {
+            let plan = plan?;
+            let decision = decisions
+                .next()
+                .ok_or_else(|| Problem::internal("escalation answered too few loans".into()))?
+                .map_err(escalation_problem)?;
+            Ok(PlanJson::new(assessment, plan, decision))
+        })
+        .collect())
+}
+
+/// What only escalation reads of a loan's contact inputs.
+struct EscalationOnly {
+    promises: Vec<wit::Promise>,
+    previous: Stage,
+}
+
+/// What the reminders component plans a loan from, and what escalation reads beside it.
+fn reminder_case(
+    assessment: &types::Assessment,
+    inputs: LoanContact,
+) -> (reminders::ReminderCase, EscalationOnly) {
+    let case = reminders::ReminderCase {
+        standing: standing(assessment, inputs.tier),
+        profile: inputs.profile,
+        history: inputs.history,
+        now: inputs.now,
+    };
+    let rest = EscalationOnly {
+        promises: inputs.promises,
+        previous: inputs.previous,
+    };
+    (case, rest)
+}
+
+/// What escalation decides a loan from: it counts the reminders just planned, so the two
+/// never send one channel twice on a day.
+fn escalation_case(
+    case: reminders::ReminderCase,
+    rest: EscalationOnly,
+    plan: &reminders::ReminderPlan,
+) -> escalation::EscalationCase {
+    let mut history = case.history;
+    history.extend(
+        plan.to_send
+            .iter()
+            .map(|r| planned(&case.standing.loan_id, r)),
+    );
+    escalation::EscalationCase {
+        standing: case.standing,
+        profile: case.profile,
+        history,
+        promises: rest.promises,
+        previous: rest.previous,
+        now: case.now,
+    }
+}
+
+fn reminders_problem(e: reminders::Error) -> Problem {
+    match e {
+        reminders::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
+        reminders::Error::Other(detail) => {
+            Problem::internal(format!("the reminders component failed: {detail}"))
+        }
+    }
+}
+
+fn escalation_problem(e: escalation::Error) -> Problem {
+    match e {
         escalation::Error::InvalidField(f) => Problem::invalid_field(f.field, &f.reason),
         escalation::Error::Other(detail) => {
             Problem::internal(format!("the escalation component failed: {detail}"))
         }
-    })?;
-    Ok(PlanJson::new(assessment, plan, decision))
+    }
 }
 
 /// A reminder as a contact planned about `loan_id`.

@@ -13,9 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::db::Db;
-use super::store::{
-    self, AttemptRow, Candidate, Decision, Facts, Held, PromiseRow, Standing, Stored,
-};
+use super::store::{self, Candidate, Decision, Facts, Held, PromiseRow, Standing, Stored};
 use super::tenants::Settings;
 use super::{instant, parse_date};
 use crate::contact_plan::{
@@ -242,9 +240,10 @@ struct Pending {
 }
 
 /// Decides loans: settles each one's promises, assesses them all and reads their features
-/// in one call of the overdue component, then scores, plans and decides each while
-/// `keep_going` says so (the first always). Each loan decided, with its decision or why it
-/// has none, in order; reads and writes nothing.
+/// in one call of the overdue component, scores each while `keep_going` says so (the first
+/// always), then plans the contacts of those scored in one call of the reminders component
+/// and one of escalation. Each loan decided, with its decision or why it has none, in order;
+/// reads and writes nothing.
 fn decide_all(
     context: &Context,
     facts: Vec<Facts>,
@@ -266,21 +265,93 @@ fn decide_all(
         .collect();
     // One answer per case, in order: the loans whose promises could be settled.
     let mut assessed = assess_many(context, &cases)?.into_iter();
-    let mut decided = Vec::with_capacity(pending.len());
+    let mut scored = Vec::with_capacity(pending.len());
     for (loan_id, pending) in pending {
-        if !decided.is_empty() && !keep_going() {
+        if !scored.is_empty() && !keep_going() {
             break;
         }
-        let decision = pending.and_then(|pending| {
+        let outcome = pending.and_then(|pending| {
             let assessment = assessed
                 .next()
                 .ok_or_else(|| Problem::internal(format!("no assessment of loan {loan_id}")))?
                 .map_err(Problem::from)?;
-            decide(context, pending, assessment, origin)
+            Ok((score::score_assessed(assessment)?, pending))
         });
-        decided.push((loan_id, decision));
+        scored.push((loan_id, outcome));
     }
-    Ok(decided)
+    let mut plans = plan_all(context, &scored, origin.now())?.into_iter();
+    Ok(scored
+        .into_iter()
+        .map(|(loan_id, outcome)| {
+            let decision = outcome.and_then(|(scored, pending)| {
+                let plan = if needs_plan(&scored) {
+                    let plan = plans.next().ok_or_else(|| {
+                        Problem::internal(format!("no contact plan of loan {loan_id}"))
+                    })?;
+                    Some(plan?)
+                } else {
+                    None
+                };
+                decide(pending, &scored, plan, origin)
+            });
+            (loan_id, decision)
+        })
+        .collect())
+}
+
+/// A loan scored, with what the steps after scoring read of it.
+type ScoredLoan = (String, Result<(Scored, Pending), Problem>);
+
+/// Whether a scored loan has contacts to plan: only one with something outstanding.
+fn needs_plan(scored: &Scored) -> bool {
+    !is_zero(&scored.assessment.outstanding.total)
+}
+
+/// Plans the contacts of the scored loans that need a plan, in order, in one call of each
+/// contact component: one answer per such loan.
+fn plan_all(
+    context: &Context,
+    scored: &[ScoredLoan],
+    now: DateTime<Utc>,
+) -> Result<Vec<Result<PlanJson, Problem>>, Problem> {
+    let policies = match &context.contact {
+        Ok(policies) => policies,
+        // Contact settings that cannot be read fail every loan that needs a plan.
+        Err(problem) => {
+            let planning = scored
+                .iter()
+                .filter(|(_, o)| o.as_ref().is_ok_and(|(s, _)| needs_plan(s)));
+            return Ok(planning.map(|_| Err(problem.clone())).collect());
+        }
+    };
+    // Each loan that needs a plan: `None` once its inputs are in `ready`, or why they
+    // cannot be read.
+    let mut ready = Vec::new();
+    let mut slots = Vec::new();
+    for (scored, pending) in scored.iter().filter_map(|(_, o)| o.as_ref().ok()) {
+        if !needs_plan(scored) {
+            continue;
+        }
+        match contact_inputs(&pending.facts, scored, now) {
+            Ok(contact) => {
+                ready.push((&scored.assessment, contact));
+                slots.push(None);
+            }
+            Err(problem) => slots.push(Some(problem)),
+        }
+    }
+    let mut planned = contact_plan::plan_many(ready, policies)?.into_iter();
+    Ok(slots
+        .into_iter()
+        .map(|slot| match slot {
+            Some(problem) => Err(problem),
+            None => planned.next().unwrap_or_else(|| {
+                Err(Problem::internal(
+                    "the contact components answered too few loans".into(),
+                ))
+            }),
+        })
+        .collect())
 }
 
 /// The first step: the date a loan is decided for, and its promises settled on it.
@@ -315,45 +386,26 @@ fn settle(context: &Context, mut facts: Facts, origin: Origin) -> Result<Pending
     })
 }
 
-/// The steps after the assessment: scores the loan, plans its contacts, and says what to
-/// store.
+/// The last step: what to store for a loan scored and planned.
 fn decide(
-    context: &Context,
     pending: Pending,
-    assessed: overdue::AssessedLoan,
+    scored: &Scored,
+    plan: Option<PlanJson>,
     origin: Origin,
 ) -> Result<Decision, Problem> {
     let Pending {
-        facts: Facts {
-            stored,
-            promises,
-            attempts,
-        },
+        facts: Facts { stored, .. },
         date,
         last,
         settled,
     } = pending;
-    let now = origin.now();
-    let scored = score::score_assessed(assessed)?;
-    let plan = if is_zero(&scored.assessment.outstanding.total) {
-        None
-    } else {
-        Some(plan(
-            &stored,
-            &scored,
-            &promises,
-            attempts,
-            now,
-            &context.contact,
-        )?)
-    };
-    let standing = standing(&scored, plan.as_ref());
+    let standing = standing(scored, plan.as_ref());
     let moves = last.is_none_or(|last| date >= last);
     let previous_stage = (moves && standing.stage != stored.stage).then(|| stored.stage.clone());
     Ok(Decision {
         loan_id: stored.loan.id.clone(),
         date: date.to_string(),
-        at: instant(now),
+        at: instant(origin.now()),
         settled,
         actions: plan
             .as_ref()
@@ -439,28 +491,36 @@ fn paid(loan: &wit::Loan) -> Vec<(NaiveDate, Decimal)> {
         .collect()
 }
 
-/// Plans the loan's contacts through the reminders and escalation components.
-fn plan(
-    stored: &Stored,
+/// What the contact components read of a loan beside its assessment.
+fn contact_inputs(
+    facts: &Facts,
     scored: &Scored,
-    promises: &[PromiseRow],
-    attempts: Vec<AttemptRow>,
     now: DateTime<Utc>,
-    contact: &Result<ContactPolicies, Problem>,
-) -> Result<PlanJson, Problem> {
-    let policies = contact.as_ref().map_err(Clone::clone)?;
+) -> Result<LoanContact, Problem> {
+    let Facts {
+        stored,
+        promises,
+        attempts,
+    } = facts;
     let profile = ProfileJson::deserialize(&stored.profile).map_err(|e| {
         Problem::internal(format!(
             "the stored contact profile of loan `{}`: {e}",
             stored.loan.id
         ))
     })?;
-    let inputs = LoanContact {
+    Ok(LoanContact {
         now: instant(now),
         profile: profile.into_wit(),
         history: attempts
-            .into_iter()
-            .filter_map(|a| contact_plan::stored_attempt(a.loan_id, &a.channel, a.at, &a.outcome))
+            .iter()
+            .filter_map(|a| {
+                contact_plan::stored_attempt(
+                    a.loan_id.clone(),
+                    &a.channel,
+                    a.at.clone(),
+                    &a.outcome,
+                )
+            })
             .collect(),
         promises: promises
             .iter()
@@ -468,8 +528,7 @@ fn plan(
             .collect(),
         previous: contact_plan::stage_named(&stored.stage),
         tier: Some(scored.score.risk_tier),
-    };
-    contact_plan::plan(&scored.assessment, policies, inputs)
+    })
 }
 
 /// The loan's standing: `closed` with nothing outstanding (no plan), else `active` on the
