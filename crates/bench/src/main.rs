@@ -4,9 +4,17 @@
 
 mod assessment;
 mod book;
+mod decision;
 mod http;
 mod instantiation;
 mod nightly;
+/// The scoring component's scorecard parser, compiled natively (as `postloan-overdue-guest`
+/// is for the overdue component), so that the native decision scores by the very same card.
+#[path = "../../../components/scoring/src/scorecard_json.rs"]
+mod scorecard_json;
+
+/// The scoring component's embedded scorecard, where its parser's tests look for it.
+const DEFAULT_SCORECARD: &str = include_str!("../../../components/scoring/scorecard.json");
 
 use std::path::PathBuf;
 
@@ -65,6 +73,8 @@ struct Options {
 enum Section {
     /// The assessment path, native and through the Wasm component.
     Assessment,
+    /// The close's whole per-loan decision, step by step, native and through the components.
+    Decision,
     /// `POST /v1/assess` and the hello-world component under load.
     Http,
     /// One request through the host's runtime.
@@ -108,6 +118,7 @@ struct Results {
     seed: u64,
     runs: usize,
     assessment: Option<AssessmentFigures>,
+    decision: Option<DecisionFigures>,
     http: Option<HttpComparison>,
     request_us_hello: Option<Spread>,
     nightly: Option<NightlyFigures>,
@@ -121,6 +132,50 @@ struct AssessmentFigures {
     wasm_us_per_loan: Spread,
     wasm_native_ratio: f64,
     features_native_us_per_loan: Spread,
+}
+
+#[derive(Serialize)]
+struct DecisionFigures {
+    native: StepFigures,
+    wasm: StepFigures,
+    wasm_native_ratio: f64,
+}
+
+/// Microseconds per loan of each step of the decision, and of them all.
+#[derive(Serialize)]
+struct StepFigures {
+    assessment_features: Spread,
+    score: Spread,
+    reminders: Spread,
+    escalation: Spread,
+    total: Spread,
+}
+
+impl StepFigures {
+    fn of(runs: &[decision::Steps]) -> Self {
+        let spread =
+            |step: fn(&decision::Steps) -> f64| Spread::of(runs.iter().map(step).collect());
+        Self {
+            assessment_features: spread(|s| s.assessment_features),
+            score: spread(|s| s.score),
+            reminders: spread(|s| s.reminders),
+            escalation: spread(|s| s.escalation),
+            total: spread(decision::Steps::total),
+        }
+    }
+
+    fn print(&self, how: &str) {
+        let rows = [
+            ("assessment and features", &self.assessment_features),
+            ("score", &self.score),
+            ("reminders", &self.reminders),
+            ("escalation", &self.escalation),
+            ("total", &self.total),
+        ];
+        for (step, spread) in rows {
+            println!("| decision, {how}: {step} | {} |", spread.show("µs/loan"));
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -169,6 +224,9 @@ fn main() -> Result<()> {
     };
     if wanted(Section::Assessment) {
         results.assessment = Some(assessment_figures(&book, options.runs)?);
+    }
+    if wanted(Section::Decision) {
+        results.decision = Some(decision_figures(&book, options.runs)?);
     }
     if wanted(Section::Http) {
         results.http = Some(http_comparison(&book, &options)?);
@@ -255,6 +313,21 @@ fn assessment_figures(book: &[book::LoanRecord], runs: usize) -> Result<Assessme
     })
 }
 
+fn decision_figures(book: &[book::LoanRecord], runs: usize) -> Result<DecisionFigures> {
+    let native = (0..runs)
+        .map(|_| decision::native(book))
+        .collect::<Result<Vec<_>>>()?;
+    let wasm = (0..runs)
+        .map(|_| decision::wasm(book))
+        .collect::<Result<Vec<_>>>()?;
+    let (native, wasm) = (StepFigures::of(&native), StepFigures::of(&wasm));
+    Ok(DecisionFigures {
+        wasm_native_ratio: wasm.total.median / native.total.median,
+        native,
+        wasm,
+    })
+}
+
 fn http_comparison(book: &[book::LoanRecord], options: &Options) -> Result<HttpComparison> {
     let body = serde_json::json!({ "as_of": book::AS_OF, "loan": book.iter().find(|l| l.payments.len() > 3) })
         .to_string();
@@ -321,6 +394,14 @@ fn print(r: &Results) {
         println!(
             "| behavioural features, native | {} |",
             a.features_native_us_per_loan.show("µs/loan")
+        );
+    }
+    if let Some(d) = &r.decision {
+        d.native.print("native");
+        d.wasm.print("Wasm components");
+        println!(
+            "| decision, Wasm/native ratio | {:.2} |",
+            d.wasm_native_ratio
         );
     }
     if let Some(h) = &r.http {
