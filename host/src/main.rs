@@ -107,6 +107,10 @@ struct UpArgs {
     /// then shares its parent's WASI and its failures are reported as the parent's.
     #[arg(long, env = "POSTLOAN_COMPOSE_DEPENDENCIES")]
     compose_dependencies: bool,
+    /// Compile every component each time instead of keeping the compiled code in wasmtime's
+    /// cache folder (`~/.cache/wasmtime`) and loading it from there on the next start.
+    #[arg(long, env = "POSTLOAN_NO_COMPILATION_CACHE")]
+    no_compilation_cache: bool,
 }
 
 impl UpArgs {
@@ -183,6 +187,7 @@ fn run(cli: Cli) -> Result<()> {
                     memory_budget: args.memory_budget,
                     perfmap: args.perfmap,
                     compose_dependencies: args.compose_dependencies,
+                    compilation_cache: !args.no_compilation_cache,
                 },
                 http,
                 runtime_config_file: args.runtime_config_file,

@@ -29,8 +29,9 @@ use anyhow::{Context, Result};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
-    ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadline,
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+    ProfilingStrategy, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap,
+    UpdateDeadline,
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -76,6 +77,10 @@ pub struct RuntimeConfig {
     /// dependency then shares its parent's WASI and its failures are reported as the
     /// parent's.
     pub compose_dependencies: bool,
+    /// Whether to keep compiled components in wasmtime's on-disk cache (its default folder,
+    /// `~/.cache/wasmtime` on Linux) and load them from it, as Spin does: a restart, or a
+    /// second host of the same app, then skips compiling.
+    pub compilation_cache: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -87,6 +92,19 @@ impl Default for RuntimeConfig {
             memory_budget: DEFAULT_MEMORY_BUDGET,
             perfmap: false,
             compose_dependencies: false,
+            compilation_cache: false,
+        }
+    }
+}
+
+/// wasmtime's compilation cache in its default folder, or none, said once, when it cannot
+/// start there (no home folder, say): compiling each time is slower, not wrong.
+fn compilation_cache() -> Option<Cache> {
+    match Cache::new(CacheConfig::new()) {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            eprintln!("postloan-host: compiling without a cache: {e}");
+            None
         }
     }
 }
@@ -424,6 +442,9 @@ impl Runtime {
         wasm.concurrency_support(false);
         if config.perfmap {
             wasm.profiler(ProfilingStrategy::PerfMap);
+        }
+        if config.compilation_cache {
+            wasm.cache(compilation_cache());
         }
         wasm.epoch_interruption(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));

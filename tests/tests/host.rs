@@ -163,3 +163,39 @@ fn help_lists_the_commands() {
         assert!(stdout.contains(command), "{stdout}");
     }
 }
+
+/// How many files a folder holds, in all its subfolders.
+fn files_under(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .map_while(Result::ok)
+            .map(|e| match e.file_type() {
+                Ok(t) if t.is_dir() => files_under(&e.path()),
+                _ => 1,
+            })
+            .sum()
+    })
+}
+
+#[test]
+fn compiled_components_are_kept_in_the_cache_unless_told_not_to() {
+    let manifest = write_manifest("cache", &single_component_manifest("/...", &fixture()));
+    let cached = postloan_tests::temp_dir("cache-home");
+    let home = cached.to_str().expect("a UTF-8 path");
+    // wasmtime's cache folder follows XDG_CACHE_HOME.
+    let host = Host::start_with_env(&manifest, &[], &[("XDG_CACHE_HOME", home)]);
+    assert_hello(&host);
+    drop(host);
+    assert!(files_under(&cached) > 0, "the compiled fixture is in {home}");
+
+    let uncached = postloan_tests::temp_dir("cache-home-off");
+    let home = uncached.to_str().expect("a UTF-8 path");
+    let host = Host::start_with_env(
+        &manifest,
+        &["--no-compilation-cache"],
+        &[("XDG_CACHE_HOME", home)],
+    );
+    assert_hello(&host);
+    drop(host);
+    assert_eq!(files_under(&uncached), 0, "nothing cached in {home}");
+}
