@@ -186,7 +186,10 @@ fn compiled_components_are_kept_in_the_cache_unless_told_not_to() {
     let host = Host::start_with_env(&manifest, &[], &[("XDG_CACHE_HOME", home)]);
     assert_hello(&host);
     drop(host);
-    assert!(files_under(&cached) > 0, "the compiled fixture is in {home}");
+    assert!(
+        files_under(&cached) > 0,
+        "the compiled fixture is in {home}"
+    );
 
     let uncached = postloan_tests::temp_dir("cache-home-off");
     let home = uncached.to_str().expect("a UTF-8 path");
