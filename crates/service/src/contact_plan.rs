@@ -360,6 +360,7 @@ pub fn plan(
 
 /// [`plan`] for a page of loans: one call of the reminders component and one of escalation
 /// for them all. One answer per loan, in order; a settings error fails them all.
+#[cfg(feature = "spin")]
 pub fn plan_many(
     loans: Vec<(&types::Assessment, LoanContact)>,
     policies: &ContactPolicies,
