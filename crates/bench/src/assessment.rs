@@ -93,7 +93,7 @@ fn per_loan(started: Instant, loans: usize) -> f64 {
 }
 
 /// The store's data: a WASI context that grants nothing.
-struct Sandbox {
+pub struct Sandbox {
     wasi: WasiCtx,
     table: ResourceTable,
 }

@@ -12,13 +12,13 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::assessment::Sandbox;
 use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use postloan_domain::contact::escalation::{self, EscalationPolicy, Ladder, Stage, Strategy};
 use postloan_domain::contact::guard::ContactRules;
@@ -580,29 +580,5 @@ fn host_case(r: &LoanRecord) -> ovd::LoanCase {
             promises_made: 0,
             promises_broken: 0,
         },
-    }
-}
-
-/// The store's data: a WASI context that grants nothing.
-struct Sandbox {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl Default for Sandbox {
-    fn default() -> Self {
-        Self {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-        }
-    }
-}
-
-impl WasiView for Sandbox {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
     }
 }
