@@ -162,6 +162,32 @@ fn penalty_interest_accrues_over_http() {
 }
 
 #[test]
+fn a_late_fee_is_charged_and_explained_over_http() {
+    let host = host();
+    // Installment 1 (1060.00, 10.00 of it fees) unpaid from 2026-01-15 is 10 days late at
+    // the end of 2026-01-25: charged 50.00 as a fee, so on 2026-02-01 it owes 1110.00.
+    let request = json!({
+        "as_of": "2026-02-01",
+        "loan": three_month_loan(json!([])),
+        "policy": { "late_fee": { "days_late": 10, "amount": "50.00" } }
+    });
+    let (status, _, a) = post(&host.url("/v1/assess"), request.to_string());
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["overdue"]["fees"], "60.00");
+    assert_eq!(a["overdue"]["total"], "1110.00");
+    let reason = a["explanation"]
+        .as_array()
+        .and_then(|reasons| reasons.iter().find(|r| r["rule"] == "late-fee.fixed"))
+        .expect("the late fee explained");
+    assert!(
+        reason["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("50.00 CNY on installment 1 on 2026-01-25")),
+        "{reason}"
+    );
+}
+
+#[test]
 fn a_borrowers_worst_loan_pulls_the_others_with_contagion() {
     let host = host();
     // Loan L-1001 unpaid since 2026-01-15 is 91 days past due on 2026-04-16: substandard.

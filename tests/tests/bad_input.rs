@@ -213,6 +213,26 @@ fn inconsistent_pauses_reversals_and_policies_name_their_field() {
     );
     assert_refused(
         &host,
+        with(|r| {
+            r["policy"] = json!({ "late_fee": { "days_late": 10, "amount": "5", "percent": "1" } })
+        }),
+        "invalid-field",
+        "policy.late_fee",
+    );
+    assert_refused(
+        &host,
+        with(|r| r["policy"] = json!({ "late_fee": { "days_late": 0, "amount": "5" } })),
+        "invalid-field",
+        "policy.late_fee.days_late",
+    );
+    assert_refused(
+        &host,
+        with(|r| r["policy"] = json!({ "late_fee": { "days_late": 3, "percent": "120" } })),
+        "invalid-field",
+        "policy.late_fee.percent",
+    );
+    assert_refused(
+        &host,
         with(|r| r["policy"] = json!({ "allocation": ["principal", "interest"] })),
         "invalid-field",
         "policy.allocation",

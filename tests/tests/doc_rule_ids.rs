@@ -8,7 +8,7 @@ use std::path::Path;
 use postloan_tests::root;
 
 /// The namespaces of the rule ids that explanations and held-back contacts carry.
-const NAMESPACES: [&str; 12] = [
+const NAMESPACES: [&str; 13] = [
     "allocation",
     "arrears",
     "bucket",
@@ -16,6 +16,7 @@ const NAMESPACES: [&str; 12] = [
     "classification",
     "contact",
     "dpd",
+    "late-fee",
     "penalty",
     "sms",
     "stage",

@@ -1,6 +1,7 @@
 //! The lender's rules for judging lateness: grace, tolerance, allocation order, penalty
 //! interest, buckets, classification and the working-day calendar.
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::FieldError;
@@ -66,6 +67,90 @@ pub struct Penalty {
     pub annual_rate: Decimal,
     /// What it accrues on.
     pub basis: PenaltyBasis,
+}
+
+/// What a late fee is charged as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LateFeeCharge {
+    /// A flat amount in the loan's currency.
+    Amount(Decimal),
+    /// A percentage (0–100) of the installment's scheduled total.
+    Percent(Decimal),
+}
+
+/// A fixed late fee (滞纳金): charged once on an installment when it is `days_late` days
+/// late, as a fee of that installment, within the caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LateFee {
+    /// The days past its due date at whose end an installment still overdue is charged: 1 or more.
+    pub days_late: u32,
+    /// What is charged.
+    pub charge: LateFeeCharge,
+    /// The most one installment is charged.
+    pub cap_per_installment: Option<Decimal>,
+    /// The most the loan is charged in late fees, over all its installments.
+    pub cap_per_loan: Option<Decimal>,
+}
+
+impl LateFee {
+    /// Checks a late fee whose fields sit under `path`: at least 1 day late, a charge above
+    /// zero and a percentage within 0–100.
+    pub fn new(
+        path: &str,
+        days_late: u32,
+        charge: LateFeeCharge,
+        cap_per_installment: Option<Decimal>,
+        cap_per_loan: Option<Decimal>,
+    ) -> Result<Self, FieldError> {
+        if days_late == 0 {
+            return Err(FieldError::new(
+                format!("{path}.days_late"),
+                "must be 1 or more: an installment is late from the day after its due date",
+            ));
+        }
+        let (name, value) = match charge {
+            LateFeeCharge::Amount(amount) => ("amount", amount),
+            LateFeeCharge::Percent(share) => {
+                ("percent", percent(&format!("{path}.percent"), share)?)
+            }
+        };
+        if value <= Decimal::ZERO {
+            return Err(FieldError::new(
+                format!("{path}.{name}"),
+                "must be above zero",
+            ));
+        }
+        Ok(Self {
+            days_late,
+            charge,
+            cap_per_installment,
+            cap_per_loan,
+        })
+    }
+
+    /// The day an installment due on `due_date` (after the calendar's shift) is charged, if
+    /// still overdue at its end.
+    pub fn day(&self, due_date: NaiveDate) -> Option<NaiveDate> {
+        due_date.checked_add_days(chrono::Days::new(self.days_late.into()))
+    }
+
+    /// The fee for an installment whose scheduled total is `due`, to the minor unit (half
+    /// away from zero), within the installment's cap and what `room` the loan's cap leaves.
+    pub fn fee(&self, due: Decimal, room: Option<Decimal>, minor_unit: u32) -> Decimal {
+        let fee = match self.charge {
+            LateFeeCharge::Amount(amount) => amount,
+            LateFeeCharge::Percent(share) => due * share / Decimal::ONE_HUNDRED,
+        };
+        let fee = fee.round_dp_with_strategy(
+            minor_unit,
+            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+        );
+        [self.cap_per_installment, room]
+            .into_iter()
+            .flatten()
+            .fold(fee, Decimal::min)
+            .max(Decimal::ZERO)
+    }
 }
 
 /// A named range of days, such as bucket M1 from 1 to 30 days.
@@ -268,6 +353,8 @@ pub struct Policy {
     pub allocation: [Part; 4],
     /// Penalty interest on overdue installments.
     pub penalty: Option<Penalty>,
+    /// A fixed fee on each installment that becomes so many days late.
+    pub late_fee: Option<LateFee>,
     /// Delinquency buckets by days in arrears.
     pub buckets: Ranges,
     /// Regulatory classification.
@@ -285,6 +372,7 @@ impl Default for Policy {
             tolerance: None,
             allocation: DEFAULT_ALLOCATION,
             penalty: None,
+            late_fee: None,
             buckets: Ranges::default_buckets(),
             classification: Classification::Ranges(Ranges::cn_five_category()),
             calendar: Calendar::default(),

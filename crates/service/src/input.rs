@@ -106,6 +106,7 @@ pub struct PolicyJson {
     tolerance: Option<ToleranceJson>,
     allocation: Option<Vec<DuePartJson>>,
     penalty: Option<PenaltyJson>,
+    late_fee: Option<LateFeeJson>,
     buckets: Option<Vec<RangeJson>>,
     classification: Option<ClassificationJson>,
     calendar: Option<CalendarJson>,
@@ -135,6 +136,44 @@ struct PenaltyJson {
     annual_rate: String,
     #[serde(default)]
     basis: PenaltyBasisJson,
+}
+
+/// A late fee as posted: a flat `amount` or a `percent`, exactly one of them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LateFeeJson {
+    days_late: u32,
+    amount: Option<String>,
+    percent: Option<String>,
+    cap_per_installment: Option<String>,
+    cap_per_loan: Option<String>,
+}
+
+impl LateFeeJson {
+    fn into_wit(self) -> Result<wit::LateFee, Problem> {
+        let charge = match (self.amount, self.percent) {
+            (Some(amount), None) => wit::LateFeeCharge::Amount(amount),
+            (None, Some(percent)) => wit::LateFeeCharge::Percent(percent),
+            (Some(_), Some(_)) => {
+                return Err(Problem::invalid_field(
+                    "policy.late_fee".to_owned(),
+                    "names both an amount and a percent; name one",
+                ));
+            }
+            (None, None) => {
+                return Err(Problem::invalid_field(
+                    "policy.late_fee".to_owned(),
+                    "names neither an amount nor a percent",
+                ));
+            }
+        };
+        Ok(wit::LateFee {
+            days_late: self.days_late,
+            charge,
+            cap_per_installment: self.cap_per_installment,
+            cap_per_loan: self.cap_per_loan,
+        })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -240,6 +279,7 @@ impl PolicyJson {
                     PenaltyBasisJson::OverdueTotal => wit::PenaltyBasis::OverdueTotal,
                 },
             }),
+            late_fee: self.late_fee.map(LateFeeJson::into_wit).transpose()?,
             buckets: self.buckets.map(ranges),
             classification: self.classification.map(classification).transpose()?,
             calendar: self.calendar.map(CalendarJson::into_wit),

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use super::{InstallmentAssessment, Reason};
 use crate::loan::Payment;
 use crate::money::Currency;
-use crate::policy::{Materiality, Part, PenaltyBasis, Policy, Range};
+use crate::policy::{LateFee, LateFeeCharge, Materiality, Part, PenaltyBasis, Policy, Range};
 
 pub(super) fn allocation(
     received: usize,
@@ -47,6 +47,54 @@ pub(super) fn allocation(
     }
     Reason {
         rule: "allocation.oldest-first",
+        detail,
+    }
+}
+
+/// One late fee charged: the installment's position, the day, the amount.
+pub(super) type LateFeeCharged = (u32, NaiveDate, Decimal);
+
+pub(super) fn late_fees(
+    late_fee: &LateFee,
+    charged: &[LateFeeCharged],
+    currency: Currency,
+) -> Reason {
+    let code = currency.code();
+    let mut terms = match late_fee.charge {
+        LateFeeCharge::Amount(amount) => format!("{} {code}", currency.format(amount)),
+        LateFeeCharge::Percent(share) => format!("{share}% of the installment"),
+    };
+    if let Some(cap) = late_fee.cap_per_installment {
+        terms.push_str(&format!(
+            ", at most {} {code} an installment",
+            currency.format(cap)
+        ));
+    }
+    if let Some(cap) = late_fee.cap_per_loan {
+        terms.push_str(&format!(", at most {} {code} a loan", currency.format(cap)));
+    }
+    let days = late_fee.days_late;
+    let detail = if charged.is_empty() {
+        format!("a late fee of {terms} once an installment is {days} days late: none charged")
+    } else {
+        let each: Vec<String> = charged
+            .iter()
+            .map(|(seq, on, fee)| {
+                format!(
+                    "{} {code} on installment {seq} on {on}",
+                    currency.format(*fee)
+                )
+            })
+            .collect();
+        let total: Decimal = charged.iter().map(|(_, _, fee)| fee).sum();
+        format!(
+            "a late fee of {terms} once an installment is {days} days late, charged as fees: {}; {} {code} in all",
+            each.join(", "),
+            currency.format(total),
+        )
+    };
+    Reason {
+        rule: "late-fee.fixed",
         detail,
     }
 }

@@ -8,15 +8,17 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::Breakdown;
 use crate::loan::{Installment, Payment};
-use crate::policy::{Classification, Materiality, Part, Penalty, PenaltyBasis, Policy};
+use crate::policy::{Classification, LateFee, Materiality, Part, Penalty, PenaltyBasis, Policy};
 
 /// One installment's account: what it asks for, what was paid, what penalty accrued.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Ledger {
     /// The date it is due, after the calendar's shift.
     pub due_date: NaiveDate,
-    /// Principal, interest and fees as scheduled.
+    /// Principal, interest and fees as scheduled, the late fee charged among the fees.
     pub scheduled: Breakdown,
+    /// The late fee charged, zero until it is.
+    pub late_fee: Decimal,
     /// What payments covered.
     pub paid: Breakdown,
     /// The value date of the payment that cleared it.
@@ -42,6 +44,7 @@ impl Ledger {
         Self {
             due_date,
             scheduled,
+            late_fee: Decimal::ZERO,
             paid: Breakdown::default(),
             paid_off_on: None,
             tolerated,
@@ -66,6 +69,13 @@ impl Ledger {
         self.owed(minor_unit).minus(&self.paid)
     }
 
+    /// Whether at the end of `date` it is overdue: past its due date with more unpaid than
+    /// tolerance allows.
+    pub fn overdue_on(&self, date: NaiveDate, minor_unit: u32) -> bool {
+        let unpaid = self.unpaid(minor_unit).total();
+        self.due_date < date && !unpaid.is_zero() && unpaid > self.tolerated
+    }
+
     /// Unpaid principal, interest and fees: what penalty and materiality are measured on.
     fn unpaid_before_penalty(&self) -> Breakdown {
         Breakdown {
@@ -77,6 +87,12 @@ impl Ledger {
     /// Whether the unpaid remainder, penalty aside, is more than tolerance allows.
     fn above_tolerance(&self) -> bool {
         self.unpaid_before_penalty().total() > self.tolerated
+    }
+
+    /// The account as it stands at the end of `date`, penalty accrued up to it.
+    pub fn accrued_to(mut self, date: NaiveDate, penalty: Option<&Penalty>) -> Self {
+        self.accrue(date, penalty);
+        self
     }
 
     /// Accrues penalty for the days after `accrued_through` up to and including `until`,
@@ -107,11 +123,28 @@ pub(super) struct Replay {
     pub overpaid: Decimal,
     /// For EBA classification: since when both materiality thresholds have been breached.
     pub breached_since: Option<NaiveDate>,
+    /// Late fees charged so far, over all installments.
+    pub late_fees: Decimal,
+}
+
+impl Replay {
+    /// The accounts as they stand at the end of `date`, penalty accrued up to it.
+    pub fn accrued_to(&self, date: NaiveDate, policy: &Policy) -> Self {
+        Self {
+            ledgers: self
+                .ledgers
+                .iter()
+                .map(|l| l.accrued_to(date, policy.penalty.as_ref()))
+                .collect(),
+            ..*self
+        }
+    }
 }
 
 /// Replays `payments` (standing, in value-date order) against the schedule whose shifted due
-/// dates are `due_dates`, once, and hands `at` the accounts as they stood at the end of each
-/// of `checkpoints` (ascending), with the number of payments counted by then. The history
+/// dates are `due_dates`, once, and hands `at` each of `checkpoints` (ascending) with the
+/// number of payments counted by then and the accounts after the last event before it;
+/// [`Replay::accrued_to`] the checkpoint gives them as they stood at its end. The history
 /// up to a date does not depend on what comes after it, so one pass serves every date: the
 /// accounts at a checkpoint are those a replay stopping there would give.
 pub(super) fn replay(
@@ -121,7 +154,7 @@ pub(super) fn replay(
     checkpoints: &[NaiveDate],
     policy: &Policy,
     minor_unit: u32,
-    mut at: impl FnMut(NaiveDate, usize, Replay),
+    mut at: impl FnMut(NaiveDate, usize, &Replay),
 ) {
     let mut state = Replay {
         ledgers: installments
@@ -131,6 +164,7 @@ pub(super) fn replay(
             .collect(),
         overpaid: Decimal::ZERO,
         breached_since: None,
+        late_fees: Decimal::ZERO,
     };
     let materiality = match &policy.classification {
         Classification::EbaDefault(materiality) => Some(*materiality),
@@ -142,14 +176,11 @@ pub(super) fn replay(
     let mut checkpoints = checkpoints.iter().copied().peekable();
     let mut emit_before = |date: Option<NaiveDate>, state: &Replay, counted: usize| {
         while let Some(checkpoint) = checkpoints.next_if(|c| date.is_none_or(|d| *c < d)) {
-            let mut then = state.clone();
-            for ledger in &mut then.ledgers {
-                ledger.accrue(checkpoint, policy.penalty.as_ref());
-            }
-            at(checkpoint, counted, then);
+            at(checkpoint, counted, state);
         }
     };
-    for date in event_dates(due_dates, payments, last) {
+    let late_fee = policy.late_fee.as_ref();
+    for date in event_dates(due_dates, payments, last, late_fee) {
         emit_before(Some(date), &state, counted);
         for ledger in &mut state.ledgers {
             ledger.accrue(date, policy.penalty.as_ref());
@@ -157,6 +188,9 @@ pub(super) fn replay(
         while let Some(payment) = pending.next_if(|p| p.value_date == date) {
             state.overpaid += allocate(payment, &mut state.ledgers, &policy.allocation, minor_unit);
             counted += 1;
+        }
+        if let Some(late_fee) = late_fee {
+            charge_late_fees(&mut state, date, late_fee, minor_unit);
         }
         if let Some(materiality) = materiality {
             let breached = is_material(&state.ledgers, date, materiality);
@@ -166,23 +200,40 @@ pub(super) fn replay(
     emit_before(None, &state, counted);
 }
 
-/// The days on which something changes: a payment's value date, or the day after a due date,
-/// when an unpaid installment falls overdue.
+/// The days on which something changes: a payment's value date, the day after a due date,
+/// when an unpaid installment falls overdue, and the day a late fee falls to be charged.
 fn event_dates(
     due_dates: &[NaiveDate],
     payments: &[&Payment],
     as_of: NaiveDate,
+    late_fee: Option<&LateFee>,
 ) -> BTreeSet<NaiveDate> {
-    let overdue_from = due_dates
-        .iter()
-        .filter_map(|d| d.succ_opt())
-        .filter(|d| *d <= as_of);
+    let overdue_from = due_dates.iter().filter_map(|d| d.succ_opt());
+    let late_fee_days = late_fee
+        .into_iter()
+        .flat_map(|fee| due_dates.iter().filter_map(|d| fee.day(*d)));
     payments
         .iter()
         .map(|p| p.value_date)
-        .filter(|d| *d <= as_of)
         .chain(overdue_from)
+        .chain(late_fee_days)
+        .filter(|d| *d <= as_of)
         .collect()
+}
+
+/// Charges `late_fee` on each installment whose late-fee day is `date` and that is still
+/// overdue at its end (after the day's payments), in schedule order, within the loan's cap.
+fn charge_late_fees(state: &mut Replay, date: NaiveDate, late_fee: &LateFee, minor_unit: u32) {
+    for ledger in &mut state.ledgers {
+        if late_fee.day(ledger.due_date) != Some(date) || !ledger.overdue_on(date, minor_unit) {
+            continue;
+        }
+        let room = late_fee.cap_per_loan.map(|cap| cap - state.late_fees);
+        let fee = late_fee.fee(ledger.scheduled.total(), room, minor_unit);
+        ledger.scheduled.fees += fee;
+        ledger.late_fee = fee;
+        state.late_fees += fee;
+    }
 }
 
 /// Applies a payment to the oldest installment with anything unpaid, part by part in

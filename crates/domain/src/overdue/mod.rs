@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::loan::{Loan, Payment};
 use crate::money::Currency;
-use crate::policy::{Classification, Part, Policy};
+use crate::policy::{Classification, LateFee, Part, Policy};
 
 mod explain;
 mod ledger;
@@ -149,36 +149,94 @@ pub struct Assessment {
 /// Assesses `loan` as it stood at the end of `as_of`: reversed payments and payments valued
 /// later are left out, and the rest are replayed in value-date order.
 pub fn assess(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Assessment {
-    let mut assessed = assess_dates(loan, &[as_of], policy);
-    assessed
-        .pop()
-        .unwrap_or_else(|| unreachable!("one date gives one assessment"))
+    assess_with_glances(loan, as_of, &[], policy).0
 }
 
-/// Assesses `loan` as it stood at the end of each of `dates` (ascending), as [`assess`]
-/// would one by one, in a single replay of its history.
-pub fn assess_dates(loan: &Loan, dates: &[NaiveDate], policy: &Policy) -> Vec<Assessment> {
-    debug_assert!(dates.is_sorted(), "assessment dates must be ascending");
+/// A past day as the behavioural features read it: two figures of the [`Assessment`] that
+/// day, without the installments, sums and explanation texts a whole one costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Glance {
+    /// Days past due at the end of the day, as [`Assessment::dpd`].
+    pub dpd: u32,
+    /// Whether an installment due by the day was unpaid at its end: overdue, or due that very
+    /// day with something left.
+    pub left_short: bool,
+}
+
+impl Assessment {
+    /// The glance at the loan on its assessment date.
+    pub fn glance(&self) -> Glance {
+        Glance {
+            dpd: self.dpd,
+            left_short: self.installments.iter().any(|i| {
+                i.status == InstallmentStatus::Overdue
+                    || (i.effective_due_date == self.as_of && !i.unpaid.total().is_zero())
+            }),
+        }
+    }
+}
+
+/// Assesses `loan` at the end of `as_of`, as [`assess`] does, and glances at it at the end of
+/// each of `past` (ascending, before `as_of`), in a single replay of its history.
+pub fn assess_with_glances(
+    loan: &Loan,
+    as_of: NaiveDate,
+    past: &[NaiveDate],
+    policy: &Policy,
+) -> (Assessment, Vec<Glance>) {
+    debug_assert!(past.is_sorted(), "past dates must be ascending");
+    debug_assert!(
+        past.last().is_none_or(|d| *d < as_of),
+        "past dates come before as_of"
+    );
     let due_dates: Vec<NaiveDate> = loan
         .installments()
         .iter()
         .map(|i| policy.calendar.shift(i.due_date))
         .collect();
-    let last = dates.last().copied().unwrap_or(NaiveDate::MIN);
-    let counted = payments_up_to(loan.standing_payments(), last);
-    let mut assessed = Vec::with_capacity(dates.len());
+    let counted = payments_up_to(loan.standing_payments(), as_of);
+    let checkpoints: Vec<NaiveDate> = past.iter().copied().chain([as_of]).collect();
+    let minor_unit = loan.currency().minor_unit();
+    let mut glances = Vec::with_capacity(past.len());
+    let mut assessment = None;
     ledger::replay(
         loan.installments(),
         &due_dates,
         &counted,
-        dates,
+        &checkpoints,
         policy,
-        loan.currency().minor_unit(),
-        |as_of, payments, replay| {
-            assessed.push(conclude(loan, as_of, &counted[..payments], replay, policy));
+        minor_unit,
+        |date, payments, replay| {
+            if date == as_of {
+                let then = replay.accrued_to(date, policy);
+                assessment = Some(conclude(loan, as_of, &counted[..payments], then, policy));
+            } else {
+                glances.push(glance(replay, date, policy, minor_unit));
+            }
         },
     );
-    assessed
+    let assessment = assessment.unwrap_or_else(|| unreachable!("as_of is the last checkpoint"));
+    (assessment, glances)
+}
+
+/// The glance on `date` from the accounts replayed up to it: what [`judge`] would find of
+/// each installment due by then, penalty accrued to the day, and nothing else.
+fn glance(replay: &Replay, date: NaiveDate, policy: &Policy, minor_unit: u32) -> Glance {
+    let mut dpd = None;
+    let mut left_short = false;
+    for ledger in replay.ledgers.iter().filter(|l| l.due_date <= date) {
+        let then = ledger.accrued_to(date, policy.penalty.as_ref());
+        let overdue = then.overdue_on(date, minor_unit);
+        if overdue && dpd.is_none() {
+            dpd = Some(days_between(ledger.due_date, date));
+        }
+        left_short |=
+            overdue || (ledger.due_date == date && !then.unpaid(minor_unit).total().is_zero());
+    }
+    Glance {
+        dpd: dpd.unwrap_or(0),
+        left_short,
+    }
 }
 
 /// The assessment on `as_of` from the accounts replayed up to it with the `counted` payments.
@@ -195,6 +253,7 @@ fn conclude(
         ledgers,
         overpaid,
         breached_since,
+        late_fees: _,
     } = replay;
     let installments: Vec<InstallmentAssessment> = loan
         .installments()
@@ -227,13 +286,17 @@ fn conclude(
         currency,
     );
 
-    let explanation = vec![
+    let mut explanation = vec![
         explain::allocation(loan.payments().len(), counted, as_of, policy, currency),
         explain::dpd(oldest_overdue, as_of, currency),
         explain::arrears(dpd, policy.grace_days, paused, days_in_arrears),
         explain::bucket(bucket, days_in_arrears),
         classification_reason,
     ];
+    if let Some(late_fee) = &policy.late_fee {
+        let charged = late_fees_charged(loan, &ledgers, late_fee);
+        explanation.insert(1, explain::late_fees(late_fee, &charged, currency));
+    }
     Assessment {
         loan_id: loan.id().to_owned(),
         as_of,
@@ -256,6 +319,26 @@ fn conclude(
         installments,
         explanation,
     }
+}
+
+/// The late fees charged by the end of the replay, in schedule order.
+fn late_fees_charged(
+    loan: &Loan,
+    ledgers: &[Ledger],
+    late_fee: &LateFee,
+) -> Vec<explain::LateFeeCharged> {
+    loan.installments()
+        .iter()
+        .zip(ledgers)
+        .filter(|(_, ledger)| !ledger.late_fee.is_zero())
+        .filter_map(|(installment, ledger)| {
+            Some((
+                installment.seq,
+                late_fee.day(ledger.due_date)?,
+                ledger.late_fee,
+            ))
+        })
+        .collect()
 }
 
 /// Payments valued on or before `as_of`, in value-date order, id breaking ties, so the

@@ -3,6 +3,7 @@
 use super::*;
 use crate::loan::Installment;
 use crate::money::Currency;
+use crate::policy::LateFee;
 
 fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
@@ -265,6 +266,170 @@ fn penalty_on_the_overdue_total_with_no_payment() {
     assert_eq!(a.installments[0].unpaid.penalty, amount("15.68"));
 }
 
+fn flat_late_fee() -> LateFee {
+    use crate::policy::LateFeeCharge;
+    LateFee::new(
+        "late_fee",
+        10,
+        LateFeeCharge::Amount(amount("50.00")),
+        None,
+        None,
+    )
+    .unwrap()
+}
+
+fn late_fee_reason(a: &Assessment) -> &str {
+    let reason = a.explanation.iter().find(|r| r.rule == "late-fee.fixed");
+    &reason.expect("a late-fee reason").detail
+}
+
+#[test]
+fn a_late_fee_is_charged_once_on_the_day_an_installment_is_so_many_days_late() {
+    // 50.00 once an installment is 10 days late. Installment 1 (1060.00) is due 2026-01-15
+    // and unpaid: 10 days late on 2026-01-25, charged at that day's end as a fee.
+    let policy = Policy {
+        late_fee: Some(flat_late_fee()),
+        ..policy()
+    };
+    let loan = four_month_loan(vec![]);
+    let eve = assess(&loan, date("2026-01-24"), &policy);
+    assert_eq!(eve.installments[0].unpaid.fees, amount("10.00"));
+    assert!(
+        late_fee_reason(&eve).ends_with("none charged"),
+        "{}",
+        late_fee_reason(&eve)
+    );
+    let day = assess(&loan, date("2026-01-25"), &policy);
+    assert_eq!(day.installments[0].unpaid.fees, amount("60.00"));
+    assert_eq!(day.overdue.total(), amount("1110.00")); // 1060.00 + 50.00
+    assert!(
+        late_fee_reason(&day)
+            .contains("50.00 CNY on installment 1 on 2026-01-25; 50.00 CNY in all"),
+        "{}",
+        late_fee_reason(&day)
+    );
+    // Charged once: on 2026-03-01 installment 1 still carries one fee, and installment 2
+    // (due 2026-02-15, 10 days late on 2026-02-25) its own.
+    let later = assess(&loan, date("2026-03-01"), &policy);
+    assert_eq!(later.installments[0].unpaid.fees, amount("60.00"));
+    assert_eq!(later.installments[1].unpaid.fees, amount("60.00"));
+    assert_eq!(later.installments[2].unpaid.fees, amount("10.00"));
+    assert_eq!(later.overdue.fees, amount("120.00"));
+}
+
+#[test]
+fn a_late_fee_is_allocated_as_a_fee_by_the_waterfall() {
+    // The fee (50.00, 2026-01-25) makes installment 1's fees 60.00. 100.00 on 2026-01-26,
+    // penalty → fees → interest → principal: no penalty, 60.00 to fees, 40.00 of the 50.00
+    // interest; 10.00 interest and 1000.00 principal stay unpaid.
+    let policy = Policy {
+        late_fee: Some(flat_late_fee()),
+        ..policy()
+    };
+    let loan = four_month_loan(vec![payment("P1", "2026-01-26", "100.00")]);
+    let a = assess(&loan, date("2026-01-31"), &policy);
+    let first = &a.installments[0];
+    assert_eq!(first.paid.fees, amount("60.00"));
+    assert_eq!(first.paid.interest, amount("40.00"));
+    assert_eq!(first.unpaid, breakdown("1000.00", "10.00", "0.00"));
+}
+
+#[test]
+fn no_late_fee_when_paid_that_day_or_left_within_tolerance() {
+    use crate::policy::Tolerance;
+    let policy = Policy {
+        late_fee: Some(flat_late_fee()),
+        tolerance: Some(Tolerance {
+            amount: Some(amount("1.00")),
+            ..Tolerance::default()
+        }),
+        ..policy()
+    };
+    // Paid in full on the fee's day: the day's payments come first, nothing is left late.
+    let paid_that_day = four_month_loan(vec![payment("P1", "2026-01-25", "1060.00")]);
+    let a = assess(&paid_that_day, date("2026-02-01"), &policy);
+    assert_eq!(a.installments[0].unpaid.total(), Decimal::ZERO);
+    // 1059.00 paid leaves 1.00 of principal, within tolerance: not overdue, so no fee.
+    let within = four_month_loan(vec![payment("P1", "2026-01-20", "1059.00")]);
+    let a = assess(&within, date("2026-02-01"), &policy);
+    assert_eq!(a.installments[0].unpaid, breakdown("1.00", "0.00", "0.00"));
+    assert!(late_fee_reason(&a).ends_with("none charged"));
+}
+
+#[test]
+fn a_percentage_late_fee_is_rounded_and_held_within_its_caps() {
+    use crate::policy::LateFeeCharge;
+    // 5% after 10 days, at most 52.00 an installment and 100.00 a loan, nothing paid:
+    // installment 1: 5% of 1060.00 = 53.00, capped to 52.00 (2026-01-25);
+    // installment 2: 5% of 1050.00 = 52.50, capped to 52.00, and the loan's 100.00 leaves
+    // 48.00 (2026-02-25); installment 3 (2026-03-25): nothing left under the loan's cap.
+    let capped = Policy {
+        late_fee: Some(
+            LateFee::new(
+                "late_fee",
+                10,
+                LateFeeCharge::Percent(amount("5")),
+                Some(amount("52.00")),
+                Some(amount("100.00")),
+            )
+            .unwrap(),
+        ),
+        ..policy()
+    };
+    let a = assess(&four_month_loan(vec![]), date("2026-04-01"), &capped);
+    let fees: Vec<Decimal> = a.installments.iter().map(|i| i.unpaid.fees).collect();
+    assert_eq!(
+        fees,
+        [
+            amount("62.00"),
+            amount("58.00"),
+            amount("10.00"),
+            amount("10.00")
+        ]
+    );
+    assert!(late_fee_reason(&a).contains(
+        "52.00 CNY on installment 1 on 2026-01-25, 48.00 CNY on installment 2 on 2026-02-25; 100.00 CNY in all"
+    ));
+    // 0.125% of 1060.00 = 1.325, half away from zero: 1.33.
+    let small = Policy {
+        late_fee: Some(
+            LateFee::new(
+                "late_fee",
+                10,
+                LateFeeCharge::Percent(amount("0.125")),
+                None,
+                None,
+            )
+            .unwrap(),
+        ),
+        ..policy()
+    };
+    let a = assess(&four_month_loan(vec![]), date("2026-01-25"), &small);
+    assert_eq!(a.installments[0].unpaid.fees, amount("11.33"));
+}
+
+#[test]
+fn a_late_fee_needs_a_day_late_and_a_charge_above_zero() {
+    use crate::policy::LateFeeCharge;
+    let refused = |days, charge| {
+        LateFee::new("policy.late_fee", days, charge, None, None)
+            .unwrap_err()
+            .field
+    };
+    assert_eq!(
+        refused(0, LateFeeCharge::Amount(amount("5"))),
+        "policy.late_fee.days_late"
+    );
+    assert_eq!(
+        refused(5, LateFeeCharge::Amount(Decimal::ZERO)),
+        "policy.late_fee.amount"
+    );
+    assert_eq!(
+        refused(5, LateFeeCharge::Percent(amount("100.01"))),
+        "policy.late_fee.percent"
+    );
+}
+
 #[test]
 fn a_remainder_within_tolerance_is_not_overdue() {
     use crate::policy::Tolerance;
@@ -509,6 +674,19 @@ mod arrival_order {
     use super::*;
     use crate::policy::{Penalty, PenaltyBasis, Tolerance};
 
+    /// 5% of the installment after 10 days late, at most 52.00 an installment and 100.00 a loan.
+    fn capped_late_fee() -> LateFee {
+        use crate::policy::LateFeeCharge;
+        LateFee::new(
+            "late_fee",
+            10,
+            LateFeeCharge::Percent(amount("5")),
+            Some(amount("52.00")),
+            Some(amount("100.00")),
+        )
+        .unwrap()
+    }
+
     fn payments() -> impl Strategy<Value = Vec<Payment>> {
         // Up to 8 payments of 0.01 to 2000.00 valued over the first five months of 2026.
         prop::collection::vec((1i64..200_000, 0u64..150), 0..8).prop_map(|drawn| {
@@ -528,7 +706,7 @@ mod arrival_order {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
         /// The same payments in any arrival order give identical assessments, with penalty
-        /// interest and tolerance in play.
+        /// interest, late fees and tolerance in play.
         #[test]
         fn any_arrival_order_gives_the_same_assessment(
             payments in payments(),
@@ -538,6 +716,7 @@ mod arrival_order {
             let policy = Policy {
                 penalty: Some(Penalty { annual_rate: amount("0.24"), basis: PenaltyBasis::OverdueTotal }),
                 tolerance: Some(Tolerance { amount: Some(amount("1.00")), ..Tolerance::default() }),
+                late_fee: Some(capped_late_fee()),
                 ..Policy::default()
             };
             let as_of = date("2026-01-01") + chrono::Days::new(days);
@@ -551,10 +730,11 @@ mod arrival_order {
             prop_assert_eq!(assess(&four_month_loan(arrived), as_of, &policy), expected);
         }
 
-        /// One replay assessing many dates gives, on each, what assessing that date alone
-        /// gives, with penalty interest, tolerance and EBA materiality tracked day by day.
+        /// One replay glancing at many dates sees, on each, what assessing that date alone
+        /// gives, and assesses the last as `assess` does, with penalty interest, tolerance
+        /// and EBA materiality tracked day by day.
         #[test]
-        fn assessing_many_dates_at_once_matches_each_alone(
+        fn glancing_at_many_dates_at_once_matches_each_alone(
             payments in payments(),
             reversed in any::<prop::sample::Index>(),
             mut days in prop::collection::vec(0u64..200, 1..12),
@@ -566,6 +746,7 @@ mod arrival_order {
                     absolute: amount("100"),
                     relative: amount("0.01"),
                 }),
+                late_fee: Some(capped_late_fee()),
                 ..Policy::default()
             };
             let pause = crate::loan::Pause { from: date("2026-02-20"), to: date("2026-03-05"), reason: "hardship".into() };
@@ -576,8 +757,11 @@ mod arrival_order {
             days.sort();
             days.dedup();
             let dates: Vec<NaiveDate> = days.iter().map(|d| date("2026-01-01") + chrono::Days::new(*d)).collect();
-            let alone: Vec<Assessment> = dates.iter().map(|d| assess(&loan, *d, &policy)).collect();
-            prop_assert_eq!(assess_dates(&loan, &dates, &policy), alone);
+            let (as_of, past) = dates.split_last().unwrap();
+            let alone: Vec<Glance> = past.iter().map(|d| assess(&loan, *d, &policy).glance()).collect();
+            let (assessment, glances) = assess_with_glances(&loan, *as_of, past, &policy);
+            prop_assert_eq!(glances, alone);
+            prop_assert_eq!(assessment, assess(&loan, *as_of, &policy));
         }
 
         /// The assessment that comes with the features, from their replay, is the one

@@ -6,7 +6,9 @@ use rust_decimal::prelude::*;
 
 use crate::FieldError;
 use crate::loan::Loan;
-use crate::overdue::{Assessment, InstallmentAssessment, InstallmentStatus, assess_dates};
+use crate::overdue::{
+    Assessment, Glance, InstallmentAssessment, InstallmentStatus, assess_with_glances,
+};
 use crate::policy::Policy;
 
 /// What postloan does not see in the schedule and payments: the disbursement date and the
@@ -183,7 +185,7 @@ pub fn assess_with_features(
 ) -> (Assessment, Features) {
     let payment_dates = counted_payment_dates(loan, as_of);
     let past = Past::replay(loan, as_of, policy, &payment_dates);
-    let now = past.on(as_of);
+    let now = &past.now;
     let features = Features {
         current_dpd: now.dpd,
         max_dpd_m3: past.max_dpd(&payment_dates, 3),
@@ -191,25 +193,26 @@ pub fn assess_with_features(
         max_dpd_m12: past.max_dpd(&payment_dates, MAX_DPD_MONTHS),
         late_installments: count(now.installments.iter().filter(|i| i.days_late > 0)),
         on_time_share: on_time_share(now),
-        partial_payments: count(payment_dates.iter().filter(|&&d| left_short(past.on(d)))),
+        partial_payments: count(payment_dates.iter().filter(|&&d| past.on(d).left_short)),
         days_since_last_payment: payment_dates.last().map(|&last| days_between(last, as_of)),
         promises_made: history.promises_made,
         promises_broken: history.promises_broken,
         outstanding_ratio: outstanding_ratio(loan, now),
         months_on_book: months_on_book(loan, history.disbursed_on, as_of),
     };
-    (past.into_now(), features)
+    (past.now, features)
 }
 
 /// The longest window the DPD features look back over, in months.
 const MAX_DPD_MONTHS: u32 = 12;
 
-/// The loan assessed on the days the features read, in one replay: the assessment date,
-/// each payment's value date (partial payments) and the eve of each payment in the last
-/// 12 months (the highest DPD).
+/// The loan in one replay: assessed on the assessment date, and glanced at on the past days
+/// the features read: each payment's value date (partial payments) and the eve of each
+/// payment in the last 12 months (the highest DPD).
 struct Past {
+    now: Assessment,
     dates: Vec<NaiveDate>,
-    assessed: Vec<Assessment>,
+    glances: Vec<Glance>,
 }
 
 impl Past {
@@ -223,28 +226,28 @@ impl Past {
             .iter()
             .copied()
             .chain(eves)
-            .chain([as_of])
+            .filter(|d| *d < as_of)
             .collect();
         dates.sort();
         dates.dedup();
-        let assessed = assess_dates(loan, &dates, policy);
-        Self { dates, assessed }
+        let (now, glances) = assess_with_glances(loan, as_of, &dates, policy);
+        Self {
+            now,
+            dates,
+            glances,
+        }
     }
 
-    /// The assessment on the assessment date, the last day replayed.
-    fn into_now(mut self) -> Assessment {
-        self.assessed
-            .pop()
-            .unwrap_or_else(|| unreachable!("the assessment date was replayed"))
-    }
-
-    /// The assessment on `date`, one of the days replayed.
-    fn on(&self, date: NaiveDate) -> &Assessment {
+    /// The glance on `date`, the assessment date or one of the days replayed.
+    fn on(&self, date: NaiveDate) -> Glance {
+        if date == self.now.as_of {
+            return self.now.glance();
+        }
         let index = self
             .dates
             .binary_search(&date)
             .unwrap_or_else(|_| unreachable!("{date} was replayed"));
-        &self.assessed[index]
+        self.glances[index]
     }
 
     /// The highest DPD on any day from `months` months before the assessment date up to it.
@@ -252,17 +255,13 @@ impl Past {
     /// turns overdue) and can only fall on a payment's value date, so the highest is reached
     /// on the assessment date or on the eve of a payment's value date: only those days count.
     fn max_dpd(&self, payment_dates: &[NaiveDate], months: u32) -> u32 {
-        let now = self
-            .assessed
-            .last()
-            .unwrap_or_else(|| unreachable!("the assessment date was replayed"));
-        let start = window_start(now.as_of, months);
+        let start = window_start(self.now.as_of, months);
         payment_dates
             .iter()
             .filter_map(|value_date| value_date.pred_opt())
             .filter(|eve| *eve >= start)
             .map(|eve| self.on(eve).dpd)
-            .fold(now.dpd, u32::max)
+            .fold(self.now.dpd, u32::max)
     }
 }
 
@@ -290,15 +289,6 @@ fn on_time_share(now: &Assessment) -> Decimal {
         Decimal::from(count(fallen_due.iter())),
     )
     .unwrap_or(Decimal::new(10_000, RATIO_DECIMALS))
-}
-
-/// Whether, at the end of a payment's value date, an installment already due was still
-/// unpaid: overdue, or due that very day with something left.
-fn left_short(on_the_day: &Assessment) -> bool {
-    on_the_day.installments.iter().any(|i| {
-        i.status == InstallmentStatus::Overdue
-            || (i.effective_due_date == on_the_day.as_of && !i.unpaid.total().is_zero())
-    })
 }
 
 /// Value dates of the standing payments valued on or before `as_of`, earliest first.

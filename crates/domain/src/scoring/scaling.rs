@@ -12,6 +12,10 @@ pub struct Scaling {
     base_score: Decimal,
     base_odds: Decimal,
     pdo: Decimal,
+    /// `ln(base_odds)` and `ln 2`, taken once: a decimal logarithm costs more than the
+    /// rest of a score.
+    ln_base_odds: Decimal,
+    ln_2: Decimal,
 }
 
 /// Decimals a probability of default is given to.
@@ -20,11 +24,7 @@ const PD_DECIMALS: u32 = 6;
 impl Default for Scaling {
     /// The common default: 600 points at 50:1 odds, 20 points to double the odds.
     fn default() -> Self {
-        Self {
-            base_score: Decimal::from(600),
-            base_odds: Decimal::from(50),
-            pdo: Decimal::from(20),
-        }
+        Self::checked(Decimal::from(600), Decimal::from(50), Decimal::from(20))
     }
 }
 
@@ -45,21 +45,28 @@ impl Scaling {
         if pdo <= Decimal::ZERO {
             return Err(FieldError::new(format!("{path}.pdo"), "must be above zero"));
         }
-        Ok(Self {
+        Ok(Self::checked(base_score, base_odds, pdo))
+    }
+
+    /// A scaling whose odds and PDO are known to be above zero.
+    fn checked(base_score: Decimal, base_odds: Decimal, pdo: Decimal) -> Self {
+        Self {
             base_score,
             base_odds,
             pdo,
-        })
+            ln_base_odds: base_odds.ln(),
+            ln_2: Decimal::TWO.ln(),
+        }
     }
 
     /// `factor = PDO / ln 2`: points per unit of log-odds.
     pub fn factor(&self) -> Decimal {
-        self.pdo / Decimal::TWO.ln()
+        self.pdo / self.ln_2
     }
 
     /// `offset = base − factor·ln(base_odds)`.
     pub fn offset(&self) -> Decimal {
-        self.base_score - self.factor() * self.base_odds.ln()
+        self.base_score - self.factor() * self.ln_base_odds
     }
 
     /// The score for good:bad `odds` (above zero), to the nearest point. Computed as
@@ -75,8 +82,7 @@ impl Scaling {
     /// Natural log of the good:bad odds a score implies: `(score − offset) / factor`, written
     /// `ln(base_odds) + (score − base)·ln 2 / PDO`.
     pub fn log_odds(&self, score: i64) -> Decimal {
-        self.base_odds.ln()
-            + (Decimal::from(score) - self.base_score) * Decimal::TWO.ln() / self.pdo
+        self.ln_base_odds + (Decimal::from(score) - self.base_score) * self.ln_2 / self.pdo
     }
 
     /// The probability of default a score implies, `1 / (1 + odds)`, to 6 decimals.

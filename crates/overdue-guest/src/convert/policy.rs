@@ -6,8 +6,8 @@ use postloan_domain::calendar::{Calendar, DueDateShift};
 use postloan_domain::date::parse_date;
 use postloan_domain::money::{parse_amount, parse_non_negative};
 use postloan_domain::policy::{
-    self, Classification, Materiality, Part, Penalty, PenaltyBasis, Policy, Range, Ranges,
-    Tolerance,
+    self, Classification, LateFee, LateFeeCharge, Materiality, Part, Penalty, PenaltyBasis, Policy,
+    Range, Ranges, Tolerance,
 };
 
 use super::field_error;
@@ -32,6 +32,7 @@ fn parse(wit: wit::Policy) -> Result<Policy, FieldError> {
             None => defaults.allocation,
         },
         penalty: wit.penalty.map(penalty).transpose()?,
+        late_fee: wit.late_fee.map(late_fee).transpose()?,
         buckets: match wit.buckets {
             Some(list) => ranges("policy.buckets", list)?,
             None => defaults.buckets,
@@ -84,6 +85,29 @@ fn penalty(p: wit::Penalty) -> Result<Penalty, FieldError> {
             wit::PenaltyBasis::OverdueTotal => PenaltyBasis::OverdueTotal,
         },
     })
+}
+
+fn late_fee(fee: wit::LateFee) -> Result<LateFee, FieldError> {
+    let path = "policy.late_fee";
+    let charge = match fee.charge {
+        wit::LateFeeCharge::Amount(text) => {
+            LateFeeCharge::Amount(parse_amount(&format!("{path}.amount"), &text)?)
+        }
+        wit::LateFeeCharge::Percent(text) => {
+            LateFeeCharge::Percent(parse_non_negative(&format!("{path}.percent"), &text)?)
+        }
+    };
+    let cap = |name: &str, text: Option<String>| {
+        text.map(|text| parse_amount(&format!("{path}.{name}"), &text))
+            .transpose()
+    };
+    LateFee::new(
+        path,
+        fee.days_late,
+        charge,
+        cap("cap_per_installment", fee.cap_per_installment)?,
+        cap("cap_per_loan", fee.cap_per_loan)?,
+    )
 }
 
 fn ranges(field: &str, list: Vec<wit::DayRange>) -> Result<Ranges, FieldError> {
