@@ -62,11 +62,20 @@ fn natively<E: std::fmt::Debug>(
     Ok(per_loan(started, book.len()))
 }
 
-/// Microseconds per loan over the whole book, through the component in wasmtime.
-pub fn wasm(book: &[LoanRecord], component: &Path) -> Result<f64> {
+/// The engine the Wasm sides run on. With `POSTLOAN_BENCH_PERFMAP` set, it writes
+/// `/tmp/perf-PID.map` so that `perf record` names the guests' functions.
+pub fn engine() -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+    if std::env::var_os("POSTLOAN_BENCH_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    Engine::new(&config).map_err(anyhow::Error::from)
+}
+
+/// Microseconds per loan over the whole book, through the component in wasmtime.
+pub fn wasm(book: &[LoanRecord], component: &Path) -> Result<f64> {
+    let engine = engine()?;
     let component = Component::from_file(&engine, component)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("cannot load {}", component.display()))?;
@@ -171,6 +180,7 @@ macro_rules! policy {
                     annual_rate: "0.18".into(),
                     basis: $types::PenaltyBasis::OverduePrincipal,
                 }),
+                late_fee: None,
                 buckets: None,
                 classification: None,
                 calendar: None,

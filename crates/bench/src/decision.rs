@@ -17,8 +17,8 @@ use anyhow::{Context, Result, anyhow};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Store};
 
 use postloan_domain::contact::escalation::{self, EscalationPolicy, Ladder, Stage, Strategy};
 use postloan_domain::contact::guard::ContactRules;
@@ -311,9 +311,7 @@ struct Components {
 
 impl Components {
     fn load() -> Result<Self> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        let engine = crate::assessment::engine()?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
         let mut store = Store::new(&engine, Sandbox::default());
@@ -542,6 +540,7 @@ fn host_policy() -> core::Policy {
             annual_rate: "0.18".into(),
             basis: core::PenaltyBasis::OverduePrincipal,
         }),
+        late_fee: None,
         buckets: None,
         classification: None,
         calendar: None,
