@@ -398,6 +398,12 @@ fn probes(b: &OfB) -> Vec<Probe> {
             NoSuch,
         ),
         probe(
+            "POST /v1/loans/{}/write-off",
+            b_loan("/write-off"),
+            Some(json!({ "reason": "by A" })),
+            NoSuch,
+        ),
+        probe(
             "POST /v1/loans/{}/promises",
             b_loan("/promises"),
             Some(json!({ "id": "PROMISE-BY-A", "amount": "10.00", "date": "2026-12-31" })),

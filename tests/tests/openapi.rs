@@ -528,6 +528,12 @@ fn cases(job: i64, action: i64) -> Vec<Case> {
         )
         .unknown(no_loan("/extensions")),
         case(
+            "POST /v1/loans/{}/write-off",
+            loan("/write-off"),
+            Some(json!({ "reason": "uncollectable" })),
+        )
+        .unknown(no_loan("/write-off")),
+        case(
             "POST /v1/loans/{}/promises",
             loan("/promises"),
             Some(json!({ "id": "PR-1", "amount": "10.00", "date": "2026-12-31" })),

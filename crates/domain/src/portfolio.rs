@@ -1,12 +1,13 @@
 //! Portfolio measures lenders watch, read from the per-loan snapshots that the nightly
 //! close-of-business run stores for each business date: the aging table, PAR30/PAR90, the
-//! NPL ratio, overdue rates, roll and cure rates, and the promise-to-pay kept rate.
+//! NPL ratio, overdue rates, roll and cure rates, the promise-to-pay kept rate, and the
+//! losses: charge-offs and what was recovered after them.
 //!
 //! Balances are outstanding principal. Every ratio is exact decimal arithmetic rounded once,
 //! to [`RATIO_DECIMALS`] places with ties to even, and is none when its denominator is zero:
 //! an empty book has no PAR, not a PAR of 0.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -102,8 +103,10 @@ pub struct Flows {
     pub same: Decimal,
     /// In a better bucket.
     pub better: Decimal,
-    /// Absent at the later date: closed or paid off.
+    /// Absent at the later date and not written off: paid off or closed.
     pub closed: Decimal,
+    /// Written off (charged off) by the later date.
+    pub written_off: Decimal,
     /// In a bucket the policy does not list, so it cannot be ranked.
     pub unranked: Decimal,
 }
@@ -133,7 +136,8 @@ pub struct RollRates {
     pub unranked_balance: Decimal,
     /// Earlier-date balance of loans past due then.
     pub delinquent_balance: Decimal,
-    /// The part of it whose loans were not past due, or were gone, at the later date.
+    /// The part of it whose loans were not past due, or were paid off or closed, at the later
+    /// date; a loan written off is not cured.
     pub cured_balance: Decimal,
     /// `cured_balance` over `delinquent_balance`; none when nothing was past due.
     pub cure_rate: Option<Decimal>,
@@ -192,10 +196,17 @@ pub fn ratios(snapshots: &[Snapshot]) -> Ratios {
 
 /// Roll and cure rates from the snapshots of one business date (`from`) to those of a later
 /// one (`to`), weighted by each loan's outstanding principal at `from`. Loans are matched by
-/// id; a loan absent at `to` was closed or paid off, and one new at `to` is not counted.
-/// Buckets rank by their position in `buckets`, mildest first.
-pub fn roll_rates(from: &[Snapshot], to: &[Snapshot], buckets: &[String]) -> RollRates {
+/// id; a loan absent at `to` was written off if `written_off` (the loans written off by `to`)
+/// names it, else closed or paid off; one new at `to` is not counted. Buckets rank by their
+/// position in `buckets`, mildest first.
+pub fn roll_rates(
+    from: &[Snapshot],
+    to: &[Snapshot],
+    written_off: &[String],
+    buckets: &[String],
+) -> RollRates {
     let rank = ranks(buckets);
+    let written_off: HashSet<&str> = written_off.iter().map(String::as_str).collect();
     let mut later: HashMap<&str, &Snapshot> = HashMap::with_capacity(to.len());
     for snapshot in to {
         // One snapshot per loan and date is expected; should one repeat, the first counts.
@@ -220,6 +231,7 @@ pub fn roll_rates(from: &[Snapshot], to: &[Snapshot], buckets: &[String]) -> Rol
         row.loans = row.loans.saturating_add(1);
         row.balance += snapshot.outstanding_principal;
         let then = match later.get(snapshot.loan_id.as_str()) {
+            None if written_off.contains(snapshot.loan_id.as_str()) => Then::WrittenOff,
             None => Then::Gone,
             Some(now) => rank
                 .get(now.bucket.as_str())
@@ -233,9 +245,11 @@ pub fn roll_rates(from: &[Snapshot], to: &[Snapshot], buckets: &[String]) -> Rol
     }
     let delinquent = || from.iter().filter(|s| s.dpd > 0);
     let delinquent_balance = principal(delinquent());
-    let cured_balance = principal(
-        delinquent().filter(|s| later.get(s.loan_id.as_str()).is_none_or(|now| now.dpd == 0)),
-    );
+    let cured = |s: &&Snapshot| match later.get(s.loan_id.as_str()) {
+        Some(now) => now.dpd == 0,
+        None => !written_off.contains(s.loan_id.as_str()),
+    };
+    let cured_balance = principal(delinquent().filter(cured));
     RollRates {
         rows,
         unranked_balance,
@@ -264,11 +278,97 @@ pub fn promise_kept_rate(
     )
 }
 
+/// A loan written off (charged off): when, and what was charged off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOff {
+    /// The loan.
+    pub loan_id: String,
+    /// The business date it left the book.
+    pub on: NaiveDate,
+    /// The principal charged off.
+    pub principal: Decimal,
+    /// Everything charged off: principal, interest, fees and penalty.
+    pub total: Decimal,
+}
+
+/// Money received on a loan after it was written off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The loan.
+    pub loan_id: String,
+    /// The value date.
+    pub value_date: NaiveDate,
+    /// The amount.
+    pub amount: Decimal,
+}
+
+/// Charge-offs over a period after one business date up to and including a later one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Losses {
+    /// Principal written off in the period.
+    pub charged_off_principal: Decimal,
+    /// Recoveries valued in the period, on loans written off at any time.
+    pub recovered: Decimal,
+    /// Principal written off in the period over the book's outstanding principal at its start.
+    pub gross_charge_off_rate: Option<Decimal>,
+    /// The same less the period's recoveries, over the same book.
+    pub net_charge_off_rate: Option<Decimal>,
+    /// Everything recovered up to the period's end over everything charged off up to it, on
+    /// the loans written off by then.
+    pub recovery_rate: Option<Decimal>,
+}
+
+/// The losses after `from` up to and including `to`, against `book`, the outstanding principal
+/// at `from`; the period's rates are not annualised.
+pub fn losses(
+    book: Decimal,
+    write_offs: &[WriteOff],
+    recoveries: &[Recovery],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Losses {
+    let in_period = |date: NaiveDate| from < date && date <= to;
+    let charged_off_principal: Decimal = write_offs
+        .iter()
+        .filter(|w| in_period(w.on))
+        .map(|w| w.principal)
+        .sum();
+    let recovered: Decimal = recoveries
+        .iter()
+        .filter(|r| in_period(r.value_date))
+        .map(|r| r.amount)
+        .sum();
+    let by_then: HashSet<&str> = write_offs
+        .iter()
+        .filter(|w| w.on <= to)
+        .map(|w| w.loan_id.as_str())
+        .collect();
+    let charged_off_by_then: Decimal = write_offs
+        .iter()
+        .filter(|w| w.on <= to)
+        .map(|w| w.total)
+        .sum();
+    let recovered_by_then: Decimal = recoveries
+        .iter()
+        .filter(|r| r.value_date <= to && by_then.contains(r.loan_id.as_str()))
+        .map(|r| r.amount)
+        .sum();
+    Losses {
+        charged_off_principal,
+        recovered,
+        gross_charge_off_rate: ratio(charged_off_principal, book),
+        net_charge_off_rate: ratio(charged_off_principal - recovered, book),
+        recovery_rate: ratio(recovered_by_then, charged_off_by_then),
+    }
+}
+
 /// Where a loan stood at the later date.
 #[derive(Clone, Copy)]
 enum Then {
-    /// Absent: closed or paid off.
+    /// Absent and not written off: closed or paid off.
     Gone,
+    /// Absent, written off.
+    WrittenOff,
     /// In a bucket the policy does not list.
     Unranked,
     /// In the bucket of this rank.
@@ -280,6 +380,7 @@ impl Flows {
     fn add(&mut self, from: usize, then: Then, balance: Decimal) {
         let part = match then {
             Then::Gone => &mut self.closed,
+            Then::WrittenOff => &mut self.written_off,
             Then::Unranked => &mut self.unranked,
             Then::Ranked(to) if to > from => &mut self.worse,
             Then::Ranked(to) if to < from => &mut self.better,
@@ -300,6 +401,7 @@ fn rates(amounts: &Flows, balance: Decimal) -> Option<Flows> {
         same: rate(amounts.same)?,
         better: rate(amounts.better)?,
         closed: rate(amounts.closed)?,
+        written_off: rate(amounts.written_off)?,
         unranked: rate(amounts.unranked)?,
     })
 }

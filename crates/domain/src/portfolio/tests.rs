@@ -259,6 +259,7 @@ fn flows(
         same: dec(same),
         better: dec(better),
         closed: dec(closed),
+        written_off: Decimal::ZERO,
         unranked: dec(unranked),
     }
 }
@@ -289,7 +290,7 @@ fn roll_rates_weight_each_bucket_by_its_earlier_balance() {
         at("L9", 430, "written_off", "7000"),
         at("L10", 3, "M1", "9999"), // new at `to`: not counted anywhere
     ];
-    let rolls = roll_rates(&from, &to, &buckets);
+    let rolls = roll_rates(&from, &to, &[], &buckets);
 
     // current: L1 1000 + L2 3000 = 4000. Same 1000 → 0.25; L2 went to M1, the next: 0.75.
     let current = &rolls.rows[0];
@@ -344,12 +345,77 @@ fn roll_rates_weight_each_bucket_by_its_earlier_balance() {
 #[test]
 fn a_paid_off_loan_counts_as_cured_and_closed() {
     let buckets = names(&["current", "M1"]);
-    let rolls = roll_rates(&[at("a", 30, "M1", "500")], &[], &buckets);
+    let rolls = roll_rates(&[at("a", 30, "M1", "500")], &[], &[], &buckets);
     assert_eq!(
         rolls.rows[1].rates,
         Some(flows("0", "0", "0", "0", "1", "0"))
     );
     assert_eq!(rolls.cure_rate, Some(dec("1")));
+}
+
+#[test]
+fn a_written_off_loan_is_neither_closed_nor_cured() {
+    use super::{Losses, Recovery, WriteOff, losses};
+    let buckets = names(&["current", "M1", "M6+"]);
+    // a (M6+, 800) is written off on 2026-07-02; b (M1, 200) is paid off. Both are gone at `to`.
+    let from = [at("a", 190, "M6+", "800"), at("b", 20, "M1", "200")];
+    let rolls = roll_rates(&from, &[], &["a".to_owned()], &buckets);
+    assert_eq!(rolls.rows[2].amounts.written_off, dec("800"));
+    assert_eq!(rolls.rows[2].amounts.closed, Decimal::ZERO);
+    assert_eq!(rolls.rows[1].amounts.closed, dec("200"));
+    // Past due at `from`: 800 + 200 = 1000; only b's 200 cured: 0.2.
+    assert_eq!(rolls.cured_balance, dec("200"));
+    assert_eq!(rolls.cure_rate, Some(dec("0.2000")));
+
+    // The book at 2026-07-01 holds 10,000 of principal. a is charged off on 2026-07-02:
+    // 800 principal, 950 in all (with interest, fees and penalty); c was charged off
+    // before the period (2026-05-01, 500 principal, 600 in all). Recoveries: 100 on a on
+    // 2026-07-20 and 60 on c on 2026-06-15 (before the period).
+    let write_offs = [
+        WriteOff {
+            loan_id: "a".into(),
+            on: date("2026-07-02"),
+            principal: dec("800"),
+            total: dec("950"),
+        },
+        WriteOff {
+            loan_id: "c".into(),
+            on: date("2026-05-01"),
+            principal: dec("500"),
+            total: dec("600"),
+        },
+    ];
+    let recoveries = [
+        Recovery {
+            loan_id: "a".into(),
+            value_date: date("2026-07-20"),
+            amount: dec("100"),
+        },
+        Recovery {
+            loan_id: "c".into(),
+            value_date: date("2026-06-15"),
+            amount: dec("60"),
+        },
+    ];
+    let l = losses(
+        dec("10000"),
+        &write_offs,
+        &recoveries,
+        date("2026-07-01"),
+        date("2026-07-31"),
+    );
+    assert_eq!(
+        l,
+        Losses {
+            charged_off_principal: dec("800"),
+            recovered: dec("100"),
+            // 800 / 10,000; (800 − 100) / 10,000.
+            gross_charge_off_rate: Some(dec("0.0800")),
+            net_charge_off_rate: Some(dec("0.0700")),
+            // (100 + 60) / (950 + 600) = 160 / 1550 = 0.10322… → 0.1032.
+            recovery_rate: Some(dec("0.1032")),
+        }
+    );
 }
 
 #[test]
@@ -359,7 +425,7 @@ fn moving_to_a_better_bucket_still_past_due_is_not_a_cure() {
     // Cure: only b, 100 of 300 + 100 = 400 → 0.25. Both balances went to a better bucket.
     let from = [at("a", 40, "M2", "300"), at("b", 10, "M1", "100")];
     let to = [at("a", 20, "M1", "300"), at("b", 0, "current", "100")];
-    let rolls = roll_rates(&from, &to, &buckets);
+    let rolls = roll_rates(&from, &to, &[], &buckets);
     assert_eq!(rolls.cure_rate, Some(dec("0.25")));
     assert_eq!(rolls.rows[2].amounts.better, dec("300"));
     assert_eq!(rolls.rows[1].amounts.better, dec("100"));
@@ -371,6 +437,7 @@ fn the_last_bucket_cannot_roll_forward() {
     let rolls = roll_rates(
         &[at("a", 200, "M6+", "50")],
         &[at("a", 230, "M6+", "50")],
+        &[],
         &buckets,
     );
     assert_eq!(
@@ -383,7 +450,7 @@ fn the_last_bucket_cannot_roll_forward() {
 #[test]
 fn loans_new_at_the_later_date_are_ignored() {
     let buckets = names(&["current", "M1"]);
-    let rolls = roll_rates(&[], &[at("new", 5, "M1", "1000")], &buckets);
+    let rolls = roll_rates(&[], &[at("new", 5, "M1", "1000")], &[], &buckets);
     for row in &rolls.rows {
         assert_eq!(
             (row.loans, row.balance, row.rates),
@@ -484,15 +551,17 @@ mod properties {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(500))]
 
-        /// Each bucket's balance splits exactly into worse, same, better, closed and
-        /// unranked; every rate is its exact share rounded once; and no balance is lost.
+        /// Each bucket's balance splits exactly into worse, same, better, closed, written off
+        /// and unranked; every rate is its exact share rounded once; and no balance is lost.
         #[test]
         fn roll_shares_of_a_bucket_add_up_to_its_balance((from, to) in two_dates()) {
-            let rolls = roll_rates(&from, &to, &names(&LISTED));
+            // Every other loan gone by `to` was written off, the rest paid off.
+            let written_off: Vec<String> = from.iter().step_by(2).map(|s| s.loan_id.clone()).collect();
+            let rolls = roll_rates(&from, &to, &written_off, &names(&LISTED));
             let mut accounted = rolls.unranked_balance;
             for row in &rolls.rows {
                 let a = &row.amounts;
-                prop_assert_eq!(a.worse + a.same + a.better + a.closed + a.unranked, row.balance);
+                prop_assert_eq!(a.worse + a.same + a.better + a.closed + a.written_off + a.unranked, row.balance);
                 prop_assert!(a.to_next <= a.worse);
                 accounted += row.balance;
                 match &row.rates {
@@ -500,14 +569,15 @@ mod properties {
                     Some(r) => {
                         for (rate, amount) in [
                             (r.to_next, a.to_next), (r.worse, a.worse), (r.same, a.same),
-                            (r.better, a.better), (r.closed, a.closed), (r.unranked, a.unranked),
+                            (r.better, a.better), (r.closed, a.closed), (r.written_off, a.written_off),
+                            (r.unranked, a.unranked),
                         ] {
                             prop_assert!((rate - amount / row.balance).abs() <= half_unit());
                             prop_assert_eq!(rate.scale(), 4);
                         }
-                        // Five rounded parts of 1 are each off by at most half a unit.
-                        let sum = r.worse + r.same + r.better + r.closed + r.unranked;
-                        prop_assert!((sum - Decimal::ONE).abs() <= half_unit() * Decimal::from(5));
+                        // Six rounded parts of 1 are each off by at most half a unit.
+                        let sum = r.worse + r.same + r.better + r.closed + r.written_off + r.unranked;
+                        prop_assert!((sum - Decimal::ONE).abs() <= half_unit() * Decimal::from(6));
                     }
                 }
             }

@@ -25,8 +25,9 @@ pub const ACTIONS_CHANNEL: &str = "postloan.actions";
 const REDIS_ADDRESS: &str = "redis_address";
 
 /// The types of events the book applies.
-const TYPES: [&str; 7] = [
+const TYPES: [&str; 8] = [
     "loan.created",
+    "loan.written_off",
     "payment.posted",
     "payment.reversed",
     "contact.outcome",
@@ -155,6 +156,10 @@ fn dispatch(
                 return Ok(Vec::new());
             }
             Ok(loans::book(db, tenant, new, actor, at)?.new_actions)
+        }
+        "loan.written_off" => {
+            let (loan_id, rest) = loan_scoped(data)?;
+            to_loan(Change::WriteOff(from_value(&rest, "")?), loan_id)
         }
         "payment.posted" => {
             let (loan_id, rest) = loan_scoped(data)?;

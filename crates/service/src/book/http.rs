@@ -112,6 +112,10 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
             caller.require(&[Role::Admin])?;
             loan_change(db, caller, id, Change::Extension(parse(request.body())?))
         }
+        (Method::Post, ["loans", id, "write-off"]) => {
+            caller.require(&[Role::Admin])?;
+            loan_change(db, caller, id, Change::WriteOff(parse(request.body())?))
+        }
         (Method::Post, ["loans", id, "promises"]) => {
             caller.require(&[Role::Admin, Role::Collector])?;
             loan_change(db, caller, id, Change::Promise(parse(request.body())?))

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use postloan_domain::money::Currency;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
@@ -252,21 +253,30 @@ pub struct Booked {
     pub currency: Currency,
     /// The day it was disbursed: nothing is paid before it.
     pub disbursed_on: NaiveDate,
+    /// Whether it was written off: payments to it are recoveries.
+    pub written_off: bool,
 }
 
 /// The currency and disbursement of `tenant`'s loan `id`, when it is booked.
 pub fn booked(db: &Db, tenant: &str, id: &str) -> Result<Option<Booked>, Problem> {
     let stored = db.row(
-        "SELECT currency, disbursed_on FROM loans WHERE tenant_id = ? AND id = ?",
+        "SELECT currency, disbursed_on, status FROM loans WHERE tenant_id = ? AND id = ?",
         &[text(tenant), text(id)],
-        |row| (get_text(row, "currency"), get_text(row, "disbursed_on")),
+        |row| {
+            (
+                get_text(row, "currency"),
+                get_text(row, "disbursed_on"),
+                get_text(row, "status"),
+            )
+        },
     )?;
     // Both were checked when the loan was booked.
     stored
-        .map(|(currency, disbursed_on)| {
+        .map(|(currency, disbursed_on, status)| {
             Ok(Booked {
                 currency: Currency::parse("currency", &currency)?,
                 disbursed_on: parse_date("disbursed_on", &disbursed_on)?,
+                written_off: status == "written_off",
             })
         })
         .transpose()
@@ -348,6 +358,7 @@ fn view(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Value, Proble
         "standing": standing,
         "promises": promises,
         "assessment": live,
+        "write_off": write_off_view(db, &caller.tenant, id)?,
     }))
 }
 
@@ -373,6 +384,38 @@ fn borrower_view(caller: &Caller, stored: &Stored) -> Value {
         }
     }
     json!({ "id": stored.borrower_id, "id_number": id_number, "profile": profile })
+}
+
+/// What was charged off and what has been recovered since, when the loan is written off;
+/// null otherwise. Recoveries are the payments after the write-off, less those reversed.
+fn write_off_view(db: &Db, tenant: &str, id: &str) -> Result<Value, Problem> {
+    let Some(mut view) = db.row(
+        "SELECT written_off_on, reason, actor, principal, interest, fees, penalty, total
+         FROM write_offs WHERE tenant_id = ? AND loan_id = ?",
+        &[text(tenant), text(id)],
+        |row| {
+            json!({
+                "on": get_text(row, "written_off_on"),
+                "reason": get_text(row, "reason"),
+                "by": get_text(row, "actor"),
+                "charged_off": {
+                    "principal": get_text(row, "principal"),
+                    "interest": get_text(row, "interest"),
+                    "fees": get_text(row, "fees"),
+                    "penalty": get_text(row, "penalty"),
+                    "total": get_text(row, "total"),
+                },
+            })
+        },
+    )?
+    else {
+        return Ok(Value::Null);
+    };
+    let recoveries = store::recoveries(db, tenant, Some(id))?;
+    let recovered: Decimal = recoveries.iter().map(|r| r.amount).sum();
+    view["recoveries"] = json!(recoveries.len());
+    view["recovered"] = json!(recovered.to_string());
+    Ok(view)
 }
 
 /// The standing the book last recorded for a loan.
@@ -405,6 +448,7 @@ fn summary(row: &Row<'_>) -> Value {
         "outstanding_principal": get_text(row, "outstanding_principal"),
         "overdue_amount": get_text(row, "overdue_amount"),
         "assessed_on": get_optional(row, "assessed_on"),
+        "written_off_on": get_optional(row, "written_off_on"),
     })
 }
 
@@ -412,7 +456,7 @@ fn summary(row: &Row<'_>) -> Value {
 /// Buckets, classes and queues are the tenant's own names, so any value may match.
 pub(super) fn check_filter(filter: &str, value: &str) -> Result<(), Problem> {
     let known = match filter {
-        "status" => ["active", "closed"].contains(&value),
+        "status" => ["active", "closed", "written_off"].contains(&value),
         "stage" => crate::contact_plan::is_stage_name(value),
         _ => true,
     };

@@ -20,14 +20,14 @@ fn limit(query: &str) -> Result<i64, Problem> {
     page_limit(query, DEFAULT_LIMIT, MAX_LIMIT)
 }
 
-/// `GET /v1/actions?status=pending|acknowledged&after=ID&limit=N`: actions in the order
+/// `GET /v1/actions?status=pending|acknowledged|cancelled&after=ID&limit=N`: actions in the order
 /// they were created; `next_after` continues.
 pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
     let status = query_value(query, "status").unwrap_or_else(|| "pending".to_owned());
-    if !["pending", "acknowledged"].contains(&status.as_str()) {
+    if !["pending", "acknowledged", "cancelled"].contains(&status.as_str()) {
         return Err(Problem::invalid_field(
             "status".into(),
-            "is not pending or acknowledged",
+            "is not pending, acknowledged or cancelled",
         ));
     }
     let after = match query_value(query, "after") {

@@ -2,7 +2,7 @@
 //! `postloan_domain::portfolio` over the snapshots the close-of-business runs stored, as
 //! JSON or, with `format=csv`, CSV.
 
-use postloan_domain::portfolio::{self, Flows, PromiseOutcome, Snapshot};
+use postloan_domain::portfolio::{self, Flows, Losses, PromiseOutcome, Snapshot};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use spin_sdk::http::Response;
@@ -10,7 +10,7 @@ use spin_sdk::http::Response;
 use super::auth::Caller;
 use super::db::{Db, get_int, get_text, text};
 use super::loans::query_value;
-use super::{csv_field, csv_response, parse_date, tenants};
+use super::{csv_field, csv_response, parse_date, store, tenants};
 use crate::problem::Problem;
 
 /// The business date named `name` in the query.
@@ -127,18 +127,27 @@ pub fn flows(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem>
         return Err(Problem::invalid_field("to".into(), "is not after from"));
     }
     let csv = wants_csv(query)?;
+    let earlier = snapshots(db, &caller.tenant, from)?;
+    let write_offs = store::write_offs(db, &caller.tenant)?;
+    let written_off_by_then: Vec<String> = write_offs
+        .iter()
+        .filter(|w| w.on <= to)
+        .map(|w| w.loan_id.clone())
+        .collect();
     let rolls = portfolio::roll_rates(
-        &snapshots(db, &caller.tenant, from)?,
+        &earlier,
         &snapshots(db, &caller.tenant, to)?,
+        &written_off_by_then,
         &bucket_names(db, &caller.tenant)?,
     );
     if csv {
-        let mut out =
-            String::from("bucket,loans,balance,to_next,worse,same,better,closed,unranked\n");
+        let mut out = String::from(
+            "bucket,loans,balance,to_next,worse,same,better,closed,written_off,unranked\n",
+        );
         for row in &rolls.rows {
             let rates = row.rates.unwrap_or_default();
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{}\n",
                 csv_field(&row.bucket),
                 row.loans,
                 row.balance,
@@ -147,6 +156,7 @@ pub fn flows(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem>
                 rates.same,
                 rates.better,
                 rates.closed,
+                rates.written_off,
                 rates.unranked
             ));
         }
@@ -186,8 +196,25 @@ pub fn flows(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem>
             "cured_balance": rolls.cured_balance.to_string(),
             "cure_rate": ratio(rolls.cure_rate),
             "promise_kept_rate": ratio(portfolio::promise_kept_rate(&outcomes, from, to)),
+            "losses": losses_json(&portfolio::losses(
+                earlier.iter().map(|s| s.outstanding_principal).sum(),
+                &write_offs,
+                &store::recoveries(db, &caller.tenant, None)?,
+                from,
+                to,
+            )),
         }),
     ))
+}
+
+fn losses_json(l: &Losses) -> Value {
+    json!({
+        "charged_off_principal": l.charged_off_principal.to_string(),
+        "recovered": l.recovered.to_string(),
+        "gross_charge_off_rate": ratio(l.gross_charge_off_rate),
+        "net_charge_off_rate": ratio(l.net_charge_off_rate),
+        "recovery_rate": ratio(l.recovery_rate),
+    })
 }
 
 fn flows_json(f: &Flows) -> Value {
@@ -197,6 +224,7 @@ fn flows_json(f: &Flows) -> Value {
         "same": f.same.to_string(),
         "better": f.better.to_string(),
         "closed": f.closed.to_string(),
+        "written_off": f.written_off.to_string(),
         "unranked": f.unranked.to_string(),
     })
 }

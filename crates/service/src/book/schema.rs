@@ -194,6 +194,26 @@ const MIGRATIONS: &[&[&str]] = &[
         "ALTER TABLE loan_snapshots ADD COLUMN own_classification TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE loan_snapshots ADD COLUMN own_rank INTEGER NOT NULL DEFAULT 0",
     ],
+    // Write-offs (charge-offs): the loan leaves the active book on `written_off_on`, what was
+    // charged off is kept by component, and payments after it are recoveries, kept apart
+    // from the schedule's (servicing::write_off).
+    &[
+        "ALTER TABLE loans ADD COLUMN written_off_on TEXT",
+        "CREATE TABLE write_offs (
+        tenant_id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        written_off_on TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        interest TEXT NOT NULL,
+        fees TEXT NOT NULL,
+        penalty TEXT NOT NULL,
+        total TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, loan_id))",
+        "ALTER TABLE payments ADD COLUMN recovery INTEGER NOT NULL DEFAULT 0",
+    ],
 ];
 
 /// Applies, in one transaction each, the migrations the database has not seen.

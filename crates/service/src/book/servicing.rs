@@ -1,6 +1,6 @@
 //! What happens to a loan after it is booked: payments and their reversals, pauses,
-//! extensions (展期), promises to pay, contact outcomes, and the borrower's disputes,
-//! hardship and opt-outs. The HTTP routes and the events both come here, so a change means
+//! extensions (展期), promises to pay, contact outcomes, write-offs (charge-offs) and the
+//! recoveries after them, and the borrower's disputes, hardship and opt-outs. The HTTP routes and the events both come here, so a change means
 //! the same whichever way it arrives; each is stored, audited and the loan reassessed in
 //! one transaction.
 
@@ -54,6 +54,15 @@ pub struct PromiseIn {
     made_on: Option<String>,
 }
 
+/// A write-off (charge-off): why, and the business date the loan leaves the book.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteOffIn {
+    reason: String,
+    /// Today's UTC date when left out.
+    on: Option<String>,
+}
+
 /// The outcome of one contact attempt.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,6 +86,8 @@ pub enum Change {
     Promise(PromiseIn),
     /// A contact attempt's outcome.
     Outcome(OutcomeIn),
+    /// A write-off: the loan leaves the active book.
+    WriteOff(WriteOffIn),
 }
 
 impl Change {
@@ -88,6 +99,7 @@ impl Change {
             Self::Extension(_) => "extension.recorded",
             Self::Promise(_) => "promise.made",
             Self::Outcome(_) => "contact.outcome",
+            Self::WriteOff(_) => "loan.written_off",
         }
     }
 }
@@ -114,10 +126,17 @@ pub fn apply(
 ) -> Result<Applied, Problem> {
     let loan = loans::booked(db, tenant, loan_id)?;
     let booked = loan.is_some();
-    let action = change.action();
+    // A loan written off is out of the pipeline: what comes after is kept, not reassessed.
+    let written_off = loan.as_ref().is_some_and(|l| l.written_off);
+    let mut action = change.action();
     let detail = match change {
         Change::Payment(p, key) => {
-            match payment(db, tenant, loan.as_ref(), loan_id, p, at, key.as_deref())? {
+            let stored = payment(db, tenant, loan.as_ref(), loan_id, p, at, key.as_deref())?;
+            match stored {
+                Some(detail) if written_off => {
+                    action = "recovery.posted";
+                    detail
+                }
                 Some(detail) => detail,
                 None => return Ok(Applied::Again),
             }
@@ -139,6 +158,10 @@ pub fn apply(
             require_booked(booked, loan_id)?;
             extension(db, tenant, loan_id, e, at)?
         }
+        Change::WriteOff(w) => match &loan {
+            Some(loan) => write_off(db, tenant, settings, loan_id, loan, w, actor, at)?,
+            None => return Err(Problem::no_such("loan", loan_id)),
+        },
     };
     audit::append(
         db,
@@ -151,10 +174,112 @@ pub fn apply(
             detail: detail.to_string(),
         },
     )?;
-    if !booked {
+    if !booked || written_off || action == "loan.written_off" {
         return Ok(Applied::New(Refreshed::default()));
     }
     pipeline::refresh(db, tenant, settings, loan_id, Origin::Change(at)).map(Applied::New)
+}
+
+/// Writes off a booked loan: what it owes at the end of the write-off date (the live
+/// assessment's outstanding amounts, by component) is charged off, it leaves the active book,
+/// and its pending contacts are cancelled. Refused while the book has closed a later date.
+#[allow(clippy::too_many_arguments)]
+fn write_off(
+    db: &Db,
+    tenant: &str,
+    settings: &Settings,
+    loan_id: &str,
+    loan: &Booked,
+    w: WriteOffIn,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Value, Problem> {
+    if w.reason.trim().is_empty() {
+        return Err(Problem::invalid_field("reason".into(), "must not be empty"));
+    }
+    let on = match &w.on {
+        Some(text) => value_date("on", text, Some(loan))?,
+        None => at.date_naive(),
+    };
+    if loan.written_off {
+        return Err(Problem::conflict(
+            "status".into(),
+            "the loan is written off already",
+        ));
+    }
+    let status = db
+        .row(
+            "SELECT status FROM loans WHERE tenant_id = ? AND id = ?",
+            &[text(tenant), text(loan_id)],
+            |row| get_text(row, "status"),
+        )?
+        .ok_or_else(|| Problem::no_such("loan", loan_id))?;
+    // The portfolio of a date the book has closed with the loan in it stays as it was.
+    let closed_later = db.row(
+        "SELECT MAX(business_date) AS last FROM loan_snapshots
+         WHERE tenant_id = ? AND loan_id = ? AND business_date >= ?",
+        &[text(tenant), text(loan_id), text(on.to_string())],
+        |row| get_optional(row, "last"),
+    )?;
+    if let Some(closed) = closed_later.flatten() {
+        return Err(Problem::conflict(
+            "on".into(),
+            &format!(
+                "the book has closed {closed} with the loan in it; write it off after that date"
+            ),
+        ));
+    }
+    let stored =
+        loans::load(db, tenant, loan_id)?.ok_or_else(|| Problem::no_such("loan", loan_id))?;
+    let assessed = pipeline::live(&stored, &on.to_string(), settings, &[])?;
+    let part = |name: &str| {
+        assessed["outstanding"][name]
+            .as_str()
+            .unwrap_or("0")
+            .to_owned()
+    };
+    let charged_off = json!({
+        "principal": part("principal"),
+        "interest": part("interest"),
+        "fees": part("fees"),
+        "penalty": part("penalty"),
+        "total": part("total"),
+    });
+    if status == "closed" || money::parse_amount("total", &part("total"))?.is_zero() {
+        return Err(Problem::conflict(
+            "status".into(),
+            "the loan owes nothing to write off",
+        ));
+    }
+    db.run(
+        "INSERT INTO write_offs (tenant_id, loan_id, written_off_on, reason, actor, recorded_at,
+           principal, interest, fees, penalty, total)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            text(tenant),
+            text(loan_id),
+            text(on.to_string()),
+            text(&w.reason),
+            text(actor),
+            text(instant(at)),
+            text(part("principal")),
+            text(part("interest")),
+            text(part("fees")),
+            text(part("penalty")),
+            text(part("total")),
+        ],
+    )?;
+    db.run(
+        "UPDATE loans SET status = 'written_off', written_off_on = ?, queue = NULL
+         WHERE tenant_id = ? AND id = ?",
+        &[text(on.to_string()), text(tenant), text(loan_id)],
+    )?;
+    db.run(
+        "UPDATE actions SET status = 'cancelled'
+         WHERE tenant_id = ? AND loan_id = ? AND status = 'pending'",
+        &[text(tenant), text(loan_id)],
+    )?;
+    Ok(json!({ "on": on.to_string(), "reason": w.reason, "charged_off": charged_off }))
 }
 
 fn require_booked(booked: bool, loan_id: &str) -> Result<(), Problem> {
@@ -241,9 +366,10 @@ fn payment(
             ))
         };
     }
+    let recovery = loan.is_some_and(|l| l.written_off);
     db.run(
-        "INSERT INTO payments (tenant_id, id, loan_id, value_date, amount, idempotency_key, recorded_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO payments (tenant_id, id, loan_id, value_date, amount, idempotency_key, recorded_at, recovery)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             text(tenant),
             text(&p.id),
@@ -252,10 +378,11 @@ fn payment(
             text(&p.amount),
             optional(idempotency_key),
             text(instant(at)),
+            int(i64::from(recovery)),
         ],
     )?;
     Ok(Some(
-        json!({ "payment": p.id, "value_date": p.value_date, "amount": p.amount }),
+        json!({ "payment": p.id, "value_date": p.value_date, "amount": p.amount, "recovery": recovery }),
     ))
 }
 

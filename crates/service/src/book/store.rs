@@ -6,8 +6,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use postloan_domain::money;
+use postloan_domain::portfolio::{Recovery, WriteOff};
+
 use super::audit::{self, Entry};
 use super::db::{Db, Param, Row, get_int, get_optional, get_text, int, optional, text};
+use super::parse_date;
 use crate::postloan::core::types as wit;
 use crate::problem::Problem;
 
@@ -99,6 +103,72 @@ fn by_loan<T>(
     Ok(grouped)
 }
 
+/// The recoveries of `tenant` (on loan `loan_id` only, when given): payments on loans
+/// after their write-off, less those reversed.
+pub fn recoveries(db: &Db, tenant: &str, loan_id: Option<&str>) -> Result<Vec<Recovery>, Problem> {
+    let mut params = vec![text(tenant)];
+    let one_loan = match loan_id {
+        Some(id) => {
+            params.push(text(id));
+            "AND loan_id = ?"
+        }
+        None => "",
+    };
+    let rows = db.rows(
+        &format!(
+            "SELECT loan_id, value_date, amount FROM payments p
+             WHERE tenant_id = ? AND recovery = 1 {one_loan}
+             AND NOT EXISTS (SELECT 1 FROM reversals r
+                             WHERE r.tenant_id = p.tenant_id AND r.payment_id = p.id)
+             ORDER BY loan_id, value_date, id"
+        ),
+        &params,
+        |row| {
+            (
+                get_text(row, "loan_id"),
+                get_text(row, "value_date"),
+                get_text(row, "amount"),
+            )
+        },
+    )?;
+    rows.into_iter()
+        .map(|(loan_id, value_date, amount)| {
+            Ok(Recovery {
+                loan_id,
+                value_date: parse_date("value_date", &value_date)?,
+                amount: money::parse_amount("amount", &amount)?,
+            })
+        })
+        .collect()
+}
+
+/// The write-offs of `tenant`.
+pub fn write_offs(db: &Db, tenant: &str) -> Result<Vec<WriteOff>, Problem> {
+    let rows = db.rows(
+        "SELECT loan_id, written_off_on, principal, total FROM write_offs
+         WHERE tenant_id = ? ORDER BY loan_id",
+        &[text(tenant)],
+        |row| {
+            (
+                get_text(row, "loan_id"),
+                get_text(row, "written_off_on"),
+                get_text(row, "principal"),
+                get_text(row, "total"),
+            )
+        },
+    )?;
+    rows.into_iter()
+        .map(|(loan_id, on, principal, total)| {
+            Ok(WriteOff {
+                loan_id,
+                on: parse_date("written_off_on", &on)?,
+                principal: money::parse_amount("principal", &principal)?,
+                total: money::parse_amount("total", &total)?,
+            })
+        })
+        .collect()
+}
+
 /// The loans `ids` of `tenant` that exist, in the order of `ids`, with their schedules,
 /// payments, reversals, pauses and borrowers: six queries for the whole set.
 pub fn loans(db: &Db, tenant: &str, ids: &[String]) -> Result<Vec<Stored>, Problem> {
@@ -148,7 +218,8 @@ pub fn loans(db: &Db, tenant: &str, ids: &[String]) -> Result<Vec<Stored>, Probl
         db,
         &format!(
             "SELECT loan_id, id, value_date, amount FROM payments
-             WHERE tenant_id = ? AND loan_id IN ({set}) ORDER BY loan_id, value_date, id"
+             WHERE tenant_id = ? AND loan_id IN ({set}) AND recovery = 0
+             ORDER BY loan_id, value_date, id"
         ),
         &params,
         |row| wit::Payment {
@@ -163,7 +234,8 @@ pub fn loans(db: &Db, tenant: &str, ids: &[String]) -> Result<Vec<Stored>, Probl
             "SELECT loan_id, payment_id FROM reversals
              WHERE tenant_id = ? AND loan_id IN ({set})
              AND EXISTS (SELECT 1 FROM payments p
-                         WHERE p.tenant_id = reversals.tenant_id AND p.id = reversals.payment_id)
+                         WHERE p.tenant_id = reversals.tenant_id AND p.id = reversals.payment_id
+                         AND p.recovery = 0)
              ORDER BY loan_id, payment_id"
         ),
         &params,
@@ -573,7 +645,7 @@ fn write_one(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> 
            own_classification = ?, own_rank = ?, stage = ?,
            queue = ?, tier = ?, score = ?, outstanding_principal = ?, overdue_amount = ?,
            assessed_on = ?
-         WHERE tenant_id = ? AND id = ?",
+         WHERE tenant_id = ? AND id = ? AND status <> 'written_off'",
         &[
             text(s.status),
             int(s.dpd),
