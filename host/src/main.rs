@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 use postloan_host::manifest::Manifest;
 use postloan_host::runtime::{DEFAULT_MAX_INSTANCES, DEFAULT_MAX_MEMORY, RuntimeConfig};
-use postloan_host::server::{HttpLimits, UpOptions};
+use postloan_host::server::{HttpLimits, RequestLog, UpOptions};
 use postloan_host::{builder, compose, server};
 
 /// Run a Spin (manifest version 2) application on wasmtime: HTTP, Redis and cron triggers.
@@ -111,6 +111,9 @@ struct UpArgs {
     /// cache folder (`~/.cache/wasmtime`) and loading it from there on the next start.
     #[arg(long, env = "POSTLOAN_NO_COMPILATION_CACHE")]
     no_compilation_cache: bool,
+    /// Which requests get a line on stderr: `errors` (answered 5xx) or `all`.
+    #[arg(long, env = "POSTLOAN_LOG_REQUESTS", value_enum, default_value_t = RequestLog::Errors)]
+    log_requests: RequestLog,
 }
 
 impl UpArgs {
@@ -190,6 +193,7 @@ fn run(cli: Cli) -> Result<()> {
                     compilation_cache: !args.no_compilation_cache,
                 },
                 http,
+                request_log: args.log_requests,
                 runtime_config_file: args.runtime_config_file,
                 state_dir: args.state_dir,
             };

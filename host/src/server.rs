@@ -67,6 +67,24 @@ pub struct HttpLimits {
     pub queue_timeout: Duration,
 }
 
+/// Which requests the host writes a line for on stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum RequestLog {
+    /// Only the requests answered with a server error (5xx), so that a busy host does not
+    /// spend its time writing lines; failures of components and triggers are always logged.
+    #[default]
+    Errors,
+    /// Every request, with its status and duration.
+    All,
+}
+
+impl RequestLog {
+    /// Whether a request answered `status` gets a line.
+    pub fn logs(self, status: StatusCode) -> bool {
+        self == Self::All || status.is_server_error()
+    }
+}
+
 impl Default for HttpLimits {
     fn default() -> Self {
         Self {
@@ -127,6 +145,8 @@ pub struct UpOptions {
     pub runtime: RuntimeConfig,
     /// What a client may send, and how slowly.
     pub http: HttpLimits,
+    /// Which requests get a line on stderr.
+    pub request_log: RequestLog,
     /// The runtime config file (`--runtime-config-file`), if any.
     pub runtime_config_file: Option<PathBuf>,
     /// Where SQLite and key-value files live (`--state-dir`); default
@@ -159,11 +179,18 @@ pub struct App {
     components: BTreeMap<String, PreparedComponent>,
     runtime: Arc<Runtime>,
     limits: HttpLimits,
+    request_log: RequestLog,
 }
 
 impl App {
-    /// The HTTP side of `loaded`, routed as `manifest` says, within `limits`.
-    pub fn new(manifest: Manifest, loaded: &LoadedApp, limits: HttpLimits) -> Result<Self> {
+    /// The HTTP side of `loaded`, routed as `manifest` says, within `limits`, logging the
+    /// requests `request_log` names.
+    pub fn new(
+        manifest: Manifest,
+        loaded: &LoadedApp,
+        limits: HttpLimits,
+        request_log: RequestLog,
+    ) -> Result<Self> {
         let router = Router::build(
             manifest
                 .http_triggers
@@ -177,6 +204,7 @@ impl App {
             components: loaded.http_components.clone(),
             runtime: loaded.runtime.clone(),
             limits,
+            request_log,
         })
     }
 
@@ -233,6 +261,9 @@ impl App {
                 (resp, m.component)
             }
         };
+        if !self.request_log.logs(resp.status()) {
+            return resp;
+        }
         // A target too long is logged by its start and its length.
         let logged = if path_and_query.len() > self.limits.max_uri {
             let start = &path_and_query[..path_and_query.floor_char_boundary(100)];
@@ -696,7 +727,7 @@ pub async fn up(opts: UpOptions) -> Result<()> {
     })
     .await
     .context("loading the application panicked")??;
-    let app = App::new(manifest, &loaded, opts.http.clone())?;
+    let app = App::new(manifest, &loaded, opts.http.clone(), opts.request_log)?;
     start_triggers(loaded);
     let listener = TcpListener::bind(opts.listen)
         .await

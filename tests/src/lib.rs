@@ -192,6 +192,15 @@ impl Host {
 
     /// Like [`Host::start_with`], with more environment variables for the host.
     pub fn start_with_env(manifest: &Path, options: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::spawn(manifest, options, env, Stdio::inherit())
+    }
+
+    /// Like [`Host::start_with`], the host's stderr written to `stderr`.
+    pub fn start_logging_to(manifest: &Path, options: &[&str], stderr: std::fs::File) -> Self {
+        Self::spawn(manifest, options, &[], Stdio::from(stderr))
+    }
+
+    fn spawn(manifest: &Path, options: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Self {
         let mut child = Command::new(host_binary())
             .args(["up", "--from"])
             .arg(manifest)
@@ -199,7 +208,7 @@ impl Host {
             .args(options)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("postloan-host starts");
         let stdout = child.stdout.take().expect("stdout is piped");

@@ -64,6 +64,38 @@ fn a_trapping_guest_is_a_500_and_the_host_keeps_serving() {
     assert_hello(&host);
 }
 
+/// The lines the hello host logs for a good request and a trapping one, with `options`.
+fn request_lines(name: &str, options: &[&str]) -> Vec<String> {
+    let manifest = write_manifest(name, &single_component_manifest("/...", &fixture()));
+    let log = postloan_tests::temp_dir(&format!("{name}-log")).join("stderr.log");
+    let file = std::fs::File::create(&log).expect("a log file");
+    let host = Host::start_logging_to(&manifest, options, file);
+    assert_hello(&host);
+    assert_component_failed(&host, "/trap", "trapped");
+    drop(host);
+    let text = std::fs::read_to_string(&log).expect("the log");
+    text.lines()
+        .filter(|line| line.contains(" component=main status="))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn only_server_errors_get_a_request_line_unless_every_request_is_asked_for() {
+    let default = request_lines("log-default", &[]);
+    assert_eq!(default.len(), 1, "{default:?}");
+    assert!(
+        default[0].contains("GET /trap component=main status=500"),
+        "{default:?}"
+    );
+    let all = request_lines("log-all", &["--log-requests", "all"]);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(
+        all[0].contains("GET /hello?x=1 component=main status=200"),
+        "{all:?}"
+    );
+}
+
 #[test]
 fn a_runaway_guest_is_stopped_at_the_deadline() {
     let host = hello_host(&["--request-timeout", "300ms"]);
