@@ -14,6 +14,12 @@ pub fn loan(loan: wit::Loan, path: &str) -> Result<Loan, Error> {
     parse(loan).map_err(|e| field_error(e.rebased(path)))
 }
 
+/// Gives a field's error the field's path, built only then: building every field's path up
+/// front was about a tenth of a page's assessment through Wasm (docs/benchmarks.md).
+fn named<T>(parsed: Result<T, FieldError>, path: impl FnOnce() -> String) -> Result<T, FieldError> {
+    parsed.map_err(|e| FieldError::new(path(), e.reason))
+}
+
 /// Field errors come out with paths under `loan`; [`loan`] rebases them onto `path`.
 fn parse(loan: wit::Loan) -> Result<Loan, FieldError> {
     let currency = Currency::parse("loan.currency", &loan.currency)?;
@@ -23,13 +29,14 @@ fn parse(loan: wit::Loan) -> Result<Loan, FieldError> {
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
-            let at = |name| at("installments", i, name);
+            let at = |name| move || at("installments", i, name);
+            let amount = |text: &str| currency.parse_amount("", text);
             Ok(Installment {
                 seq: item.seq,
-                due_date: parse_date(&at("due_date"), &item.due_date)?,
-                principal: currency.parse_amount(&at("principal"), &item.principal)?,
-                interest: currency.parse_amount(&at("interest"), &item.interest)?,
-                fees: currency.parse_amount(&at("fees"), &item.fees)?,
+                due_date: named(parse_date("", &item.due_date), at("due_date"))?,
+                principal: named(amount(&item.principal), at("principal"))?,
+                interest: named(amount(&item.interest), at("interest"))?,
+                fees: named(amount(&item.fees), at("fees"))?,
             })
         })
         .collect::<Result<_, FieldError>>()?;
@@ -39,19 +46,18 @@ fn parse(loan: wit::Loan) -> Result<Loan, FieldError> {
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
-            let at = |name| at("payments", i, name);
-            let field = at("amount");
+            let at = |name| move || at("payments", i, name);
             // A reversed payment counts as never made; its amount need only be an amount, so
             // that one posted before its loan was booked, in decimals the loan's currency
             // does not have, can be reversed and the loan booked.
             let amount = if reversed(&item.id) {
-                money::parse_amount(&field, &item.amount)?
+                money::parse_amount("", &item.amount)
             } else {
-                currency.parse_amount(&field, &item.amount)?
+                currency.parse_amount("", &item.amount)
             };
             Ok(Payment {
-                value_date: parse_date(&at("value_date"), &item.value_date)?,
-                amount,
+                amount: named(amount, at("amount"))?,
+                value_date: named(parse_date("", &item.value_date), at("value_date"))?,
                 id: item.id,
             })
         })
@@ -61,10 +67,10 @@ fn parse(loan: wit::Loan) -> Result<Loan, FieldError> {
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
-            let at = |name| at("pauses", i, name);
+            let at = |name| move || at("pauses", i, name);
             Ok(Pause {
-                from: parse_date(&at("from"), &item.from)?,
-                to: parse_date(&at("to"), &item.to)?,
+                from: named(parse_date("", &item.from), at("from"))?,
+                to: named(parse_date("", &item.to), at("to"))?,
                 reason: item.reason,
             })
         })
