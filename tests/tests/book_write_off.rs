@@ -149,3 +149,58 @@ fn a_written_off_loan_leaves_the_book_and_its_payments_are_recoveries() {
     assert_eq!(losses["net_charge_off_rate"], "0.4667");
     assert_eq!(losses["recovery_rate"], "0.2857");
 }
+
+#[test]
+fn the_close_writes_a_loan_off_at_the_policys_days_in_arrears() {
+    // The close moves a loan's standing only on a date not before the one it was last
+    // assessed for, and booking assesses it today: so this book's dates are today's.
+    let today = chrono::Utc::now().date_naive();
+    let day = |back: u64| (today - chrono::Days::new(back)).to_string();
+    let redis = RedisServer::start();
+    let book = Book::start("book-charge-off", &redis);
+    let key = book.create_tenant(
+        "charge-off",
+        json!({ "charge_off": { "days_in_arrears": 30 } }),
+    );
+    let mut body = loan("A1", "1000.00");
+    body["disbursed_on"] = json!(day(60));
+    body["installments"][0]["due_date"] = json!(day(30));
+    let (status, answer) = book.call("POST", "/v1/loans", &key, Some(body));
+    assert_eq!(status, 201, "{answer}");
+    let (_, tenant) = book.call("GET", "/v1/tenant", &key, None);
+    assert_eq!(
+        tenant["settings"]["charge_off"]["days_in_arrears"], 30,
+        "{tenant}"
+    );
+    let never = json!({ "charge_off": { "days_in_arrears": 0 } });
+    let (status, refused) = book.call("PUT", "/v1/tenant/settings", &key, Some(never));
+    assert_eq!(
+        (status, refused["field"].as_str()),
+        (400, Some("settings.charge_off.days_in_arrears")),
+        "{refused}"
+    );
+
+    // Due 30 days ago, unpaid: yesterday 29 days in arrears (no grace days), in the book.
+    book.close(&key, &day(1));
+    let (_, yesterday) = book.call("GET", &format!("/v1/portfolio?date={}", day(1)), &key, None);
+    assert_eq!(yesterday["totals"]["loans"], 1, "{yesterday}");
+
+    // Today 30: the close writes it off, and it leaves the book at the end of today.
+    let run = book.close(&key, &day(0));
+    assert_eq!(run["jobs"][0]["processed"], 1, "{run}");
+    let (_, view) = book.call("GET", "/v1/loans/A1", &key, None);
+    assert_eq!(view["standing"]["status"], "written_off", "{view}");
+    assert_eq!(view["standing"]["written_off_on"], day(0));
+    let write_off = &view["write_off"];
+    assert_eq!(write_off["by"], "pipeline");
+    assert_eq!(write_off["charged_off"]["principal"], "1000.00");
+    assert_eq!(write_off["charged_off"]["total"], "1000.00");
+    let reason = write_off["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("30 days in arrears, at least 30"),
+        "{reason}"
+    );
+    assert_eq!(pending_actions_of(&book, &key, "pending", "A1"), 0);
+    let (_, now) = book.call("GET", &format!("/v1/portfolio?date={}", day(0)), &key, None);
+    assert_eq!(now["totals"]["loans"], 0, "{now}");
+}

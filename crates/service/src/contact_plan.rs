@@ -602,6 +602,12 @@ pub fn is_stage_name(name: &str) -> bool {
     STAGES.iter().any(|(_, _, n)| *n == name)
 }
 
+/// The name of the stage a stored name stands for, as the book stores it.
+#[cfg(feature = "spin")]
+pub fn stored_stage_name(name: &str) -> &'static str {
+    stage_name(stage_named(name))
+}
+
 /// The stage a stored name stands for; current for a name that is none.
 #[cfg(feature = "spin")]
 pub fn stage_named(name: &str) -> Stage {

@@ -54,6 +54,8 @@ pub struct Context {
     /// The contact settings, or why they cannot be read: only planning needs them.
     contact: Result<ContactPolicies, Problem>,
     promise_grace_days: u64,
+    /// The days in arrears at which the close writes a loan off, if the tenant says so.
+    charge_off_at: Option<u32>,
 }
 
 impl Context {
@@ -66,6 +68,7 @@ impl Context {
             policy: policy.into_wit()?,
             contact,
             promise_grace_days: promise_grace_days(settings),
+            charge_off_at: settings.charge_off.map(|c| c.days_in_arrears),
         })
     }
 }
@@ -279,12 +282,12 @@ fn decide_all(
         });
         scored.push((loan_id, outcome));
     }
-    let mut plans = plan_all(context, &scored, origin.now())?.into_iter();
+    let mut plans = plan_all(context, &scored, origin)?.into_iter();
     Ok(scored
         .into_iter()
         .map(|(loan_id, outcome)| {
             let decision = outcome.and_then(|(scored, pending)| {
-                let plan = if needs_plan(&scored) {
+                let plan = if needs_plan(context, &scored, origin) {
                     let plan = plans.next().ok_or_else(|| {
                         Problem::internal(format!("no contact plan of loan {loan_id}"))
                     })?;
@@ -292,7 +295,7 @@ fn decide_all(
                 } else {
                     None
                 };
-                decide(pending, &scored, plan, origin)
+                decide(context, pending, &scored, plan, origin)
             });
             (loan_id, decision)
         })
@@ -302,9 +305,26 @@ fn decide_all(
 /// A loan scored, with what the steps after scoring read of it.
 type ScoredLoan = (String, Result<(Scored, Pending), Problem>);
 
-/// Whether a scored loan has contacts to plan: only one with something outstanding.
-fn needs_plan(scored: &Scored) -> bool {
-    !is_zero(&scored.assessment.outstanding.total)
+/// Whether a scored loan has contacts to plan: one with something outstanding that the close
+/// is not writing off.
+fn needs_plan(context: &Context, scored: &Scored, origin: Origin) -> bool {
+    !is_zero(&scored.assessment.outstanding.total) && charge_off(context, scored, origin).is_none()
+}
+
+/// The close's charge-off of a loan by the tenant's policy: the reason, when the close of
+/// a business date finds the loan, owing something, at or past the policy's days in arrears.
+fn charge_off(context: &Context, scored: &Scored, origin: Origin) -> Option<String> {
+    let at = context.charge_off_at?;
+    let a = &scored.assessment;
+    let due = matches!(origin, Origin::Close(_))
+        && a.days_in_arrears >= at
+        && !is_zero(&a.outstanding.total);
+    due.then(|| {
+        format!(
+            "charge-off by the tenant's policy: {} days in arrears, at least {at}",
+            a.days_in_arrears
+        )
+    })
 }
 
 /// Plans the contacts of the scored loans that need a plan, in order, in one call of each
@@ -312,15 +332,17 @@ fn needs_plan(scored: &Scored) -> bool {
 fn plan_all(
     context: &Context,
     scored: &[ScoredLoan],
-    now: DateTime<Utc>,
+    origin: Origin,
 ) -> Result<Vec<Result<PlanJson, Problem>>, Problem> {
+    let now = origin.now();
     let policies = match &context.contact {
         Ok(policies) => policies,
         // Contact settings that cannot be read fail every loan that needs a plan.
         Err(problem) => {
-            let planning = scored
-                .iter()
-                .filter(|(_, o)| o.as_ref().is_ok_and(|(s, _)| needs_plan(s)));
+            let planning = scored.iter().filter(|(_, o)| {
+                o.as_ref()
+                    .is_ok_and(|(s, _)| needs_plan(context, s, origin))
+            });
             return Ok(planning.map(|_| Err(problem.clone())).collect());
         }
     };
@@ -329,7 +351,7 @@ fn plan_all(
     let mut ready = Vec::new();
     let mut slots = Vec::new();
     for (scored, pending) in scored.iter().filter_map(|(_, o)| o.as_ref().ok()) {
-        if !needs_plan(scored) {
+        if !needs_plan(context, scored, origin) {
             continue;
         }
         match contact_inputs(&pending.facts, scored, now) {
@@ -386,8 +408,11 @@ fn settle(context: &Context, mut facts: Facts, origin: Origin) -> Result<Pending
     })
 }
 
-/// The last step: what to store for a loan scored and planned.
+/// The last step: what to store for a loan scored and planned, or written off by the
+/// tenant's charge-off policy (then with no plan, no actions, and no snapshot: it leaves the
+/// book at the end of the date).
 fn decide(
+    context: &Context,
     pending: Pending,
     scored: &Scored,
     plan: Option<PlanJson>,
@@ -399,8 +424,17 @@ fn decide(
         last,
         settled,
     } = pending;
-    let standing = standing(scored, plan.as_ref());
+    let mut standing = standing(scored, plan.as_ref());
     let moves = last.is_none_or(|last| date >= last);
+    // A date before the loan's last one cannot take it out of the book.
+    let write_off = charge_off(context, scored, origin)
+        .filter(|_| moves)
+        .map(|reason| (reason, scored.assessment.outstanding.clone()));
+    if write_off.is_some() {
+        // It leaves the book on the stage it was on.
+        standing.status = "written_off";
+        standing.stage = contact_plan::stored_stage_name(&stored.stage);
+    }
     let previous_stage = (moves && standing.stage != stored.stage).then(|| stored.stage.clone());
     Ok(Decision {
         loan_id: stored.loan.id.clone(),
@@ -420,7 +454,8 @@ fn decide(
         standing,
         moves,
         previous_stage,
-        snapshot: matches!(origin, Origin::Close(_)),
+        snapshot: matches!(origin, Origin::Close(_)) && write_off.is_none(),
+        write_off,
     })
 }
 

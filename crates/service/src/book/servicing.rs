@@ -14,8 +14,10 @@ use super::audit::{self, Entry};
 use super::db::{Db, get_int, get_optional, get_text, int, optional, text};
 use super::loans::{self, Booked};
 use super::pipeline::{self, Origin, Refreshed};
+use super::store;
 use super::tenants::{Settings, check_id};
 use super::{instant, parse_date};
+use crate::postloan::core::types as wit;
 use crate::problem::Problem;
 
 /// A payment as posted.
@@ -238,48 +240,36 @@ fn write_off(
             .unwrap_or("0")
             .to_owned()
     };
-    let charged_off = json!({
-        "principal": part("principal"),
-        "interest": part("interest"),
-        "fees": part("fees"),
-        "penalty": part("penalty"),
-        "total": part("total"),
-    });
-    if status == "closed" || money::parse_amount("total", &part("total"))?.is_zero() {
+    let charged_off = wit::Breakdown {
+        principal: part("principal"),
+        interest: part("interest"),
+        fees: part("fees"),
+        penalty: part("penalty"),
+        total: part("total"),
+    };
+    if status == "closed" || money::parse_amount("total", &charged_off.total)?.is_zero() {
         return Err(Problem::conflict(
             "status".into(),
             "the loan owes nothing to write off",
         ));
     }
-    db.run(
-        "INSERT INTO write_offs (tenant_id, loan_id, written_off_on, reason, actor, recorded_at,
-           principal, interest, fees, penalty, total)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            text(tenant),
-            text(loan_id),
-            text(on.to_string()),
-            text(&w.reason),
-            text(actor),
-            text(instant(at)),
-            text(part("principal")),
-            text(part("interest")),
-            text(part("fees")),
-            text(part("penalty")),
-            text(part("total")),
-        ],
+    let on = on.to_string();
+    store::record_write_off(
+        db,
+        tenant,
+        loan_id,
+        &on,
+        &w.reason,
+        actor,
+        &instant(at),
+        &charged_off,
     )?;
-    db.run(
-        "UPDATE loans SET status = 'written_off', written_off_on = ?, queue = NULL
-         WHERE tenant_id = ? AND id = ?",
-        &[text(on.to_string()), text(tenant), text(loan_id)],
-    )?;
-    db.run(
-        "UPDATE actions SET status = 'cancelled'
-         WHERE tenant_id = ? AND loan_id = ? AND status = 'pending'",
-        &[text(tenant), text(loan_id)],
-    )?;
-    Ok(json!({ "on": on.to_string(), "reason": w.reason, "charged_off": charged_off }))
+    let c = &charged_off;
+    Ok(json!({
+        "on": on,
+        "reason": w.reason,
+        "charged_off": { "principal": c.principal, "interest": c.interest, "fees": c.fees, "penalty": c.penalty, "total": c.total },
+    }))
 }
 
 fn require_booked(booked: bool, loan_id: &str) -> Result<(), Problem> {

@@ -513,6 +513,8 @@ pub struct Decision {
     pub actions: Vec<Candidate>,
     /// The contacts the contact rules held back.
     pub held: Vec<Held>,
+    /// A charge-off by the tenant's policy: why, and what the loan owed by component.
+    pub write_off: Option<(String, wit::Breakdown)>,
 }
 
 /// A contact the contact rules held back.
@@ -590,6 +592,7 @@ fn audit_decisions(
                 && d.held.is_empty()
                 && d.settled.is_empty()
                 && d.previous_stage.is_none()
+                && d.write_off.is_none()
             {
                 return None;
             }
@@ -604,6 +607,12 @@ fn audit_decisions(
             });
             if let Some(from) = &d.previous_stage {
                 detail["stage_changed"] = json!({ "from": from, "to": s.stage });
+            }
+            if let Some((reason, c)) = &d.write_off {
+                detail["written_off"] = json!({
+                    "reason": reason,
+                    "charged_off": { "principal": c.principal, "interest": c.interest, "fees": c.fees, "penalty": c.penalty, "total": c.total },
+                });
             }
             Some((
                 (d.at.as_str(), format!("loan:{}", d.loan_id)),
@@ -626,6 +635,52 @@ fn audit_decisions(
             )
         }),
     )
+}
+
+/// Writes loan `loan_id` off on business date `on`: what it owes, `charged_off`, is kept by
+/// component with the reason, the actor and the instant; the loan leaves the active book;
+/// its pending actions are cancelled.
+#[allow(clippy::too_many_arguments)]
+pub fn record_write_off(
+    db: &Db,
+    tenant: &str,
+    loan_id: &str,
+    on: &str,
+    reason: &str,
+    actor: &str,
+    at: &str,
+    charged_off: &wit::Breakdown,
+) -> Result<(), Problem> {
+    let c = charged_off;
+    db.run(
+        "INSERT INTO write_offs (tenant_id, loan_id, written_off_on, reason, actor, recorded_at,
+           principal, interest, fees, penalty, total)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            text(tenant),
+            text(loan_id),
+            text(on),
+            text(reason),
+            text(actor),
+            text(at),
+            text(&c.principal),
+            text(&c.interest),
+            text(&c.fees),
+            text(&c.penalty),
+            text(&c.total),
+        ],
+    )?;
+    db.run(
+        "UPDATE loans SET status = 'written_off', written_off_on = ?, queue = NULL
+         WHERE tenant_id = ? AND id = ?",
+        &[text(on), text(tenant), text(loan_id)],
+    )?;
+    db.run(
+        "UPDATE actions SET status = 'cancelled'
+         WHERE tenant_id = ? AND loan_id = ? AND status = 'pending'",
+        &[text(tenant), text(loan_id)],
+    )?;
+    Ok(())
 }
 
 /// The statements of one loan: its settled promises and its standing.
@@ -664,6 +719,18 @@ fn write_one(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> 
             text(&decision.loan_id),
         ],
     )?;
+    if let Some((reason, charged_off)) = &decision.write_off {
+        record_write_off(
+            db,
+            tenant,
+            &decision.loan_id,
+            &decision.date,
+            reason,
+            "pipeline",
+            &decision.at,
+            charged_off,
+        )?;
+    }
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Tenants, their settings and their keys. A tenant is created with the platform token (the
 //! `platform_token` Spin variable) and gets its first admin key; its admins make the rest.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
@@ -20,13 +20,25 @@ const PLATFORM_TOKEN: &str = "platform_token";
 
 /// A tenant's settings: its overdue policy and its contact settings, in the JSON of
 /// `/v1/assess`'s `policy` and `/v1/contact-plan`'s `contact`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     #[serde(default)]
     pub policy: Value,
     #[serde(default)]
     pub contact: Value,
+    /// The close's automatic charge-off; none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_off: Option<ChargeOff>,
+}
+
+/// The close writes off a loan once it is this many days in arrears (FFIEC's retail policy:
+/// 120 days past due for closed-end loans, 180 for open-end).
+#[derive(Deserialize, Serialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct ChargeOff {
+    /// Days in arrears at which the close writes a loan off: 1 or more.
+    pub days_in_arrears: u32,
 }
 
 impl Settings {
@@ -38,6 +50,12 @@ impl Settings {
         let policy = policy.into_wit().map_err(|p| prefixed(p, "policy"))?;
         // The overdue component's fields already start with `policy.`.
         overdue::check_policy(&policy).map_err(|e| Problem::from(e).under("settings"))?;
+        if self.charge_off.is_some_and(|c| c.days_in_arrears == 0) {
+            return Err(Problem::invalid_field(
+                "settings.charge_off.days_in_arrears".into(),
+                "must be 1 or more",
+            ));
+        }
         let contact: ContactPolicyJson = from_value_or_default(&self.contact, "settings.contact")?;
         check_contact_policy(contact).map_err(|p| prefixed(p, "contact"))
     }
@@ -120,7 +138,8 @@ pub fn create(db: &Db, request: &Request) -> Result<Response, Problem> {
                 actor: "platform",
                 action: "tenant.created",
                 entity: &format!("tenant:{}", new.id),
-                detail: json!({ "name": new.name, "settings": { "policy": new.settings.policy, "contact": new.settings.contact } }).to_string(),
+                detail: json!({ "name": new.name, "settings": settings_value(&new.settings) })
+                    .to_string(),
             },
         )?;
         Ok(key)
@@ -186,10 +205,7 @@ pub fn update_settings(db: &Db, caller: &Caller, request: &Request) -> Result<Re
             },
         )
     })?;
-    Ok(crate::json(
-        200,
-        &json!({ "policy": settings.policy, "contact": settings.contact }),
-    ))
+    Ok(crate::json(200, &settings_value(&settings)))
 }
 
 #[derive(Deserialize)]
@@ -230,7 +246,12 @@ pub fn create_key(db: &Db, caller: &Caller, request: &Request) -> Result<Respons
 }
 
 fn settings_json(settings: &Settings) -> String {
-    json!({ "policy": settings.policy, "contact": settings.contact }).to_string()
+    settings_value(settings).to_string()
+}
+
+/// The settings as stored, audited and answered.
+fn settings_value(settings: &Settings) -> Value {
+    serde_json::to_value(settings).unwrap_or_default()
 }
 
 /// Identifiers are 1 to 64 characters of letters, digits, `-`, `_` and `.`, so they are
