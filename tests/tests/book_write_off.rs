@@ -55,22 +55,47 @@ fn a_written_off_loan_leaves_the_book_and_its_payments_are_recoveries() {
     let (status, body) = book.call("POST", path, &key, Some(write_off.clone()));
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["standing"]["status"], "written_off");
+    // The same write-off again (a retry) is acknowledged and applied once; another is refused.
     let (status, again) = book.call("POST", path, &key, Some(write_off));
     assert_eq!(
-        (status, again["field"].as_str()),
-        (409, Some("status")),
+        (status, again["applied"].as_bool()),
+        (200, Some(false)),
         "{again}"
     );
-    let (status, empty) = book.call(
-        "POST",
-        "/v1/loans/C1/write-off",
-        &key,
-        Some(json!({ "reason": " " })),
+    let other = json!({ "reason": "fraud", "on": "2026-02-01" });
+    let (status, refused) = book.call("POST", path, &key, Some(other));
+    assert_eq!(
+        (status, refused["field"].as_str()),
+        (409, Some("status")),
+        "{refused}"
+    );
+    let refused_on = |body: Value| {
+        let (status, problem) = book.call("POST", "/v1/loans/C1/write-off", &key, Some(body));
+        (
+            status,
+            problem["field"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    assert_eq!(
+        refused_on(json!({ "reason": " " })),
+        (400, "reason".to_owned())
     );
     assert_eq!(
-        (status, empty["field"].as_str()),
-        (400, Some("reason")),
-        "{empty}"
+        refused_on(json!({ "reason": "later", "on": "2200-01-01" })),
+        (400, "on".to_owned()),
+        "not after today"
+    );
+    // Nothing but payments (recoveries), reversals and outcomes is taken by W1 now; and a
+    // recovery comes after the write-off.
+    let promise = json!({ "id": "W1-PR", "amount": "10.00", "date": "2026-02-20" });
+    let (status, _) = book.call("POST", "/v1/loans/W1/promises", &key, Some(promise));
+    assert_eq!(status, 409);
+    let early = json!({ "id": "W1-E", "value_date": "2026-02-01", "amount": "10.00" });
+    let (status, problem) = book.call("POST", "/v1/loans/W1/payments", &key, Some(early));
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (409, Some("value_date")),
+        "{problem}"
     );
 
     let (_, view) = book.call("GET", "/v1/loans/W1?as_of=2026-02-15", &key, None);

@@ -121,6 +121,7 @@ struct Results {
     decision: Option<DecisionFigures>,
     http: Option<HttpComparison>,
     request_us_hello: Option<Spread>,
+    request_us_api_health: Option<Spread>,
     nightly: Option<NightlyFigures>,
     booking: Vec<(String, http::Load)>,
     component_bytes: Vec<(String, u64)>,
@@ -239,6 +240,13 @@ fn main() -> Result<()> {
                 .map(|_| instantiation::per_request(&fixture, requests))
                 .collect::<Result<Vec<_>>>()?,
         ));
+        let state = std::env::temp_dir().join(format!("postloan-bench-api-{}", std::process::id()));
+        results.request_us_api_health = Some(Spread::of(
+            (0..options.runs)
+                .map(|_| instantiation::api_health(&artifact("spin.toml"), &state, requests))
+                .collect::<Result<Vec<_>>>()?,
+        ));
+        let _ = std::fs::remove_dir_all(&state);
     }
     if wanted(Section::Nightly) {
         let loans = book::generate(options.nightly_loans, options.seed);
@@ -422,6 +430,12 @@ fn print(r: &Results) {
     if let Some(request) = &r.request_us_hello {
         println!(
             "| one request, hello-world, pooling allocator (bounds instantiation) | {} |",
+            request.show("µs")
+        );
+    }
+    if let Some(request) = &r.request_us_api_health {
+        println!(
+            "| one GET /v1/health, the api, pooling allocator (bounds its instantiation) | {} |",
             request.show("µs")
         );
     }

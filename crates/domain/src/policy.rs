@@ -135,7 +135,8 @@ impl LateFee {
     }
 
     /// The fee for an installment whose scheduled total is `due`, to the minor unit (half
-    /// away from zero), within the installment's cap and what `room` the loan's cap leaves.
+    /// away from zero), within the installment's cap and what `room` the loan's cap leaves
+    /// (a cap finer than the minor unit rounding down).
     pub fn fee(&self, due: Decimal, room: Option<Decimal>, minor_unit: u32) -> Decimal {
         let fee = match self.charge {
             LateFeeCharge::Amount(amount) => amount,
@@ -145,11 +146,14 @@ impl LateFee {
             minor_unit,
             rust_decimal::RoundingStrategy::MidpointAwayFromZero,
         );
+        // A cap finer than the minor unit rounds down, so no fee is ever beyond its cap nor
+        // finer than the borrower can pay.
         [self.cap_per_installment, room]
             .into_iter()
             .flatten()
             .fold(fee, Decimal::min)
             .max(Decimal::ZERO)
+            .round_dp_with_strategy(minor_unit, rust_decimal::RoundingStrategy::ToZero)
     }
 }
 

@@ -409,6 +409,31 @@ fn a_percentage_late_fee_is_rounded_and_held_within_its_caps() {
 }
 
 #[test]
+fn a_cap_finer_than_the_minor_unit_rounds_the_fee_down() {
+    use crate::policy::LateFeeCharge;
+    // 50.00 capped at 10.005 an installment: CNY pays in 0.01, so the fee is 10.00, and
+    // paying 1070.00 (1060.00 and the fee) clears installment 1.
+    let capped = |cap: &str| Policy {
+        late_fee: Some(
+            LateFee::new(
+                "late_fee",
+                10,
+                LateFeeCharge::Amount(amount("50.00")),
+                Some(amount(cap)),
+                None,
+            )
+            .unwrap(),
+        ),
+        ..policy()
+    };
+    let loan = four_month_loan(vec![payment("P1", "2026-01-28", "1070.00")]);
+    let a = assess(&loan, date("2026-02-01"), &capped("10.005"));
+    assert_eq!(a.installments[0].paid.fees, amount("20.00"));
+    assert_eq!(a.installments[0].unpaid.total(), Decimal::ZERO);
+    assert_eq!(a.dpd, 0);
+}
+
+#[test]
 fn a_late_fee_needs_a_day_late_and_a_charge_above_zero() {
     use crate::policy::LateFeeCharge;
     let refused = |days, charge| {

@@ -253,30 +253,32 @@ pub struct Booked {
     pub currency: Currency,
     /// The day it was disbursed: nothing is paid before it.
     pub disbursed_on: NaiveDate,
-    /// Whether it was written off: payments to it are recoveries.
-    pub written_off: bool,
+    /// The business date it was written off, if it was: payments after it are recoveries.
+    pub written_off_on: Option<NaiveDate>,
 }
 
 /// The currency and disbursement of `tenant`'s loan `id`, when it is booked.
 pub fn booked(db: &Db, tenant: &str, id: &str) -> Result<Option<Booked>, Problem> {
     let stored = db.row(
-        "SELECT currency, disbursed_on, status FROM loans WHERE tenant_id = ? AND id = ?",
+        "SELECT currency, disbursed_on, written_off_on FROM loans WHERE tenant_id = ? AND id = ?",
         &[text(tenant), text(id)],
         |row| {
             (
                 get_text(row, "currency"),
                 get_text(row, "disbursed_on"),
-                get_text(row, "status"),
+                get_optional(row, "written_off_on"),
             )
         },
     )?;
-    // Both were checked when the loan was booked.
+    // All were checked when they were stored.
     stored
-        .map(|(currency, disbursed_on, status)| {
+        .map(|(currency, disbursed_on, written_off_on)| {
             Ok(Booked {
                 currency: Currency::parse("currency", &currency)?,
                 disbursed_on: parse_date("disbursed_on", &disbursed_on)?,
-                written_off: status == "written_off",
+                written_off_on: written_off_on
+                    .map(|on| parse_date("written_off_on", &on))
+                    .transpose()?,
             })
         })
         .transpose()

@@ -242,6 +242,14 @@ struct Pending {
     settled: Vec<(String, &'static str)>,
 }
 
+impl Pending {
+    /// Whether the decision is the loan's standing now: not for a date before the last one
+    /// assessed (the standing never moves back).
+    fn moves(&self) -> bool {
+        self.last.is_none_or(|last| self.date >= last)
+    }
+}
+
 /// Decides loans: settles each one's promises, assesses them all and reads their features
 /// in one call of the overdue component, scores each while `keep_going` says so (the first
 /// always), then plans the contacts of those scored in one call of the reminders component
@@ -287,7 +295,7 @@ fn decide_all(
         .into_iter()
         .map(|(loan_id, outcome)| {
             let decision = outcome.and_then(|(scored, pending)| {
-                let plan = if needs_plan(context, &scored, origin) {
+                let plan = if needs_plan(context, &scored, &pending, origin) {
                     let plan = plans.next().ok_or_else(|| {
                         Problem::internal(format!("no contact plan of loan {loan_id}"))
                     })?;
@@ -307,16 +315,24 @@ type ScoredLoan = (String, Result<(Scored, Pending), Problem>);
 
 /// Whether a scored loan has contacts to plan: one with something outstanding that the close
 /// is not writing off.
-fn needs_plan(context: &Context, scored: &Scored, origin: Origin) -> bool {
-    !is_zero(&scored.assessment.outstanding.total) && charge_off(context, scored, origin).is_none()
+fn needs_plan(context: &Context, scored: &Scored, pending: &Pending, origin: Origin) -> bool {
+    !is_zero(&scored.assessment.outstanding.total)
+        && charge_off(context, scored, pending, origin).is_none()
 }
 
 /// The close's charge-off of a loan by the tenant's policy: the reason, when the close of
-/// a business date finds the loan, owing something, at or past the policy's days in arrears.
-fn charge_off(context: &Context, scored: &Scored, origin: Origin) -> Option<String> {
+/// a business date that moves the loan's standing (not a catch-up of a date before its
+/// last) finds it owing something at or past the policy's days in arrears.
+fn charge_off(
+    context: &Context,
+    scored: &Scored,
+    pending: &Pending,
+    origin: Origin,
+) -> Option<String> {
     let at = context.charge_off_at?;
     let a = &scored.assessment;
     let due = matches!(origin, Origin::Close(_))
+        && pending.moves()
         && a.days_in_arrears >= at
         && !is_zero(&a.outstanding.total);
     due.then(|| {
@@ -341,7 +357,7 @@ fn plan_all(
         Err(problem) => {
             let planning = scored.iter().filter(|(_, o)| {
                 o.as_ref()
-                    .is_ok_and(|(s, _)| needs_plan(context, s, origin))
+                    .is_ok_and(|(s, p)| needs_plan(context, s, p, origin))
             });
             return Ok(planning.map(|_| Err(problem.clone())).collect());
         }
@@ -351,7 +367,7 @@ fn plan_all(
     let mut ready = Vec::new();
     let mut slots = Vec::new();
     for (scored, pending) in scored.iter().filter_map(|(_, o)| o.as_ref().ok()) {
-        if !needs_plan(context, scored, origin) {
+        if !needs_plan(context, scored, pending, origin) {
             continue;
         }
         match contact_inputs(&pending.facts, scored, now) {
@@ -418,18 +434,16 @@ fn decide(
     plan: Option<PlanJson>,
     origin: Origin,
 ) -> Result<Decision, Problem> {
+    let write_off = charge_off(context, scored, &pending, origin)
+        .map(|reason| (reason, scored.assessment.outstanding.clone()));
+    let moves = pending.moves();
     let Pending {
         facts: Facts { stored, .. },
         date,
-        last,
         settled,
+        ..
     } = pending;
     let mut standing = standing(scored, plan.as_ref());
-    let moves = last.is_none_or(|last| date >= last);
-    // A date before the loan's last one cannot take it out of the book.
-    let write_off = charge_off(context, scored, origin)
-        .filter(|_| moves)
-        .map(|reason| (reason, scored.assessment.outstanding.clone()));
     if write_off.is_some() {
         // It leaves the book on the stage it was on.
         standing.status = "written_off";

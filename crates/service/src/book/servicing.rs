@@ -129,7 +129,18 @@ pub fn apply(
     let loan = loans::booked(db, tenant, loan_id)?;
     let booked = loan.is_some();
     // A loan written off is out of the pipeline: what comes after is kept, not reassessed.
-    let written_off = loan.as_ref().is_some_and(|l| l.written_off);
+    let written_off = loan.as_ref().is_some_and(|l| l.written_off_on.is_some());
+    if written_off
+        && matches!(
+            change,
+            Change::Pause(_) | Change::Extension(_) | Change::Promise(_)
+        )
+    {
+        return Err(Problem::conflict(
+            "status".into(),
+            "the loan is written off: it takes payments (recoveries), reversals and contact outcomes",
+        ));
+    }
     let mut action = change.action();
     let detail = match change {
         Change::Payment(p, key) => {
@@ -161,7 +172,10 @@ pub fn apply(
             extension(db, tenant, loan_id, e, at)?
         }
         Change::WriteOff(w) => match &loan {
-            Some(loan) => write_off(db, tenant, settings, loan_id, loan, w, actor, at)?,
+            Some(loan) => match write_off(db, tenant, settings, loan_id, loan, w, actor, at)? {
+                Some(detail) => detail,
+                None => return Ok(Applied::Again),
+            },
             None => return Err(Problem::no_such("loan", loan_id)),
         },
     };
@@ -184,7 +198,9 @@ pub fn apply(
 
 /// Writes off a booked loan: what it owes at the end of the write-off date (the live
 /// assessment's outstanding amounts, by component) is charged off, it leaves the active book,
-/// and its pending contacts are cancelled. Refused while the book has closed a later date.
+/// and its pending contacts are cancelled. `None` when the same write-off (date and reason)
+/// is stored already. Refused for a date after today, before a payment it has, or on or
+/// before a date the book has closed with it.
 #[allow(clippy::too_many_arguments)]
 fn write_off(
     db: &Db,
@@ -195,7 +211,7 @@ fn write_off(
     w: WriteOffIn,
     actor: &str,
     at: DateTime<Utc>,
-) -> Result<Value, Problem> {
+) -> Result<Option<Value>, Problem> {
     if w.reason.trim().is_empty() {
         return Err(Problem::invalid_field("reason".into(), "must not be empty"));
     }
@@ -203,10 +219,41 @@ fn write_off(
         Some(text) => value_date("on", text, Some(loan))?,
         None => at.date_naive(),
     };
-    if loan.written_off {
+    if on > at.date_naive() {
+        return Err(Problem::invalid_field(
+            "on".into(),
+            &format!("{on} is after today, {}", at.date_naive()),
+        ));
+    }
+    if let Some(written_off_on) = loan.written_off_on {
+        let stored_reason = db.row(
+            "SELECT reason FROM write_offs WHERE tenant_id = ? AND loan_id = ?",
+            &[text(tenant), text(loan_id)],
+            |row| get_text(row, "reason"),
+        )?;
+        if written_off_on == on && stored_reason.as_deref() == Some(w.reason.as_str()) {
+            return Ok(None);
+        }
         return Err(Problem::conflict(
             "status".into(),
-            "the loan is written off already",
+            &format!("the loan was written off on {written_off_on} already"),
+        ));
+    }
+    // What is charged off is what the payments known by then left: none may come after it.
+    let last_paid = db.row(
+        "SELECT MAX(value_date) AS last FROM payments p
+         WHERE tenant_id = ? AND loan_id = ? AND recovery = 0
+         AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.tenant_id = p.tenant_id AND r.payment_id = p.id)",
+        &[text(tenant), text(loan_id)],
+        |row| get_optional(row, "last"),
+    )?;
+    if let Some(last) = last_paid
+        .flatten()
+        .filter(|last| last.as_str() > on.to_string().as_str())
+    {
+        return Err(Problem::conflict(
+            "on".into(),
+            &format!("the loan has a payment valued {last}; write it off on or after that date"),
         ));
     }
     let status = db
@@ -247,7 +294,12 @@ fn write_off(
         penalty: part("penalty"),
         total: part("total"),
     };
-    if status == "closed" || money::parse_amount("total", &charged_off.total)?.is_zero() {
+    if status == "closed"
+        || charged_off
+            .total
+            .parse::<Decimal>()
+            .is_ok_and(|t| t.is_zero())
+    {
         return Err(Problem::conflict(
             "status".into(),
             "the loan owes nothing to write off",
@@ -265,11 +317,11 @@ fn write_off(
         &charged_off,
     )?;
     let c = &charged_off;
-    Ok(json!({
+    Ok(Some(json!({
         "on": on,
         "reason": w.reason,
         "charged_off": { "principal": c.principal, "interest": c.interest, "fees": c.fees, "penalty": c.penalty, "total": c.total },
-    }))
+    })))
 }
 
 fn require_booked(booked: bool, loan_id: &str) -> Result<(), Problem> {
@@ -324,7 +376,7 @@ fn payment(
     idempotency_key: Option<&str>,
 ) -> Result<Option<Value>, Problem> {
     check_id("id", &p.id)?;
-    value_date("value_date", &p.value_date, loan)?;
+    let valued = value_date("value_date", &p.value_date, loan)?;
     positive_amount("amount", &p.amount, loan)?;
     let existing = db.row(
         "SELECT id, loan_id, value_date, amount FROM payments
@@ -356,7 +408,15 @@ fn payment(
             ))
         };
     }
-    let recovery = loan.is_some_and(|l| l.written_off);
+    // A repeat of a payment stored before the write-off is answered above, as a repeat.
+    let written_off_on = loan.and_then(|l| l.written_off_on);
+    if let Some(on) = written_off_on.filter(|on| valued <= *on) {
+        return Err(Problem::conflict(
+            "value_date".into(),
+            &format!("the loan was written off on {on}; a recovery is valued after that date"),
+        ));
+    }
+    let recovery = written_off_on.is_some();
     db.run(
         "INSERT INTO payments (tenant_id, id, loan_id, value_date, amount, idempotency_key, recorded_at, recovery)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

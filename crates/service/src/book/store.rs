@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use postloan_domain::money;
 use postloan_domain::portfolio::{Recovery, WriteOff};
 
 use super::audit::{self, Entry};
@@ -136,10 +135,17 @@ pub fn recoveries(db: &Db, tenant: &str, loan_id: Option<&str>) -> Result<Vec<Re
             Ok(Recovery {
                 loan_id,
                 value_date: parse_date("value_date", &value_date)?,
-                amount: money::parse_amount("amount", &amount)?,
+                amount: stored_sum("amount", &amount)?,
             })
         })
         .collect()
+}
+
+/// A sum the book wrote, read back: over many installments it may be beyond what one posted
+/// amount can be, so it is read as a plain decimal.
+fn stored_sum(field: &str, text: &str) -> Result<rust_decimal::Decimal, Problem> {
+    text.parse()
+        .map_err(|e| Problem::internal(format!("the stored {field} `{text}`: {e}")))
 }
 
 /// The write-offs of `tenant`.
@@ -162,8 +168,8 @@ pub fn write_offs(db: &Db, tenant: &str) -> Result<Vec<WriteOff>, Problem> {
             Ok(WriteOff {
                 loan_id,
                 on: parse_date("written_off_on", &on)?,
-                principal: money::parse_amount("principal", &principal)?,
-                total: money::parse_amount("total", &total)?,
+                principal: stored_sum("principal", &principal)?,
+                total: stored_sum("total", &total)?,
             })
         })
         .collect()
@@ -548,16 +554,44 @@ pub fn write(
     decisions: &[Decision],
     contagion: bool,
 ) -> Result<Vec<Value>, Problem> {
-    for decision in decisions {
+    // A loan written off since its facts were read (the close decides a page outside the
+    // write transaction) is left as the write-off left it: no standing, snapshot or contact.
+    let gone = written_off(db, tenant, decisions)?;
+    let decisions: Vec<&Decision> = decisions
+        .iter()
+        .filter(|d| !gone.contains(&d.loan_id))
+        .collect();
+    for decision in &decisions {
         write_one(db, tenant, decision)?;
     }
-    write_snapshots(db, tenant, decisions)?;
+    write_snapshots(db, tenant, &decisions)?;
     if contagion {
-        apply_contagion(db, tenant, decisions)?;
+        apply_contagion(db, tenant, &decisions)?;
     }
-    let created = write_actions(db, tenant, decisions)?;
-    audit_decisions(db, tenant, decisions, &created)?;
+    let created = write_actions(db, tenant, &decisions)?;
+    audit_decisions(db, tenant, &decisions, &created)?;
     Ok(created)
+}
+
+/// The loans of `decisions` that are written off now.
+fn written_off(
+    db: &Db,
+    tenant: &str,
+    decisions: &[Decision],
+) -> Result<std::collections::BTreeSet<String>, Problem> {
+    let ids: Vec<String> = decisions.iter().map(|d| d.loan_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = db.rows(
+        &format!(
+            "SELECT id FROM loans WHERE tenant_id = ? AND id IN ({}) AND status = 'written_off'",
+            placeholders(ids.len())
+        ),
+        &keyed(tenant, &ids),
+        |row| get_text(row, "id"),
+    )?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Records in the audit log, one entry per loan (`loan.decided`), each decision that did or
@@ -568,7 +602,7 @@ pub fn write(
 fn audit_decisions(
     db: &Db,
     tenant: &str,
-    decisions: &[Decision],
+    decisions: &[&Decision],
     created: &[Value],
 ) -> Result<(), Problem> {
     let mut planned: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
@@ -738,11 +772,11 @@ fn write_one(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> 
 const ROWS_PER_STATEMENT: usize = 200;
 
 /// Stores the standing of each snapshot decision as its loan's snapshot of the date.
-fn write_snapshots(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<(), Problem> {
+fn write_snapshots(db: &Db, tenant: &str, decisions: &[&Decision]) -> Result<(), Problem> {
     let rows: Vec<(&Decision, &Standing)> = decisions
         .iter()
         .filter(|d| d.snapshot)
-        .map(|d| (d, &d.standing))
+        .map(|d| (*d, &d.standing))
         .collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
@@ -789,7 +823,7 @@ fn write_snapshots(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<(), 
 /// every snapshot of the decisions' dates at the worst among the borrower's snapshots of
 /// that date. Set-based, so a page costs two statements; run after each page, a close
 /// leaves every borrower right once the last of their loans is decided.
-fn apply_contagion(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<(), Problem> {
+fn apply_contagion(db: &Db, tenant: &str, decisions: &[&Decision]) -> Result<(), Problem> {
     for chunk in decisions.chunks(ROWS_PER_STATEMENT) {
         let ids: Vec<Param> = chunk.iter().map(|d| text(&d.loan_id)).collect();
         let borrowers = format!(
@@ -869,10 +903,10 @@ fn dedupe_key(decision: &Decision, candidate: &Candidate) -> String {
 
 /// Adds the decisions' actions to the outbox, those it holds already left out; returns the
 /// new ones in the decisions' order.
-fn write_actions(db: &Db, tenant: &str, decisions: &[Decision]) -> Result<Vec<Value>, Problem> {
+fn write_actions(db: &Db, tenant: &str, decisions: &[&Decision]) -> Result<Vec<Value>, Problem> {
     let rows: Vec<(&Decision, &Candidate, String)> = decisions
         .iter()
-        .flat_map(|d| d.actions.iter().map(move |c| (d, c, dedupe_key(d, c))))
+        .flat_map(|&d| d.actions.iter().map(move |c| (d, c, dedupe_key(d, c))))
         .collect();
     let mut created = Vec::new();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
