@@ -229,3 +229,36 @@ fn the_close_writes_a_loan_off_at_the_policys_days_in_arrears() {
     let (_, now) = book.call("GET", &format!("/v1/portfolio?date={}", day(0)), &key, None);
     assert_eq!(now["totals"]["loans"], 0, "{now}");
 }
+
+#[test]
+fn a_close_caught_up_after_a_write_off_still_counts_the_loan_before_it() {
+    let redis = RedisServer::start();
+    let book = Book::start("book-write-off-catch-up", &redis);
+    let key = book.create_tenant("catch-up", json!({}));
+    for (id, principal) in [("W2", "1000.00"), ("C2", "500.00")] {
+        let (status, body) = book.call("POST", "/v1/loans", &key, Some(loan(id, principal)));
+        assert_eq!(status, 201, "{body}");
+    }
+    // The close of 2026-01-31 has not run when W2 is written off on 2026-02-01.
+    let write_off = json!({ "reason": "uncollectable", "on": "2026-02-01" });
+    let (status, body) = book.call("POST", "/v1/loans/W2/write-off", &key, Some(write_off));
+    assert_eq!(status, 201, "{body}");
+
+    // Caught up, the close of 2026-01-31 counts W2, as it stood that day (21 days past due,
+    // 1000.00 outstanding), and changes nothing else of it.
+    let run = book.close(&key, "2026-01-31");
+    assert_eq!(run["jobs"][0]["processed"], 2, "{run}");
+    let (_, portfolio) = book.call("GET", "/v1/portfolio?date=2026-01-31", &key, None);
+    assert_eq!(portfolio["totals"]["loans"], 2, "{portfolio}");
+    assert_eq!(
+        portfolio["totals"]["outstanding_principal"], "1500.00",
+        "{portfolio}"
+    );
+    let (_, view) = book.call("GET", "/v1/loans/W2", &key, None);
+    assert_eq!(view["standing"]["status"], "written_off", "{view}");
+    assert_eq!(pending_actions_of(&book, &key, "pending", "W2"), 0);
+    assert!(
+        pending_actions_of(&book, &key, "pending", "C2") > 0,
+        "C2 is collected"
+    );
+}

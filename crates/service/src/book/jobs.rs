@@ -179,14 +179,16 @@ fn job_for(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
 
 /// The loans the close of a date runs over: the tenant's loans disbursed by the date that
 /// are active, or were closed by something assessed after it (a loan paid off on 02-25 is
-/// still in the close of 02-20). A loan written off has left the book and is never closed
-/// again. Its parameters are [`closing_on`]'s.
-const CLOSING_ON: &str = "tenant_id = ? AND disbursed_on <= ? AND status <> 'written_off'
-     AND (status = 'active' OR assessed_on > ?)";
+/// still in the close of 02-20), or were written off after it (a close caught up for a date
+/// before the write-off still counts the loan; the writer stores only its snapshot). Its
+/// parameters are [`closing_on`]'s.
+const CLOSING_ON: &str = "tenant_id = ? AND disbursed_on <= ?
+     AND ((status <> 'written_off' AND (status = 'active' OR assessed_on > ?))
+          OR written_off_on > ?)";
 
 /// The parameters of [`CLOSING_ON`] for `tenant` and business date `day`.
 fn closing_on(tenant: &str, day: &str) -> Vec<Param> {
-    vec![text(tenant), text(day), text(day)]
+    vec![text(tenant), text(day), text(day), text(day)]
 }
 
 fn create_job(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {

@@ -554,17 +554,28 @@ pub fn write(
     decisions: &[Decision],
     contagion: bool,
 ) -> Result<Vec<Value>, Problem> {
-    // A loan written off since its facts were read (the close decides a page outside the
-    // write transaction) is left as the write-off left it: no standing, snapshot or contact.
-    let gone = written_off(db, tenant, decisions)?;
+    // A loan written off is left as the write-off left it: no standing, contact or audit
+    // entry from a decision, whether it was written off since its page was read (the close
+    // decides a page outside the write transaction) or on a later date than a close caught
+    // up; only the snapshot of a date before its write-off is kept.
+    let written_off = written_off(db, tenant, decisions)?;
+    let before_write_off = |d: &Decision| {
+        written_off
+            .get(&d.loan_id)
+            .is_some_and(|on| d.date.as_str() < on.as_str())
+    };
+    let snapshots: Vec<&Decision> = decisions
+        .iter()
+        .filter(|d| !written_off.contains_key(&d.loan_id) || before_write_off(d))
+        .collect();
     let decisions: Vec<&Decision> = decisions
         .iter()
-        .filter(|d| !gone.contains(&d.loan_id))
+        .filter(|d| !written_off.contains_key(&d.loan_id))
         .collect();
     for decision in &decisions {
         write_one(db, tenant, decision)?;
     }
-    write_snapshots(db, tenant, &decisions)?;
+    write_snapshots(db, tenant, &snapshots)?;
     if contagion {
         apply_contagion(db, tenant, &decisions)?;
     }
@@ -573,23 +584,24 @@ pub fn write(
     Ok(created)
 }
 
-/// The loans of `decisions` that are written off now.
+/// The loans of `decisions` that are written off now, with the date of each write-off.
 fn written_off(
     db: &Db,
     tenant: &str,
     decisions: &[Decision],
-) -> Result<std::collections::BTreeSet<String>, Problem> {
+) -> Result<BTreeMap<String, String>, Problem> {
     let ids: Vec<String> = decisions.iter().map(|d| d.loan_id.clone()).collect();
     if ids.is_empty() {
-        return Ok(Default::default());
+        return Ok(BTreeMap::new());
     }
     let rows = db.rows(
         &format!(
-            "SELECT id FROM loans WHERE tenant_id = ? AND id IN ({}) AND status = 'written_off'",
+            "SELECT id, written_off_on FROM loans
+             WHERE tenant_id = ? AND id IN ({}) AND status = 'written_off'",
             placeholders(ids.len())
         ),
         &keyed(tenant, &ids),
-        |row| get_text(row, "id"),
+        |row| (get_text(row, "id"), get_text(row, "written_off_on")),
     )?;
     Ok(rows.into_iter().collect())
 }
