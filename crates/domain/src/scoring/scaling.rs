@@ -59,6 +59,21 @@ impl Scaling {
         }
     }
 
+    /// The score at the base odds.
+    pub fn base_score(&self) -> Decimal {
+        self.base_score
+    }
+
+    /// The good:bad odds at the base score.
+    pub fn base_odds(&self) -> Decimal {
+        self.base_odds
+    }
+
+    /// The points that double the odds.
+    pub fn pdo(&self) -> Decimal {
+        self.pdo
+    }
+
     /// `factor = PDO / ln 2`: points per unit of log-odds.
     pub fn factor(&self) -> Decimal {
         self.pdo / self.ln_2

@@ -241,6 +241,16 @@ impl Scorecard {
         &self.version
     }
 
+    /// How its points map to odds.
+    pub fn scaling(&self) -> &Scaling {
+        &self.scaling
+    }
+
+    /// The lowest score of tiers A to D.
+    pub fn tiers(&self) -> TierFloor {
+        self.tiers
+    }
+
     /// The characteristics, in scorecard order.
     pub fn characteristics(&self) -> &[Characteristic] {
         &self.characteristics
