@@ -4,19 +4,20 @@
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use postloan_tests::{Book, RedisServer, eventually};
+use postloan_tests::{Book, RedisServer, book_manifest, eventually};
 use serde_json::json;
 
 #[test]
 fn the_cron_trigger_closes_yesterday_for_every_tenant_once() {
     let redis = RedisServer::start();
-    // Every second, so the test need not wait for the 10-minute schedule.
-    let book = Book::start_with_cron("book-nightly", &redis, Some("* * * * * *"));
+    // The tenants and their loans are booked first, on a host without the trigger: a tick
+    // between a tenant's creation and its loan's would close yesterday with no loan in it.
+    let setup = Book::start("book-nightly", &redis);
     let yesterday = Utc::now().date_naive().pred_opt().expect("a yesterday");
     let due = NaiveDate::from_ymd_opt(2026, 1, 5).expect("a date");
     let mut keys = Vec::new();
     for tenant in ["north", "south"] {
-        let key = book.create_tenant(tenant, json!({}));
+        let key = setup.create_tenant(tenant, json!({}));
         let event = json!({
             "id": "created", "tenant": tenant, "type": "loan.created",
             "occurred_at": "2025-12-01T00:00:00Z",
@@ -27,10 +28,14 @@ fn the_cron_trigger_closes_yesterday_for_every_tenant_once() {
                 "installments": [{ "seq": 1, "due_date": due.to_string(), "principal": "800.00", "interest": "0" }]
             }
         });
-        let (status, body) = book.call("POST", "/v1/events", &key, Some(event));
+        let (status, body) = setup.call("POST", "/v1/events", &key, Some(event));
         assert_eq!(status, 201, "{body}");
         keys.push(key);
     }
+    // Then a host on the same book with the trigger, every second, so the test need not
+    // wait for the 10-minute schedule.
+    let manifest = book_manifest("book-nightly-cron", &redis.url(), Some("* * * * * *"));
+    let book = Book::serve(&manifest, &setup.dir);
     for key in &keys {
         let standing = eventually(Duration::from_secs(60), "the nightly run", || {
             let (_, loan) = book.call("GET", "/v1/loans/N1", key, None);
