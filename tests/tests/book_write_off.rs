@@ -140,6 +140,13 @@ fn a_written_off_loan_leaves_the_book_and_its_payments_are_recoveries() {
         view["assessment"]["outstanding"]["total"], "1050.00",
         "the recovery is kept apart"
     );
+    // A recovery taken back counts no more: 50.00 on 2026-02-12, then reversed.
+    pay("W1", "W1-R2", "2026-02-12", "50.00");
+    let (status, body) = book.call("POST", "/v1/loans/W1/payments/W1-R2/reversal", &key, None);
+    assert_eq!(status, 201, "{body}");
+    let (_, view) = book.call("GET", "/v1/loans/W1?as_of=2026-02-15", &key, None);
+    assert_eq!(view["write_off"]["recovered"], "300.00", "{view}");
+    assert_eq!(view["write_off"]["recoveries"], 1);
 
     // The closes up to 2026-02-28 no longer run over W1 (only C1), and plan nothing for it.
     let run = book.close(&key, "2026-02-28");
