@@ -180,6 +180,15 @@ fn a_written_off_loan_leaves_the_book_and_its_payments_are_recoveries() {
     assert_eq!(losses["gross_charge_off_rate"], "0.6667");
     assert_eq!(losses["net_charge_off_rate"], "0.4667");
     assert_eq!(losses["recovery_rate"], "0.2857");
+    // The book at the end of 2026-02-28 no longer holds W1; its write-off is counted apart.
+    let (_, summary) = book.call("GET", "/v1/portfolio?date=2026-02-28", &key, None);
+    let off = &summary["written_off"];
+    assert_eq!(off["loans"], 1, "{summary}");
+    assert_eq!(off["charged_off_principal"], "1000.00");
+    assert_eq!(off["recovered"], "300.00");
+    assert_eq!(off["recovery_rate"], "0.2857");
+    let (_, before) = book.call("GET", "/v1/portfolio?date=2026-01-31", &key, None);
+    assert_eq!(before["written_off"]["loans"], 0, "{before}");
 }
 
 #[test]

@@ -94,10 +94,26 @@ pub fn summary(db: &Db, caller: &Caller, query: &str) -> Result<Response, Proble
         return Ok(csv_response(out));
     }
     let ratios = portfolio::ratios(&book);
+    let write_offs = store::write_offs(db, &caller.tenant)?;
+    let written_off = write_offs.iter().filter(|w| w.on <= date).count();
+    // Everything up to the date: the period from the first business date on.
+    let losses = portfolio::losses(
+        Decimal::ZERO,
+        &write_offs,
+        &store::recoveries(db, &caller.tenant, None)?,
+        chrono::NaiveDate::MIN,
+        date,
+    );
     Ok(crate::json(
         200,
         &json!({
             "business_date": date.to_string(),
+            "written_off": {
+                "loans": written_off,
+                "charged_off_principal": losses.charged_off_principal.to_string(),
+                "recovered": losses.recovered.to_string(),
+                "recovery_rate": ratio(losses.recovery_rate),
+            },
             "aging": aging.rows.iter().map(|r| json!({
                 "bucket": r.bucket,
                 "loans": r.loans,
