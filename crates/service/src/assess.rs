@@ -143,7 +143,7 @@ pub struct AssessmentJson {
 }
 
 #[derive(Serialize)]
-struct BreakdownJson {
+pub(crate) struct BreakdownJson {
     principal: String,
     interest: String,
     fees: String,

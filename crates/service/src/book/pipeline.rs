@@ -101,15 +101,26 @@ pub fn live(
     settings: &Settings,
     promises: &[Value],
 ) -> Result<Value, Problem> {
+    let scored = score::score_assessed(assessed(stored, as_of, settings, promises)?)?;
+    serde_json::to_value(AssessedJson::from(scored))
+        .map_err(|e| Problem::internal(format!("could not write the assessment: {e}")))
+}
+
+/// A stored loan assessed, with its features, on `as_of`, counting the promises made and
+/// broken as the book holds them.
+pub fn assessed(
+    stored: &Stored,
+    as_of: &str,
+    settings: &Settings,
+    promises: &[Value],
+) -> Result<overdue::AssessedLoan, Problem> {
     let context = Context::new(settings)?;
     let broken = promises.iter().filter(|p| p["status"] == "broken").count();
     let case = loan_case(stored, as_of.to_owned(), promises.len(), broken);
-    let assessed = assess_many(&context, &[case])?
+    assess_many(&context, &[case])?
         .pop()
-        .ok_or_else(|| Problem::internal("the overdue component answered no loan".into()))?;
-    let scored = score::score_assessed(assessed.map_err(Problem::from)?)?;
-    serde_json::to_value(AssessedJson::from(scored))
-        .map_err(|e| Problem::internal(format!("could not write the assessment: {e}")))
+        .ok_or_else(|| Problem::internal("the overdue component answered no loan".into()))?
+        .map_err(Problem::from)
 }
 
 /// The case the overdue component assesses for `stored` on `as_of`, with the promises made
@@ -480,7 +491,8 @@ fn midnight_after(date: NaiveDate) -> DateTime<Utc> {
         .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
 }
 
-fn is_zero(amount: &str) -> bool {
+/// Whether a decimal string the components wrote is zero.
+pub(super) fn is_zero(amount: &str) -> bool {
     amount.parse::<Decimal>().is_ok_and(|a| a.is_zero())
 }
 

@@ -17,7 +17,7 @@ use super::pipeline::{self, Origin, Refreshed};
 use super::store;
 use super::tenants::{Settings, check_id};
 use super::{instant, parse_date};
-use crate::postloan::core::types as wit;
+use crate::assess::BreakdownJson;
 use crate::problem::Problem;
 
 /// A payment as posted.
@@ -280,26 +280,10 @@ fn write_off(
     }
     let stored =
         loans::load(db, tenant, loan_id)?.ok_or_else(|| Problem::no_such("loan", loan_id))?;
-    let assessed = pipeline::live(&stored, &on.to_string(), settings, &[])?;
-    let part = |name: &str| {
-        assessed["outstanding"][name]
-            .as_str()
-            .unwrap_or("0")
-            .to_owned()
-    };
-    let charged_off = wit::Breakdown {
-        principal: part("principal"),
-        interest: part("interest"),
-        fees: part("fees"),
-        penalty: part("penalty"),
-        total: part("total"),
-    };
-    if status == "closed"
-        || charged_off
-            .total
-            .parse::<Decimal>()
-            .is_ok_and(|t| t.is_zero())
-    {
+    let charged_off = pipeline::assessed(&stored, &on.to_string(), settings, &[])?
+        .assessment
+        .outstanding;
+    if status == "closed" || pipeline::is_zero(&charged_off.total) {
         return Err(Problem::conflict(
             "status".into(),
             "the loan owes nothing to write off",
@@ -316,11 +300,10 @@ fn write_off(
         &instant(at),
         &charged_off,
     )?;
-    let c = &charged_off;
     Ok(Some(json!({
         "on": on,
         "reason": w.reason,
-        "charged_off": { "principal": c.principal, "interest": c.interest, "fees": c.fees, "penalty": c.penalty, "total": c.total },
+        "charged_off": BreakdownJson::from(charged_off),
     })))
 }
 

@@ -11,6 +11,7 @@ use postloan_domain::portfolio::{Recovery, WriteOff};
 use super::audit::{self, Entry};
 use super::db::{Db, Param, Row, get_int, get_optional, get_text, int, optional, text};
 use super::parse_date;
+use crate::assess::BreakdownJson;
 use crate::postloan::core::types as wit;
 use crate::problem::Problem;
 
@@ -654,10 +655,10 @@ fn audit_decisions(
             if let Some(from) = &d.previous_stage {
                 detail["stage_changed"] = json!({ "from": from, "to": s.stage });
             }
-            if let Some((reason, c)) = &d.write_off {
+            if let Some((reason, charged_off)) = &d.write_off {
                 detail["written_off"] = json!({
                     "reason": reason,
-                    "charged_off": { "principal": c.principal, "interest": c.interest, "fees": c.fees, "penalty": c.penalty, "total": c.total },
+                    "charged_off": BreakdownJson::from(charged_off.clone()),
                 });
             }
             Some((
