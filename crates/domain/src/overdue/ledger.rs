@@ -123,8 +123,6 @@ pub(super) struct Replay {
     pub overpaid: Decimal,
     /// For EBA classification: since when both materiality thresholds have been breached.
     pub breached_since: Option<NaiveDate>,
-    /// Late fees charged so far, over all installments.
-    pub late_fees: Decimal,
 }
 
 impl Replay {
@@ -164,7 +162,6 @@ pub(super) fn replay(
             .collect(),
         overpaid: Decimal::ZERO,
         breached_since: None,
-        late_fees: Decimal::ZERO,
     };
     let materiality = match &policy.classification {
         Classification::EbaDefault(materiality) => Some(*materiality),
@@ -224,15 +221,16 @@ fn event_dates(
 /// Charges `late_fee` on each installment whose late-fee day is `date` and that is still
 /// overdue at its end (after the day's payments), in schedule order, within the loan's cap.
 fn charge_late_fees(state: &mut Replay, date: NaiveDate, late_fee: &LateFee, minor_unit: u32) {
+    let mut charged: Decimal = state.ledgers.iter().map(|l| l.late_fee).sum();
     for ledger in &mut state.ledgers {
         if late_fee.day(ledger.due_date) != Some(date) || !ledger.overdue_on(date, minor_unit) {
             continue;
         }
-        let room = late_fee.cap_per_loan.map(|cap| cap - state.late_fees);
+        let room = late_fee.cap_per_loan.map(|cap| cap - charged);
         let fee = late_fee.fee(ledger.scheduled.total(), room, minor_unit);
         ledger.scheduled.fees += fee;
         ledger.late_fee = fee;
-        state.late_fees += fee;
+        charged += fee;
     }
 }
 

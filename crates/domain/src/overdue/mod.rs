@@ -253,7 +253,6 @@ fn conclude(
         ledgers,
         overpaid,
         breached_since,
-        late_fees: _,
     } = replay;
     let installments: Vec<InstallmentAssessment> = loan
         .installments()
