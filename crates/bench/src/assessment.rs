@@ -160,6 +160,7 @@ macro_rules! loan_from_record {
                     })
                     .collect(),
                 pauses: vec![],
+                reschedules: vec![],
             }
         }
     };

@@ -572,6 +572,7 @@ fn host_case(r: &LoanRecord) -> ovd::LoanCase {
             payments: payments.collect(),
             reversals: reversals.collect(),
             pauses: vec![],
+            reschedules: vec![],
         },
         as_of: AS_OF.into(),
         history: ovd::LoanHistory {

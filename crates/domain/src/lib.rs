@@ -14,6 +14,7 @@ pub mod money;
 pub mod overdue;
 pub mod policy;
 pub mod portfolio;
+pub mod reschedule;
 pub mod schedule;
 pub mod scoring;
 

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use crate::FieldError;
 use crate::money::Currency;
+use crate::reschedule::{self, Reschedule};
 
 /// One scheduled installment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +61,7 @@ pub struct Loan {
     payments: Vec<Payment>,
     reversed: Vec<String>,
     pauses: Vec<Pause>,
+    reschedules: Vec<Reschedule>,
 }
 
 /// The most installments a loan may have: a monthly schedule of 100 years.
@@ -98,6 +100,7 @@ impl Loan {
             payments,
             reversed: Vec::new(),
             pauses: Vec::new(),
+            reschedules: Vec::new(),
         })
     }
 
@@ -154,6 +157,14 @@ impl Loan {
         Ok(self)
     }
 
+    /// Adds restructures and re-ages, checked by [`reschedule::check`]: in date order, one a
+    /// day, each with usable terms.
+    pub fn with_reschedules(mut self, reschedules: Vec<Reschedule>) -> Result<Self, FieldError> {
+        reschedule::check(&reschedules)?;
+        self.reschedules = reschedules;
+        Ok(self)
+    }
+
     /// The lender's identifier for the loan.
     pub fn id(&self) -> &str {
         &self.id
@@ -184,6 +195,11 @@ impl Loan {
     /// The pauses.
     pub fn pauses(&self) -> &[Pause] {
         &self.pauses
+    }
+
+    /// The restructures and re-ages, in date order.
+    pub fn reschedules(&self) -> &[Reschedule] {
+        &self.reschedules
     }
 }
 

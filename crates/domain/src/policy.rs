@@ -344,6 +344,43 @@ impl Classification {
             Self::EbaDefault(_) => class::DEFAULT,
         }
     }
+
+    /// The rank of the worst class.
+    pub fn worst(&self) -> usize {
+        match self {
+            Self::Ranges(ranges) => ranges.names().count().saturating_sub(1),
+            Self::EbaDefault(_) => 1,
+        }
+    }
+}
+
+/// How a restructured or re-aged loan is classified while it is watched: the China
+/// five-category rules (商业银行金融资产风险分类办法, 2023) keep a restructured asset at least
+/// substandard through an observation period that starts on the first due date of the new
+/// schedule, covers at least two repayment periods and lasts at least a year; falling overdue
+/// again, or being restructured again, within it makes it at least doubtful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    /// The mildest class (its rank in the scheme) from the reschedule to the period's end.
+    pub floor: usize,
+    /// The mildest class when it relapses within the period.
+    pub relapse: usize,
+    /// The least months the period lasts from the first new due date.
+    pub months: u32,
+    /// The least repayment periods of the new schedule it covers.
+    pub periods: u32,
+}
+
+impl Observation {
+    /// The China five-category rules, ranked as [`Ranges::cn_five_category`] ranks them.
+    pub fn cn_five_category() -> Self {
+        Self {
+            floor: 2,
+            relapse: 3,
+            months: 12,
+            periods: 2,
+        }
+    }
 }
 
 /// The lender's rules for judging a loan's lateness.
@@ -363,6 +400,9 @@ pub struct Policy {
     pub buckets: Ranges,
     /// Regulatory classification.
     pub classification: Classification,
+    /// How the classification treats a loan after a restructure or re-age; none leaves it to
+    /// days in arrears alone.
+    pub observation: Option<Observation>,
     /// Working days and the due-date shift.
     pub calendar: Calendar,
     /// Whether a borrower's worst classification applies to all their loans.
@@ -379,6 +419,7 @@ impl Default for Policy {
             late_fee: None,
             buckets: Ranges::default_buckets(),
             classification: Classification::Ranges(Ranges::cn_five_category()),
+            observation: Some(Observation::cn_five_category()),
             calendar: Calendar::default(),
             contagion: false,
         }

@@ -208,14 +208,42 @@ fn check(terms: &Terms) -> Result<(), FieldError> {
 
 /// The unshifted end of each period: the due dates as scheduled. A bullet loan has one.
 fn period_ends(terms: &Terms) -> Vec<NaiveDate> {
-    let (anchor, offset) = match terms.first_due_date {
-        Some(first) => (first, 0),
-        None => (terms.disbursed_on, 1),
-    };
-    let at = |k: u32| step(anchor, terms.frequency, k + offset);
-    match terms.method {
-        Method::Bullet => vec![at(terms.term - 1)],
-        _ => (0..terms.term).map(at).collect(),
+    match terms.first_due_date {
+        Some(first) => dates_from(first, 0, terms.frequency, terms.term, terms.method),
+        None => dates_from(
+            terms.disbursed_on,
+            1,
+            terms.frequency,
+            terms.term,
+            terms.method,
+        ),
+    }
+}
+
+/// The due dates, as scheduled, of `term` periods from `first` on: one date, the last, for a
+/// bullet.
+pub fn due_dates(
+    first: NaiveDate,
+    frequency: Frequency,
+    term: u32,
+    method: Method,
+) -> Vec<NaiveDate> {
+    dates_from(first, 0, frequency, term, method)
+}
+
+/// Period ends `offset`, `offset + 1`, … periods after `anchor`: stepping from the anchor
+/// each time keeps its day of the month.
+fn dates_from(
+    anchor: NaiveDate,
+    offset: u32,
+    frequency: Frequency,
+    term: u32,
+    method: Method,
+) -> Vec<NaiveDate> {
+    let at = |k: u32| step(anchor, frequency, k + offset);
+    match method {
+        Method::Bullet => vec![at(term.saturating_sub(1))],
+        _ => (0..term).map(at).collect(),
     }
 }
 

@@ -138,8 +138,37 @@ pub struct AssessmentJson {
     classification: String,
     next_due: Option<NextDueJson>,
     overpaid: String,
+    reschedules: Vec<RescheduledJson>,
+    forborne: bool,
     installments: Vec<InstallmentAssessmentJson>,
     explanation: Vec<ReasonJson>,
+}
+
+/// A restructure or re-age as it took effect.
+#[derive(Serialize)]
+struct RescheduledJson {
+    on: String,
+    kind: &'static str,
+    moved: BreakdownJson,
+    capitalised: String,
+    first_new_seq: Option<u32>,
+    last_new_seq: Option<u32>,
+}
+
+impl From<wit::Rescheduled> for RescheduledJson {
+    fn from(r: wit::Rescheduled) -> Self {
+        Self {
+            on: r.on,
+            kind: match r.kind {
+                wit::ReliefKind::Restructure => "restructure",
+                wit::ReliefKind::ReAge => "re_age",
+            },
+            moved: r.moved.into(),
+            capitalised: r.capitalised,
+            first_new_seq: r.new_installments.map(|(first, _)| first),
+            last_new_seq: r.new_installments.map(|(_, last)| last),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -193,6 +222,8 @@ impl From<wit::Assessment> for AssessmentJson {
                 amount: n.amount,
             }),
             overpaid: a.overpaid.amount,
+            reschedules: a.reschedules.into_iter().map(Into::into).collect(),
+            forborne: a.forborne,
             installments: a.installments.into_iter().map(Into::into).collect(),
             explanation: a
                 .explanation
@@ -230,6 +261,7 @@ impl From<wit::InstallmentAssessment> for InstallmentAssessmentJson {
                 wit::InstallmentStatus::Overdue => "overdue",
                 wit::InstallmentStatus::DueToday => "due_today",
                 wit::InstallmentStatus::NotDue => "not_due",
+                wit::InstallmentStatus::Rescheduled => "rescheduled",
             },
             paid: i.paid.into(),
             unpaid: i.unpaid.into(),

@@ -19,6 +19,8 @@ pub struct LoanJson {
     reversals: Vec<ReversalJson>,
     #[serde(default)]
     pauses: Vec<PauseJson>,
+    #[serde(default)]
+    reschedules: Vec<RescheduleJson>,
 }
 
 #[derive(Deserialize)]
@@ -51,6 +53,131 @@ struct PauseJson {
     from: String,
     to: String,
     reason: String,
+}
+
+/// A restructure or re-age as posted: `kind` says which, the other fields are its terms.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum RescheduleJson {
+    Restructure {
+        on: String,
+        annual_rate: String,
+        term: u32,
+        frequency: FrequencyJson,
+        method: MethodJson,
+        first_due_date: String,
+        day_count: DayCountJson,
+        #[serde(default)]
+        capitalise: bool,
+    },
+    ReAge {
+        on: String,
+        installments: u32,
+        frequency: FrequencyJson,
+        first_due_date: String,
+    },
+}
+
+impl From<RescheduleJson> for wit::Reschedule {
+    fn from(r: RescheduleJson) -> Self {
+        match r {
+            RescheduleJson::Restructure {
+                on,
+                annual_rate,
+                term,
+                frequency,
+                method,
+                first_due_date,
+                day_count,
+                capitalise,
+            } => Self {
+                on,
+                relief: wit::Relief::Restructure(wit::Restructure {
+                    annual_rate,
+                    term,
+                    frequency: frequency.into(),
+                    method: method.into(),
+                    first_due_date,
+                    day_count: day_count.into(),
+                    capitalise,
+                }),
+            },
+            RescheduleJson::ReAge {
+                on,
+                installments,
+                frequency,
+                first_due_date,
+            } => Self {
+                on,
+                relief: wit::Relief::ReAge(wit::ReAge {
+                    installments,
+                    frequency: frequency.into(),
+                    first_due_date,
+                }),
+            },
+        }
+    }
+}
+
+/// How often installments fall due, as posted.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FrequencyJson {
+    Monthly,
+    Biweekly,
+    Weekly,
+}
+
+impl From<FrequencyJson> for wit::Frequency {
+    fn from(f: FrequencyJson) -> Self {
+        match f {
+            FrequencyJson::Monthly => Self::Monthly,
+            FrequencyJson::Biweekly => Self::Biweekly,
+            FrequencyJson::Weekly => Self::Weekly,
+        }
+    }
+}
+
+/// How principal is repaid, as posted.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum MethodJson {
+    Annuity,
+    EqualPrincipal,
+    InterestOnly,
+    Bullet,
+}
+
+impl From<MethodJson> for wit::RepaymentMethod {
+    fn from(m: MethodJson) -> Self {
+        match m {
+            MethodJson::Annuity => Self::Annuity,
+            MethodJson::EqualPrincipal => Self::EqualPrincipal,
+            MethodJson::InterestOnly => Self::InterestOnly,
+            MethodJson::Bullet => Self::Bullet,
+        }
+    }
+}
+
+/// A day-count convention, as posted.
+#[derive(Deserialize, Clone, Copy)]
+pub(crate) enum DayCountJson {
+    #[serde(rename = "30/360")]
+    Thirty360,
+    #[serde(rename = "actual/365")]
+    Actual365,
+    #[serde(rename = "actual/360")]
+    Actual360,
+}
+
+impl From<DayCountJson> for wit::DayCount {
+    fn from(d: DayCountJson) -> Self {
+        match d {
+            DayCountJson::Thirty360 => Self::Thirty360,
+            DayCountJson::Actual365 => Self::Actual365,
+            DayCountJson::Actual360 => Self::Actual360,
+        }
+    }
 }
 
 impl From<LoanJson> for wit::Loan {
@@ -94,6 +221,7 @@ impl From<LoanJson> for wit::Loan {
                     reason: p.reason,
                 })
                 .collect(),
+            reschedules: loan.reschedules.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -3,10 +3,8 @@
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::Response;
 
-use crate::input::CalendarJson;
-use crate::postloan::overdue::overdue::{
-    self, DayCount, Frequency, RepaymentMethod, Rounding, ScheduleTerms,
-};
+use crate::input::{CalendarJson, DayCountJson, FrequencyJson, MethodJson};
+use crate::postloan::overdue::overdue::{self, Rounding, ScheduleTerms};
 use crate::problem::Problem;
 use crate::request::parse;
 
@@ -26,33 +24,6 @@ pub struct TermsJson {
     #[serde(default)]
     rounding: RoundingJson,
     calendar: Option<CalendarJson>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum FrequencyJson {
-    Monthly,
-    Biweekly,
-    Weekly,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum MethodJson {
-    Annuity,
-    EqualPrincipal,
-    InterestOnly,
-    Bullet,
-}
-
-#[derive(Deserialize)]
-enum DayCountJson {
-    #[serde(rename = "30/360")]
-    Thirty360,
-    #[serde(rename = "actual/365")]
-    Actual365,
-    #[serde(rename = "actual/360")]
-    Actual360,
 }
 
 #[derive(Deserialize, Default)]
@@ -128,24 +99,11 @@ pub fn generate(t: TermsJson) -> Result<overdue::RepaymentSchedule, Problem> {
         currency: t.currency,
         annual_rate: t.annual_rate,
         term: t.term,
-        frequency: match t.frequency {
-            FrequencyJson::Monthly => Frequency::Monthly,
-            FrequencyJson::Biweekly => Frequency::Biweekly,
-            FrequencyJson::Weekly => Frequency::Weekly,
-        },
-        method: match t.method {
-            MethodJson::Annuity => RepaymentMethod::Annuity,
-            MethodJson::EqualPrincipal => RepaymentMethod::EqualPrincipal,
-            MethodJson::InterestOnly => RepaymentMethod::InterestOnly,
-            MethodJson::Bullet => RepaymentMethod::Bullet,
-        },
+        frequency: t.frequency.into(),
+        method: t.method.into(),
         disbursed_on: t.disbursed_on,
         first_due_date: t.first_due_date,
-        day_count: match t.day_count {
-            DayCountJson::Thirty360 => DayCount::Thirty360,
-            DayCountJson::Actual365 => DayCount::Actual365,
-            DayCountJson::Actual360 => DayCount::Actual360,
-        },
+        day_count: t.day_count.into(),
         rounding: match t.rounding {
             RoundingJson::HalfUp => Rounding::HalfUp,
             RoundingJson::HalfEven => Rounding::HalfEven,

@@ -99,6 +99,8 @@ fn assessment() -> wit::Assessment {
             amount: "0.00".into(),
             currency: "CNY".into(),
         },
+        reschedules: Vec::new(),
+        forborne: false,
         installments: Vec::new(),
         explanation: Vec::new(),
     }

@@ -3,10 +3,11 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use super::{InstallmentAssessment, Reason};
+use super::{InstallmentAssessment, Reason, Rescheduled};
 use crate::loan::Payment;
 use crate::money::Currency;
 use crate::policy::{LateFee, LateFeeCharge, Materiality, Part, PenaltyBasis, Policy, Range};
+use crate::reschedule::ReliefKind;
 
 pub(super) fn allocation(
     received: usize,
@@ -195,6 +196,77 @@ pub(super) fn classification_eba(
     };
     Reason {
         rule: "classification.eba-materiality",
+        detail,
+    }
+}
+
+pub(super) fn rescheduled(r: &Rescheduled, currency: Currency) -> Reason {
+    let code = currency.code();
+    let m = &r.moved;
+    let moved = format!(
+        "{} {code} unpaid (principal {}, interest {}, fees {}, penalty {})",
+        currency.format(m.total()),
+        currency.format(m.principal),
+        currency.format(m.interest),
+        currency.format(m.fees),
+        currency.format(m.penalty),
+    );
+    let made = match r.new_seqs {
+        Some((first, last)) if first == last => format!("moved to new installment {first}"),
+        Some((first, last)) => format!("moved to new installments {first} to {last}"),
+        None => "nothing to move".to_owned(),
+    };
+    let capitalised = if r.capitalised.is_zero() {
+        String::new()
+    } else {
+        format!(
+            "; {} {code} of interest, fees and penalty capitalised into principal",
+            currency.format(r.capitalised)
+        )
+    };
+    let what = match r.kind {
+        ReliefKind::Restructure => "restructured: a new schedule on new terms",
+        ReliefKind::ReAge => "re-aged: what was owed re-spread in equal shares",
+    };
+    Reason {
+        rule: match r.kind {
+            ReliefKind::Restructure => "reschedule.restructure",
+            ReliefKind::ReAge => "reschedule.re-age",
+        },
+        detail: format!("{what} at the end of {}: {moved} {made}{capitalised}", r.on),
+    }
+}
+
+pub(super) fn observation(
+    latest: &Rescheduled,
+    starts: NaiveDate,
+    ends: NaiveDate,
+    relapse: Option<String>,
+    floor_name: &str,
+) -> Reason {
+    let kept = match relapse {
+        Some(why) => format!("{why}, so it is classified at least {floor_name}"),
+        None => format!("it is classified at least {floor_name}"),
+    };
+    Reason {
+        rule: "classification.reschedule-observation",
+        detail: format!(
+            "{} on {}: under observation from the first new due date {starts} to {ends} \
+             (at least a year and two repayment periods); {kept}",
+            latest.kind.name(),
+            latest.on,
+        ),
+    }
+}
+
+pub(super) fn forborne(rescheduled_on: NaiveDate, dpd: u32) -> Reason {
+    let detail = if dpd > 30 {
+        format!("rescheduled on {rescheduled_on} and {dpd} days past due, more than 30: forborne")
+    } else {
+        format!("rescheduled on {rescheduled_on}: forborne through two years' probation")
+    };
+    Reason {
+        rule: "forbearance.forborne",
         detail,
     }
 }

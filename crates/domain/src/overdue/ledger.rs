@@ -6,13 +6,18 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::Breakdown;
-use crate::loan::{Installment, Payment};
+use super::{Breakdown, Rescheduled};
+use crate::loan::{Installment, Loan, Payment};
 use crate::policy::{Classification, LateFee, Materiality, Part, Penalty, PenaltyBasis, Policy};
+use crate::reschedule::Reschedule;
 
 /// One installment's account: what it asks for, what was paid, what penalty accrued.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Ledger {
+    /// Its position in the schedule.
+    pub seq: u32,
+    /// The date it is due as scheduled.
+    pub scheduled_due: NaiveDate,
     /// The date it is due, after the calendar's shift.
     pub due_date: NaiveDate,
     /// Principal, interest and fees as scheduled, the late fee charged among the fees.
@@ -25,13 +30,15 @@ pub(super) struct Ledger {
     pub paid_off_on: Option<NaiveDate>,
     /// Remainders up to this do not make it overdue.
     pub tolerated: Decimal,
+    /// The date a restructure or re-age moved its unpaid remainder to new installments.
+    pub rescheduled_on: Option<NaiveDate>,
     /// Penalty accrued so far, unrounded; rounded once, when it is read.
     penalty_accrued: Decimal,
     accrued_through: NaiveDate,
 }
 
 impl Ledger {
-    fn new(installment: &Installment, due_date: NaiveDate, policy: &Policy) -> Self {
+    fn new(installment: &Installment, policy: &Policy) -> Self {
         let scheduled = Breakdown {
             principal: installment.principal,
             interest: installment.interest,
@@ -41,16 +48,30 @@ impl Ledger {
         let tolerated = policy
             .tolerance
             .map_or(Decimal::ZERO, |t| t.threshold(scheduled.total()));
+        let due_date = policy.calendar.shift(installment.due_date);
         Self {
+            seq: installment.seq,
+            scheduled_due: installment.due_date,
             due_date,
             scheduled,
             late_fee: Decimal::ZERO,
             paid: Breakdown::default(),
             paid_off_on: None,
             tolerated,
+            rescheduled_on: None,
             penalty_accrued: Decimal::ZERO,
             accrued_through: due_date,
         }
+    }
+
+    /// Leaves it asking for no more than was paid: the rest has moved to new installments.
+    fn supersede(&mut self, on: NaiveDate) {
+        self.scheduled = Breakdown {
+            penalty: Decimal::ZERO,
+            ..self.paid
+        };
+        self.penalty_accrued = self.paid.penalty;
+        self.rescheduled_on = Some(on);
     }
 
     /// What it asks for by now, penalty rounded to the minor unit.
@@ -117,8 +138,10 @@ impl Ledger {
 /// The loan's accounts after replaying its history up to an assessment date.
 #[derive(Clone)]
 pub(super) struct Replay {
-    /// One ledger per installment, in schedule order.
+    /// One ledger per installment, in schedule order, those a reschedule made after the rest.
     pub ledgers: Vec<Ledger>,
+    /// The restructures and re-ages that have taken effect, in date order.
+    pub rescheduled: Vec<Rescheduled>,
     /// Money received beyond everything the schedule asked for.
     pub overpaid: Decimal,
     /// For EBA classification: since when both materiality thresholds have been breached.
@@ -134,32 +157,34 @@ impl Replay {
                 .iter()
                 .map(|l| l.accrued_to(date, policy.penalty.as_ref()))
                 .collect(),
-            ..*self
+            rescheduled: self.rescheduled.clone(),
+            overpaid: self.overpaid,
+            breached_since: self.breached_since,
         }
     }
 }
 
-/// Replays `payments` (standing, in value-date order) against the schedule whose shifted due
-/// dates are `due_dates`, once, and hands `at` each of `checkpoints` (ascending) with the
-/// number of payments counted by then and the accounts after the last event before it;
+/// Replays `payments` (standing, in value-date order) and the reschedules against `loan`'s
+/// schedule, once, and hands `at` each of `checkpoints` (ascending) with the number of
+/// payments counted by then and the accounts after the last event before it;
 /// [`Replay::accrued_to`] the checkpoint gives them as they stood at its end. The history
 /// up to a date does not depend on what comes after it, so one pass serves every date: the
 /// accounts at a checkpoint are those a replay stopping there would give.
 pub(super) fn replay(
-    installments: &[Installment],
-    due_dates: &[NaiveDate],
+    loan: &Loan,
     payments: &[&Payment],
     checkpoints: &[NaiveDate],
     policy: &Policy,
-    minor_unit: u32,
     mut at: impl FnMut(NaiveDate, usize, &Replay),
 ) {
+    let minor_unit = loan.currency().minor_unit();
     let mut state = Replay {
-        ledgers: installments
+        ledgers: loan
+            .installments()
             .iter()
-            .zip(due_dates)
-            .map(|(installment, &due)| Ledger::new(installment, due, policy))
+            .map(|installment| Ledger::new(installment, policy))
             .collect(),
+        rescheduled: Vec::new(),
         overpaid: Decimal::ZERO,
         breached_since: None,
     };
@@ -169,6 +194,7 @@ pub(super) fn replay(
     };
     let last = checkpoints.last().copied().unwrap_or(NaiveDate::MIN);
     let mut pending = payments.iter().filter(|p| p.value_date <= last).peekable();
+    let mut reschedules = loan.reschedules().iter().peekable();
     let mut counted = 0;
     let mut checkpoints = checkpoints.iter().copied().peekable();
     let mut emit_before = |date: Option<NaiveDate>, state: &Replay, counted: usize| {
@@ -177,7 +203,7 @@ pub(super) fn replay(
         }
     };
     let late_fee = policy.late_fee.as_ref();
-    for date in event_dates(due_dates, payments, last, late_fee) {
+    for date in event_dates(loan, payments, last, policy) {
         emit_before(Some(date), &state, counted);
         for ledger in &mut state.ledgers {
             ledger.accrue(date, policy.penalty.as_ref());
@@ -189,6 +215,9 @@ pub(super) fn replay(
         if let Some(late_fee) = late_fee {
             charge_late_fees(&mut state, date, late_fee, minor_unit);
         }
+        if let Some(reschedule) = reschedules.next_if(|r| r.on == date) {
+            apply_reschedule(&mut state, reschedule, loan, policy);
+        }
         if let Some(materiality) = materiality {
             let breached = is_material(&state.ledgers, date, materiality);
             state.breached_since = breached.then(|| state.breached_since.unwrap_or(date));
@@ -198,24 +227,68 @@ pub(super) fn replay(
 }
 
 /// The days on which something changes: a payment's value date, the day after a due date,
-/// when an unpaid installment falls overdue, and the day a late fee falls to be charged.
+/// when an unpaid installment falls overdue, the day a late fee falls to be charged, and the
+/// day a reschedule takes effect. The due dates of every schedule count, those a reschedule
+/// makes included: they are known from its terms alone.
 fn event_dates(
-    due_dates: &[NaiveDate],
+    loan: &Loan,
     payments: &[&Payment],
     as_of: NaiveDate,
-    late_fee: Option<&LateFee>,
+    policy: &Policy,
 ) -> BTreeSet<NaiveDate> {
+    let scheduled = loan.installments().iter().map(|i| i.due_date);
+    let rescheduled = loan
+        .reschedules()
+        .iter()
+        .filter(|r| r.on <= as_of)
+        .flat_map(Reschedule::due_dates);
+    let due_dates: Vec<NaiveDate> = scheduled
+        .chain(rescheduled)
+        .map(|d| policy.calendar.shift(d))
+        .collect();
     let overdue_from = due_dates.iter().filter_map(|d| d.succ_opt());
-    let late_fee_days = late_fee
-        .into_iter()
+    let late_fee_days = policy
+        .late_fee
+        .iter()
         .flat_map(|fee| due_dates.iter().filter_map(|d| fee.day(*d)));
     payments
         .iter()
         .map(|p| p.value_date)
+        .chain(loan.reschedules().iter().map(|r| r.on))
         .chain(overdue_from)
         .chain(late_fee_days)
         .filter(|d| *d <= as_of)
         .collect()
+}
+
+/// At the end of its date: what every installment still owes (penalty accrued to the day
+/// included) moves to the installments the reschedule makes of it, numbered on from the
+/// last.
+fn apply_reschedule(state: &mut Replay, reschedule: &Reschedule, loan: &Loan, policy: &Policy) {
+    let currency = loan.currency();
+    let minor_unit = currency.minor_unit();
+    let mut moved = Breakdown::default();
+    for ledger in &mut state.ledgers {
+        let unpaid = ledger.unpaid(minor_unit);
+        if ledger.rescheduled_on.is_none() && !unpaid.total().is_zero() {
+            moved = moved.plus(&unpaid);
+            ledger.supersede(reschedule.on);
+        }
+    }
+    let first_seq = state.ledgers.iter().map(|l| l.seq).max().unwrap_or(0) + 1;
+    let made = reschedule.installments(moved, currency, first_seq);
+    let new_seqs = made.last().map(|last| (first_seq, last.installment.seq));
+    state.ledgers.extend(made.iter().map(|new| Ledger {
+        penalty_accrued: new.penalty,
+        ..Ledger::new(&new.installment, policy)
+    }));
+    state.rescheduled.push(Rescheduled {
+        on: reschedule.on,
+        kind: reschedule.kind(),
+        capitalised: reschedule.capitalised(moved),
+        moved,
+        new_seqs,
+    });
 }
 
 /// Charges `late_fee` on each installment whose late-fee day is `date` and that is still

@@ -8,7 +8,8 @@ use rust_decimal::Decimal;
 
 use crate::loan::{Loan, Payment};
 use crate::money::Currency;
-use crate::policy::{Classification, LateFee, Part, Policy};
+use crate::policy::{Classification, LateFee, Observation, Part, Policy};
+use crate::reschedule::ReliefKind;
 
 mod explain;
 mod ledger;
@@ -79,6 +80,8 @@ pub enum InstallmentStatus {
     DueToday,
     /// It falls due later and nothing has been paid toward it.
     NotDue,
+    /// A restructure or re-age moved what it still owed to new installments.
+    Rescheduled,
 }
 
 /// One installment as it stood on the assessment date.
@@ -100,6 +103,21 @@ pub struct InstallmentAssessment {
     pub paid_off_on: Option<NaiveDate>,
     /// Days from due date until cleared, or until the assessment date while unpaid.
     pub days_late: u32,
+}
+
+/// A restructure or re-age as it took effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rescheduled {
+    /// The business date at whose end it took effect.
+    pub on: NaiveDate,
+    /// Which relief.
+    pub kind: ReliefKind,
+    /// What was unpaid then and moved to the new installments, part by part.
+    pub moved: Breakdown,
+    /// Of it, the interest, fees and penalty that joined the principal.
+    pub capitalised: Decimal,
+    /// The first and last `seq` of the new installments; none when nothing was owed.
+    pub new_seqs: Option<(u32, u32)>,
 }
 
 /// Why a decision came out as it did.
@@ -140,7 +158,12 @@ pub struct Assessment {
     pub next_due: Option<(NaiveDate, Decimal)>,
     /// Money received beyond everything the schedule asks for.
     pub overpaid: Decimal,
-    /// Each installment, in schedule order.
+    /// The restructures and re-ages that had taken effect, in date order.
+    pub reschedules: Vec<Rescheduled>,
+    /// Whether the loan counts as forborne (EBA): rescheduled within the last two years, or
+    /// since then and more than 30 days past due.
+    pub forborne: bool,
+    /// Each installment, in schedule order, those a reschedule made after the rest.
     pub installments: Vec<InstallmentAssessment>,
     /// The rules behind the figures.
     pub explanation: Vec<Reason>,
@@ -189,23 +212,16 @@ pub fn assess_with_glances(
         past.last().is_none_or(|d| *d < as_of),
         "past dates come before as_of"
     );
-    let due_dates: Vec<NaiveDate> = loan
-        .installments()
-        .iter()
-        .map(|i| policy.calendar.shift(i.due_date))
-        .collect();
     let counted = payments_up_to(loan.standing_payments(), as_of);
     let checkpoints: Vec<NaiveDate> = past.iter().copied().chain([as_of]).collect();
     let minor_unit = loan.currency().minor_unit();
     let mut glances = Vec::with_capacity(past.len());
     let mut assessment = None;
     ledger::replay(
-        loan.installments(),
-        &due_dates,
+        loan,
         &counted,
         &checkpoints,
         policy,
-        minor_unit,
         |date, payments, replay| {
             if date == as_of {
                 let then = replay.accrued_to(date, policy);
@@ -251,22 +267,13 @@ fn conclude(
     let minor_unit = currency.minor_unit();
     let Replay {
         ledgers,
+        rescheduled,
         overpaid,
         breached_since,
     } = replay;
-    let installments: Vec<InstallmentAssessment> = loan
-        .installments()
+    let installments: Vec<InstallmentAssessment> = ledgers
         .iter()
-        .zip(&ledgers)
-        .map(|(installment, ledger)| {
-            judge(
-                installment.seq,
-                installment.due_date,
-                ledger,
-                as_of,
-                minor_unit,
-            )
-        })
+        .map(|ledger| judge(ledger, as_of, minor_unit))
         .collect();
 
     let oldest_overdue = installments
@@ -277,7 +284,7 @@ fn conclude(
     let paused = overdue_since.map_or(0, |since| paused_days(loan, since, as_of));
     let days_in_arrears = dpd.saturating_sub(policy.grace_days).saturating_sub(paused);
     let (_, bucket) = policy.buckets.find(days_in_arrears);
-    let (classification_rank, classification_reason) = classify(
+    let (mut classification_rank, classification_reason) = classify(
         &policy.classification,
         days_in_arrears,
         breached_since,
@@ -293,8 +300,31 @@ fn conclude(
         classification_reason,
     ];
     if let Some(late_fee) = &policy.late_fee {
-        let charged = late_fees_charged(loan, &ledgers, late_fee);
+        let charged = late_fees_charged(&ledgers, late_fee);
         explanation.insert(1, explain::late_fees(late_fee, &charged, currency));
+    }
+    for (k, r) in rescheduled.iter().enumerate() {
+        explanation.insert(1 + k, explain::rescheduled(r, currency));
+    }
+    let observed = policy.observation.as_ref().and_then(|observation| {
+        observe(
+            observation,
+            &policy.classification,
+            &rescheduled,
+            &installments,
+            as_of,
+            policy.grace_days,
+        )
+    });
+    if let Some((floor, reason)) = observed {
+        classification_rank = classification_rank.max(floor);
+        explanation.push(reason);
+    }
+    let forborne = rescheduled
+        .last()
+        .is_some_and(|last| forborne(last.on, as_of, dpd));
+    if let Some(last) = rescheduled.last().filter(|_| forborne) {
+        explanation.push(explain::forborne(last.on, dpd));
     }
     Assessment {
         loan_id: loan.id().to_owned(),
@@ -315,28 +345,107 @@ fn conclude(
             .find(|i| i.effective_due_date >= as_of && !i.unpaid.total().is_zero())
             .map(|i| (i.effective_due_date, i.unpaid.total())),
         overpaid,
+        reschedules: rescheduled,
+        forborne,
         installments,
         explanation,
     }
 }
 
-/// The late fees charged by the end of the replay, in schedule order.
-fn late_fees_charged(
-    loan: &Loan,
-    ledgers: &[Ledger],
-    late_fee: &LateFee,
-) -> Vec<explain::LateFeeCharged> {
-    loan.installments()
+/// EBA forbearance: a forborne exposure stays forborne through a probation period of at
+/// least two years, and cannot leave it while more than 30 days past due.
+fn forborne(rescheduled_on: NaiveDate, as_of: NaiveDate, dpd: u32) -> bool {
+    let probation_ends = rescheduled_on
+        .checked_add_months(chrono::Months::new(24))
+        .unwrap_or(NaiveDate::MAX);
+    as_of < probation_ends || dpd > 30
+}
+
+/// The least class the observation after the latest reschedule keeps the loan in, with its
+/// reason; none once the period is over or when nothing was left to reschedule.
+fn observe(
+    observation: &Observation,
+    classification: &Classification,
+    rescheduled: &[Rescheduled],
+    installments: &[InstallmentAssessment],
+    as_of: NaiveDate,
+    grace_days: u32,
+) -> Option<(usize, Reason)> {
+    let window = |r: &Rescheduled| observation_window(observation, r, installments);
+    let latest = rescheduled.last()?;
+    let (starts, ends) = window(latest)?;
+    if as_of > ends {
+        return None;
+    }
+    let (first, last) = latest.new_seqs?;
+    let paid_late = installments
         .iter()
-        .zip(ledgers)
-        .filter(|(_, ledger)| !ledger.late_fee.is_zero())
-        .filter_map(|(installment, ledger)| {
-            Some((
-                installment.seq,
-                late_fee.day(ledger.due_date)?,
-                ledger.late_fee,
-            ))
+        .filter(|i| (first..=last).contains(&i.seq) && i.effective_due_date < as_of)
+        .find(|i| i.days_late > grace_days);
+    let again = rescheduled.iter().rev().nth(1).filter(|previous| {
+        window(previous).is_some_and(|(_, previous_ends)| latest.on <= previous_ends)
+    });
+    let relapse = paid_late
+        .map(|i| {
+            format!(
+                "installment {} of the new schedule was {} days late",
+                i.seq, i.days_late
+            )
         })
+        .or_else(|| {
+            again.map(|previous| {
+                format!(
+                    "it was rescheduled again within the observation of the {} on {}",
+                    previous.kind.name(),
+                    previous.on
+                )
+            })
+        });
+    let floor = if relapse.is_some() {
+        observation.relapse
+    } else {
+        observation.floor
+    }
+    .min(classification.worst());
+    let floor_name = classification.name(floor);
+    Some((
+        floor,
+        explain::observation(latest, starts, ends, relapse, floor_name),
+    ))
+}
+
+/// When the observation after `r` starts (the first new due date) and ends: the later of
+/// `months` after its start and the due date of the `periods`-th new installment.
+fn observation_window(
+    observation: &Observation,
+    r: &Rescheduled,
+    installments: &[InstallmentAssessment],
+) -> Option<(NaiveDate, NaiveDate)> {
+    let (first, last) = r.new_seqs?;
+    let dues: Vec<NaiveDate> = installments
+        .iter()
+        .filter(|i| (first..=last).contains(&i.seq))
+        .map(|i| i.effective_due_date)
+        .collect();
+    let starts = *dues.first()?;
+    let by_months = starts
+        .checked_add_months(chrono::Months::new(observation.months))
+        .unwrap_or(NaiveDate::MAX);
+    let periods = usize::try_from(observation.periods).unwrap_or(usize::MAX);
+    let by_periods = dues
+        .get(periods.saturating_sub(1))
+        .or(dues.last())
+        .copied()
+        .unwrap_or(starts);
+    Some((starts, by_months.max(by_periods)))
+}
+
+/// The late fees charged by the end of the replay, in schedule order.
+fn late_fees_charged(ledgers: &[Ledger], late_fee: &LateFee) -> Vec<explain::LateFeeCharged> {
+    ledgers
+        .iter()
+        .filter(|ledger| !ledger.late_fee.is_zero())
+        .filter_map(|ledger| Some((ledger.seq, late_fee.day(ledger.due_date)?, ledger.late_fee)))
         .collect()
 }
 
@@ -351,22 +460,23 @@ fn payments_up_to<'a>(
     counted
 }
 
-fn judge(
-    seq: u32,
-    due_date: NaiveDate,
-    ledger: &Ledger,
-    as_of: NaiveDate,
-    minor_unit: u32,
-) -> InstallmentAssessment {
+fn judge(ledger: &Ledger, as_of: NaiveDate, minor_unit: u32) -> InstallmentAssessment {
     let unpaid = ledger.unpaid(minor_unit);
     let effective = ledger.due_date;
     let nothing_paid = ledger.paid.total().is_zero();
     // An installment with nothing scheduled is settled from the start, on its due date.
     let paid_off_on = match ledger.paid_off_on {
-        None if ledger.scheduled.total().is_zero() && effective <= as_of => Some(effective),
+        None if ledger.scheduled.total().is_zero()
+            && ledger.rescheduled_on.is_none()
+            && effective <= as_of =>
+        {
+            Some(effective)
+        }
         other => other,
     };
-    let status = if unpaid.total().is_zero() {
+    let status = if ledger.rescheduled_on.is_some() {
+        InstallmentStatus::Rescheduled
+    } else if unpaid.total().is_zero() {
         InstallmentStatus::Paid
     } else if effective < as_of && unpaid.total() > ledger.tolerated {
         InstallmentStatus::Overdue
@@ -380,11 +490,12 @@ fn judge(
     };
     let late_until = match status {
         InstallmentStatus::Overdue => Some(as_of),
+        InstallmentStatus::Rescheduled => paid_off_on.or(ledger.rescheduled_on),
         _ => paid_off_on,
     };
     InstallmentAssessment {
-        seq,
-        due_date,
+        seq: ledger.seq,
+        due_date: ledger.scheduled_due,
         effective_due_date: effective,
         status,
         paid: ledger.paid,

@@ -272,12 +272,14 @@ fn window_start(as_of: NaiveDate, months: u32) -> NaiveDate {
 }
 
 /// Installments fallen due (before the assessment date) that were paid on time, or whose
-/// remainder is within tolerance, over all fallen due; 1 when none has fallen due.
+/// remainder is within tolerance, over all fallen due; 1 when none has fallen due. One a
+/// reschedule replaced before it was late never fell due.
 fn on_time_share(now: &Assessment) -> Decimal {
     let fallen_due: Vec<&InstallmentAssessment> = now
         .installments
         .iter()
         .filter(|i| i.effective_due_date < now.as_of)
+        .filter(|i| !(i.status == InstallmentStatus::Rescheduled && i.days_late == 0))
         .collect();
     let on_time = count(
         fallen_due

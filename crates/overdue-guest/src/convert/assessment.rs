@@ -1,6 +1,7 @@
 //! The domain assessment as its WIT record, amounts written in the currency's minor unit.
 
 use postloan_domain::overdue::{self, InstallmentStatus as Status};
+use postloan_domain::reschedule::ReliefKind;
 
 use crate::postloan::core::types as wit;
 
@@ -34,6 +35,21 @@ pub fn assessment(a: overdue::Assessment) -> wit::Assessment {
             amount: currency.format(a.overpaid),
             currency: currency.code().to_owned(),
         },
+        reschedules: a
+            .reschedules
+            .iter()
+            .map(|r| wit::Rescheduled {
+                on: r.on.to_string(),
+                kind: match r.kind {
+                    ReliefKind::Restructure => wit::ReliefKind::Restructure,
+                    ReliefKind::ReAge => wit::ReliefKind::ReAge,
+                },
+                moved: breakdown(&r.moved),
+                capitalised: currency.format(r.capitalised),
+                new_installments: r.new_seqs,
+            })
+            .collect(),
+        forborne: a.forborne,
         installments: a
             .installments
             .iter()
@@ -66,5 +82,6 @@ fn status(status: Status) -> wit::InstallmentStatus {
         Status::Overdue => wit::InstallmentStatus::Overdue,
         Status::DueToday => wit::InstallmentStatus::DueToday,
         Status::NotDue => wit::InstallmentStatus::NotDue,
+        Status::Rescheduled => wit::InstallmentStatus::Rescheduled,
     }
 }

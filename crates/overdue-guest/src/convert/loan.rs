@@ -3,9 +3,11 @@
 use postloan_domain::FieldError;
 use postloan_domain::date::parse_date;
 use postloan_domain::loan::{Installment, Loan, Pause, Payment};
-use postloan_domain::money::{self, Currency};
+use postloan_domain::money::{self, Currency, parse_non_negative};
+use postloan_domain::reschedule::{ReAge, Relief, Reschedule, Restructure};
 
 use super::field_error;
+use super::schedule::{day_count, frequency, method};
 use crate::exports::postloan::overdue::overdue::Error;
 use crate::postloan::core::types as wit;
 
@@ -75,8 +77,42 @@ fn parse(loan: wit::Loan) -> Result<Loan, FieldError> {
             })
         })
         .collect::<Result<_, FieldError>>()?;
+    let reschedules = loan
+        .reschedules
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| reschedule(item, || format!("loan.reschedules[{i}]")))
+        .collect::<Result<_, FieldError>>()?;
     let reversals = loan.reversals.into_iter().map(|r| r.payment_id).collect();
     Loan::new(loan.id, currency, installments, payments)?
         .with_reversals(reversals)?
-        .with_pauses(pauses)
+        .with_pauses(pauses)?
+        .with_reschedules(reschedules)
+}
+
+fn reschedule(item: wit::Reschedule, path: impl Fn() -> String) -> Result<Reschedule, FieldError> {
+    let at = |name: &'static str| {
+        let path = &path;
+        move || format!("{}.{name}", path())
+    };
+    let relief = match item.relief {
+        wit::Relief::Restructure(r) => Relief::Restructure(Restructure {
+            annual_rate: named(parse_non_negative("", &r.annual_rate), at("annual_rate"))?,
+            term: r.term,
+            frequency: frequency(r.frequency),
+            method: method(r.method),
+            first_due_date: named(parse_date("", &r.first_due_date), at("first_due_date"))?,
+            day_count: day_count(r.day_count),
+            capitalise: r.capitalise,
+        }),
+        wit::Relief::ReAge(r) => Relief::ReAge(ReAge {
+            installments: r.installments,
+            frequency: frequency(r.frequency),
+            first_due_date: named(parse_date("", &r.first_due_date), at("first_due_date"))?,
+        }),
+    };
+    Ok(Reschedule {
+        on: named(parse_date("", &item.on), at("on"))?,
+        relief,
+    })
 }

@@ -37,6 +37,11 @@ fn parse(wit: wit::Policy) -> Result<Policy, FieldError> {
             Some(list) => ranges("policy.buckets", list)?,
             None => defaults.buckets,
         },
+        // The observation after a reschedule is the China five-category rule's own.
+        observation: match wit.classification {
+            None | Some(wit::ClassificationScheme::CnFiveCategory) => defaults.observation,
+            Some(_) => None,
+        },
         classification: match wit.classification {
             Some(scheme) => classification(scheme)?,
             None => defaults.classification,

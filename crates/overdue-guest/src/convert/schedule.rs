@@ -20,27 +20,14 @@ fn parse(t: wit::ScheduleTerms) -> Result<Terms, FieldError> {
         currency,
         annual_rate: parse_non_negative("annual_rate", &t.annual_rate)?,
         term: t.term,
-        frequency: match t.frequency {
-            wit::Frequency::Monthly => Frequency::Monthly,
-            wit::Frequency::Biweekly => Frequency::Biweekly,
-            wit::Frequency::Weekly => Frequency::Weekly,
-        },
-        method: match t.method {
-            wit::RepaymentMethod::Annuity => Method::Annuity,
-            wit::RepaymentMethod::EqualPrincipal => Method::EqualPrincipal,
-            wit::RepaymentMethod::InterestOnly => Method::InterestOnly,
-            wit::RepaymentMethod::Bullet => Method::Bullet,
-        },
+        frequency: frequency(t.frequency),
+        method: method(t.method),
         disbursed_on: parse_date("disbursed_on", &t.disbursed_on)?,
         first_due_date: t
             .first_due_date
             .map(|d| parse_date("first_due_date", &d))
             .transpose()?,
-        day_count: match t.day_count {
-            wit::DayCount::Thirty360 => DayCount::Thirty360,
-            wit::DayCount::Actual365 => DayCount::Actual365,
-            wit::DayCount::Actual360 => DayCount::Actual360,
-        },
+        day_count: day_count(t.day_count),
         rounding: match t.rounding {
             wit::Rounding::HalfUp => Rounding::HalfUp,
             wit::Rounding::HalfEven => Rounding::HalfEven,
@@ -51,6 +38,34 @@ fn parse(t: wit::ScheduleTerms) -> Result<Terms, FieldError> {
             .transpose()?
             .unwrap_or_default(),
     })
+}
+
+/// The domain's frequency for the WIT one.
+pub fn frequency(f: wit::Frequency) -> Frequency {
+    match f {
+        wit::Frequency::Monthly => Frequency::Monthly,
+        wit::Frequency::Biweekly => Frequency::Biweekly,
+        wit::Frequency::Weekly => Frequency::Weekly,
+    }
+}
+
+/// The domain's repayment method for the WIT one.
+pub fn method(m: wit::RepaymentMethod) -> Method {
+    match m {
+        wit::RepaymentMethod::Annuity => Method::Annuity,
+        wit::RepaymentMethod::EqualPrincipal => Method::EqualPrincipal,
+        wit::RepaymentMethod::InterestOnly => Method::InterestOnly,
+        wit::RepaymentMethod::Bullet => Method::Bullet,
+    }
+}
+
+/// The domain's day count for the WIT one.
+pub fn day_count(d: wit::DayCount) -> DayCount {
+    match d {
+        wit::DayCount::Thirty360 => DayCount::Thirty360,
+        wit::DayCount::Actual365 => DayCount::Actual365,
+        wit::DayCount::Actual360 => DayCount::Actual360,
+    }
 }
 
 /// The domain schedule as its WIT record, amounts in the currency's minor unit.

@@ -302,6 +302,7 @@ fn new_loan(id: &str, currency: &str, installments: &[InstallmentJson]) -> wit::
         payments: Vec::new(),
         reversals: Vec::new(),
         pauses: Vec::new(),
+        reschedules: Vec::new(),
     }
 }
 

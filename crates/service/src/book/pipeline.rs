@@ -684,6 +684,7 @@ mod tests {
                 payment_id: "a".into(),
             }],
             pauses: Vec::new(),
+            reschedules: Vec::new(),
         };
         assert_eq!(
             paid(&loan),

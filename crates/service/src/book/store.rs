@@ -294,6 +294,7 @@ pub fn loans(db: &Db, tenant: &str, ids: &[String]) -> Result<Vec<Stored>, Probl
                     payments: payments.remove(id).unwrap_or_default(),
                     reversals: reversals.remove(id).unwrap_or_default(),
                     pauses: pauses.remove(id).unwrap_or_default(),
+                    reschedules: Vec::new(),
                 },
                 borrower_id,
                 id_number,
