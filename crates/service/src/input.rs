@@ -1,7 +1,7 @@
 //! The JSON the API takes for loans and policies, and its WIT form. Amounts, rates and dates
 //! are strings, so no float ever touches money.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::postloan::core::types as wit;
 use crate::problem::Problem;
@@ -55,8 +55,9 @@ struct PauseJson {
     reason: String,
 }
 
-/// A restructure or re-age as posted: `kind` says which, the other fields are its terms.
-#[derive(Deserialize)]
+/// A restructure or re-age as posted and as stored: `kind` says which, the other fields are
+/// its date and terms.
+#[derive(Deserialize, Serialize, Clone, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum RescheduleJson {
     Restructure {
@@ -119,8 +120,46 @@ impl From<RescheduleJson> for wit::Reschedule {
     }
 }
 
+impl From<&wit::Reschedule> for RescheduleJson {
+    fn from(r: &wit::Reschedule) -> Self {
+        let on = r.on.clone();
+        match &r.relief {
+            wit::Relief::Restructure(t) => Self::Restructure {
+                on,
+                annual_rate: t.annual_rate.clone(),
+                term: t.term,
+                frequency: t.frequency.into(),
+                method: t.method.into(),
+                first_due_date: t.first_due_date.clone(),
+                day_count: t.day_count.into(),
+                capitalise: t.capitalise,
+            },
+            wit::Relief::ReAge(t) => Self::ReAge {
+                on,
+                installments: t.installments,
+                frequency: t.frequency.into(),
+                first_due_date: t.first_due_date.clone(),
+            },
+        }
+    }
+}
+
+impl RescheduleJson {
+    /// The business date it takes effect at the end of.
+    pub(crate) fn on(&self) -> &str {
+        match self {
+            Self::Restructure { on, .. } | Self::ReAge { on, .. } => on,
+        }
+    }
+
+    /// Whether it is a re-age.
+    pub(crate) fn is_re_age(&self) -> bool {
+        matches!(self, Self::ReAge { .. })
+    }
+}
+
 /// How often installments fall due, as posted.
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Serialize, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum FrequencyJson {
     Monthly,
@@ -138,8 +177,18 @@ impl From<FrequencyJson> for wit::Frequency {
     }
 }
 
+impl From<wit::Frequency> for FrequencyJson {
+    fn from(f: wit::Frequency) -> Self {
+        match f {
+            wit::Frequency::Monthly => Self::Monthly,
+            wit::Frequency::Biweekly => Self::Biweekly,
+            wit::Frequency::Weekly => Self::Weekly,
+        }
+    }
+}
+
 /// How principal is repaid, as posted.
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Serialize, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum MethodJson {
     Annuity,
@@ -159,8 +208,19 @@ impl From<MethodJson> for wit::RepaymentMethod {
     }
 }
 
+impl From<wit::RepaymentMethod> for MethodJson {
+    fn from(m: wit::RepaymentMethod) -> Self {
+        match m {
+            wit::RepaymentMethod::Annuity => Self::Annuity,
+            wit::RepaymentMethod::EqualPrincipal => Self::EqualPrincipal,
+            wit::RepaymentMethod::InterestOnly => Self::InterestOnly,
+            wit::RepaymentMethod::Bullet => Self::Bullet,
+        }
+    }
+}
+
 /// A day-count convention, as posted.
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Serialize, Clone, Copy, PartialEq)]
 pub(crate) enum DayCountJson {
     #[serde(rename = "30/360")]
     Thirty360,
@@ -176,6 +236,16 @@ impl From<DayCountJson> for wit::DayCount {
             DayCountJson::Thirty360 => Self::Thirty360,
             DayCountJson::Actual365 => Self::Actual365,
             DayCountJson::Actual360 => Self::Actual360,
+        }
+    }
+}
+
+impl From<wit::DayCount> for DayCountJson {
+    fn from(d: wit::DayCount) -> Self {
+        match d {
+            wit::DayCount::Thirty360 => Self::Thirty360,
+            wit::DayCount::Actual365 => Self::Actual365,
+            wit::DayCount::Actual360 => Self::Actual360,
         }
     }
 }

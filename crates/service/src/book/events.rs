@@ -11,7 +11,7 @@ use spin_sdk::http::{Request, Response};
 use super::auth::{Caller, Role};
 use super::db::{Db, text};
 use super::loans::{self, NewLoan};
-use super::servicing::{self, Applied, Change, Flag, ProfileChange};
+use super::servicing::{self, Applied, Change, Flag, ProfileChange, RescheduleIn};
 use super::tenants::{self, Settings};
 use super::{instant, now};
 use crate::problem::Problem;
@@ -25,9 +25,11 @@ pub const ACTIONS_CHANNEL: &str = "postloan.actions";
 const REDIS_ADDRESS: &str = "redis_address";
 
 /// The types of events the book applies.
-const TYPES: [&str; 8] = [
+const TYPES: [&str; 10] = [
     "loan.created",
     "loan.written_off",
+    "loan.restructured",
+    "loan.reaged",
     "payment.posted",
     "payment.reversed",
     "contact.outcome",
@@ -160,6 +162,12 @@ fn dispatch(
         "loan.written_off" => {
             let (loan_id, rest) = loan_scoped(data)?;
             to_loan(Change::WriteOff(from_value(&rest, "")?), loan_id)
+        }
+        "loan.restructured" | "loan.reaged" => {
+            let (loan_id, rest) = loan_scoped(data)?;
+            let re_age = kind == "loan.reaged";
+            let change = RescheduleIn::from_body(rest, re_age, at.date_naive())?;
+            to_loan(Change::Reschedule(change), loan_id)
         }
         "payment.posted" => {
             let (loan_id, rest) = loan_scoped(data)?;

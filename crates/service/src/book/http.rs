@@ -9,7 +9,7 @@ use super::audit;
 use super::auth::{self, Caller, Role};
 use super::db::{Db, get_int, get_text, int, text};
 use super::loans::{self, query_value};
-use super::servicing::{self, Applied, Change, Flag, ProfileChange};
+use super::servicing::{self, Applied, Change, Flag, ProfileChange, RescheduleIn};
 use super::{events, jobs, now, outbox, portfolio, tenants};
 use crate::problem::Problem;
 use crate::request::parse;
@@ -115,6 +115,15 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
         (Method::Post, ["loans", id, "write-off"]) => {
             caller.require(&[Role::Admin])?;
             loan_change(db, caller, id, Change::WriteOff(parse(request.body())?))
+        }
+        (Method::Post, ["loans", id, relief @ ("restructure" | "re-age")]) => {
+            caller.require(&[Role::Admin])?;
+            let body = RescheduleIn::from_body(
+                parse::<serde_json::Value>(request.body())?,
+                *relief == "re-age",
+                now().date_naive(),
+            )?;
+            loan_change(db, caller, id, Change::Reschedule(body))
         }
         (Method::Post, ["loans", id, "promises"]) => {
             caller.require(&[Role::Admin, Role::Collector])?;

@@ -18,6 +18,7 @@ use super::store::{self, Stored};
 use super::tenants::{self, check_id};
 use super::{csv_field, csv_response, instant, now, page_limit, parse_date};
 use crate::contact_plan::ProfileJson;
+use crate::input::RescheduleJson;
 use crate::postloan::core::types as wit;
 use crate::problem::Problem;
 use crate::request::{from_value, parse};
@@ -322,6 +323,7 @@ fn loan_view(loan: &wit::Loan) -> Value {
         "pauses": loan.pauses.iter().map(|p| json!({
             "from": p.from, "to": p.to, "reason": p.reason,
         })).collect::<Vec<_>>(),
+        "reschedules": loan.reschedules.iter().map(RescheduleJson::from).collect::<Vec<_>>(),
     })
 }
 

@@ -466,13 +466,17 @@ fn decide(
         date: date.to_string(),
         at: instant(origin.now()),
         settled,
+        // A close catching up a date before the standing's last plans no contact: the loan
+        // has moved on since (a change after that date was applied), and so has its stage.
         actions: plan
             .as_ref()
+            .filter(|_| moves)
             .map(candidates)
             .transpose()?
             .unwrap_or_default(),
         held: plan
             .iter()
+            .filter(|_| moves)
             .flat_map(PlanJson::held_back)
             .map(Held::new)
             .collect(),

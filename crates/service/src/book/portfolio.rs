@@ -96,6 +96,7 @@ pub fn summary(db: &Db, caller: &Caller, query: &str) -> Result<Response, Proble
     let ratios = portfolio::ratios(&book);
     let write_offs = store::write_offs(db, &caller.tenant)?;
     let written_off = write_offs.iter().filter(|w| w.on <= date).count();
+    let (restructured, re_aged) = store::rescheduled_loans(db, &caller.tenant, &date.to_string())?;
     // Everything up to the date: the period from the first business date on.
     let losses = portfolio::losses(
         Decimal::ZERO,
@@ -114,6 +115,8 @@ pub fn summary(db: &Db, caller: &Caller, query: &str) -> Result<Response, Proble
                 "recovered": losses.recovered.to_string(),
                 "recovery_rate": ratio(losses.recovery_rate),
             },
+            "restructured": { "loans": restructured },
+            "re_aged": { "loans": re_aged },
             "aging": aging.rows.iter().map(|r| json!({
                 "bucket": r.bucket,
                 "loans": r.loans,

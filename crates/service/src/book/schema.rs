@@ -214,6 +214,20 @@ const MIGRATIONS: &[&[&str]] = &[
         PRIMARY KEY (tenant_id, loan_id))",
         "ALTER TABLE payments ADD COLUMN recovery INTEGER NOT NULL DEFAULT 0",
     ],
+    // Restructures and re-ages: each replaces what is left of the loan's schedule at the end
+    // of `on_date`, its terms kept as the JSON of /v1/assess's `loan.reschedules[i]`, with
+    // who approved it and why (servicing::reschedule).
+    &["CREATE TABLE reschedules (
+        tenant_id TEXT NOT NULL,
+        loan_id TEXT NOT NULL,
+        on_date TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        terms TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        approved_by TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, loan_id, on_date))"],
 ];
 
 /// Applies, in one transaction each, the migrations the database has not seen.

@@ -15,10 +15,13 @@ use super::db::{Db, get_int, get_optional, get_text, int, optional, text};
 use super::loans::{self, Booked};
 use super::pipeline::{self, Origin, Refreshed};
 use super::store;
-use super::tenants::{Settings, check_id};
+use super::tenants::{ReAgeLimit, Settings, check_id};
 use super::{instant, parse_date};
 use crate::assess::BreakdownJson;
+use crate::input::RescheduleJson;
+use crate::postloan::core::types as wit;
 use crate::problem::Problem;
+use crate::request::from_value;
 
 /// A payment as posted.
 #[derive(Deserialize)]
@@ -65,6 +68,49 @@ pub struct WriteOffIn {
     on: Option<String>,
 }
 
+/// A restructure or re-age: its date and terms, why, and who approved it.
+pub struct RescheduleIn {
+    terms: RescheduleJson,
+    reason: String,
+    approved_by: String,
+}
+
+impl RescheduleIn {
+    /// Reads a posted restructure (`re_age` false) or re-age: `reason` and `approved_by`
+    /// beside the fields of `/v1/assess`'s `loan.reschedules[i]` but `kind`, which the route
+    /// says; `on` is today's UTC date when left out.
+    pub fn from_body(body: Value, re_age: bool, today: NaiveDate) -> Result<Self, Problem> {
+        let Value::Object(mut fields) = body else {
+            return Err(Problem::invalid_field(String::new(), "is not an object"));
+        };
+        let mut words = |name: &str| match fields.remove(name) {
+            Some(Value::String(text)) if !text.trim().is_empty() => Ok(text),
+            _ => Err(Problem::invalid_field(
+                name.to_owned(),
+                "is missing or not a non-blank string",
+            )),
+        };
+        let reason = words("reason")?;
+        let approved_by = words("approved_by")?;
+        if fields.contains_key("kind") {
+            return Err(Problem::invalid_field(
+                "kind".into(),
+                "is not taken here: the route says which relief it is",
+            ));
+        }
+        let kind = if re_age { "re_age" } else { "restructure" };
+        fields.insert("kind".into(), kind.into());
+        fields
+            .entry("on")
+            .or_insert_with(|| today.to_string().into());
+        Ok(Self {
+            terms: from_value(&Value::Object(fields), "")?,
+            reason,
+            approved_by,
+        })
+    }
+}
+
 /// The outcome of one contact attempt.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +136,8 @@ pub enum Change {
     Outcome(OutcomeIn),
     /// A write-off: the loan leaves the active book.
     WriteOff(WriteOffIn),
+    /// A restructure or re-age: what is left of the schedule is replaced.
+    Reschedule(RescheduleIn),
 }
 
 impl Change {
@@ -102,6 +150,8 @@ impl Change {
             Self::Promise(_) => "promise.made",
             Self::Outcome(_) => "contact.outcome",
             Self::WriteOff(_) => "loan.written_off",
+            Self::Reschedule(r) if r.terms.is_re_age() => "loan.reaged",
+            Self::Reschedule(_) => "loan.restructured",
         }
     }
 }
@@ -133,7 +183,7 @@ pub fn apply(
     if written_off
         && matches!(
             change,
-            Change::Pause(_) | Change::Extension(_) | Change::Promise(_)
+            Change::Pause(_) | Change::Extension(_) | Change::Promise(_) | Change::Reschedule(_)
         )
     {
         return Err(Problem::conflict(
@@ -173,6 +223,13 @@ pub fn apply(
         }
         Change::WriteOff(w) => match &loan {
             Some(loan) => match write_off(db, tenant, settings, loan_id, loan, w, actor, at)? {
+                Some(detail) => detail,
+                None => return Ok(Applied::Again),
+            },
+            None => return Err(Problem::no_such("loan", loan_id)),
+        },
+        Change::Reschedule(r) => match &loan {
+            Some(loan) => match reschedule(db, tenant, settings, loan_id, loan, r, actor, at)? {
                 Some(detail) => detail,
                 None => return Ok(Applied::Again),
             },
@@ -263,21 +320,7 @@ fn write_off(
             |row| get_text(row, "status"),
         )?
         .ok_or_else(|| Problem::no_such("loan", loan_id))?;
-    // The portfolio of a date the book has closed with the loan in it stays as it was.
-    let closed_later = db.row(
-        "SELECT MAX(business_date) AS last FROM loan_snapshots
-         WHERE tenant_id = ? AND loan_id = ? AND business_date >= ?",
-        &[text(tenant), text(loan_id), text(on.to_string())],
-        |row| get_optional(row, "last"),
-    )?;
-    if let Some(closed) = closed_later.flatten() {
-        return Err(Problem::conflict(
-            "on".into(),
-            &format!(
-                "the book has closed {closed} with the loan in it; write it off after that date"
-            ),
-        ));
-    }
+    not_closed_since(db, tenant, loan_id, on, "write it off")?;
     let stored =
         loans::load(db, tenant, loan_id)?.ok_or_else(|| Problem::no_such("loan", loan_id))?;
     let charged_off = pipeline::assessed(&stored, &on.to_string(), settings, &[])?
@@ -305,6 +348,166 @@ fn write_off(
         "reason": w.reason,
         "charged_off": BreakdownJson::from(charged_off),
     })))
+}
+
+/// Refuses a change that takes effect on `on` when the book has closed that date or a later
+/// one with the loan in it: the portfolio of a closed date stays as it was.
+fn not_closed_since(
+    db: &Db,
+    tenant: &str,
+    loan_id: &str,
+    on: NaiveDate,
+    what: &str,
+) -> Result<(), Problem> {
+    let closed_later = db.row(
+        "SELECT MAX(business_date) AS last FROM loan_snapshots
+         WHERE tenant_id = ? AND loan_id = ? AND business_date >= ?",
+        &[text(tenant), text(loan_id), text(on.to_string())],
+        |row| get_optional(row, "last"),
+    )?;
+    match closed_later.flatten() {
+        Some(closed) => Err(Problem::conflict(
+            "on".into(),
+            &format!("the book has closed {closed} with the loan in it; {what} after that date"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Restructures or re-ages a booked loan at the end of its date: the overdue component
+/// checks the terms and works out the new installments from what is unpaid then. `None` when
+/// the same one (date, terms, reason and approver) is stored already. Refused for a date
+/// after today, on or before the latest reschedule or a date the book has closed with the
+/// loan, a loan that owes nothing, or a re-age beyond the tenant's limits.
+#[allow(clippy::too_many_arguments)]
+fn reschedule(
+    db: &Db,
+    tenant: &str,
+    settings: &Settings,
+    loan_id: &str,
+    loan: &Booked,
+    r: RescheduleIn,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<Value>, Problem> {
+    let on = value_date("on", r.terms.on(), Some(loan))?;
+    if on > at.date_naive() {
+        return Err(Problem::invalid_field(
+            "on".into(),
+            &format!("{on} is after today, {}", at.date_naive()),
+        ));
+    }
+    let stored = db.row(
+        "SELECT terms, reason, approved_by FROM reschedules
+         WHERE tenant_id = ? AND loan_id = ? AND on_date = ?",
+        &[text(tenant), text(loan_id), text(on.to_string())],
+        |row| {
+            let terms = serde_json::from_str::<RescheduleJson>(&get_text(row, "terms")).ok();
+            (terms, get_text(row, "reason"), get_text(row, "approved_by"))
+        },
+    )?;
+    if let Some((terms, reason, approved_by)) = stored {
+        if terms.as_ref() == Some(&r.terms) && reason == r.reason && approved_by == r.approved_by {
+            return Ok(None);
+        }
+        return Err(Problem::conflict(
+            "on".into(),
+            &format!("the loan was rescheduled on {on} already"),
+        ));
+    }
+    let mut stored =
+        loans::load(db, tenant, loan_id)?.ok_or_else(|| Problem::no_such("loan", loan_id))?;
+    if let Some(latest) = stored
+        .loan
+        .reschedules
+        .last()
+        .filter(|l| l.on >= on.to_string())
+    {
+        return Err(Problem::conflict(
+            "on".into(),
+            &format!(
+                "the loan was rescheduled on {}; a new one takes effect after that date",
+                latest.on
+            ),
+        ));
+    }
+    not_closed_since(db, tenant, loan_id, on, "reschedule it")?;
+    if r.terms.is_re_age() {
+        within_re_age_limits(&settings.re_age_limits(), &stored.loan.reschedules, on)?;
+    }
+    let index = stored.loan.reschedules.len();
+    stored.loan.reschedules.push(r.terms.clone().into());
+    // Fields come back under the loan's reschedule; the posted body has them at the top.
+    let assessment = pipeline::assessed(&stored, &on.to_string(), settings, &[])
+        .map_err(|p| p.unprefixed(&format!("loan.reschedules[{index}].")))?
+        .assessment;
+    let Some(made) = assessment
+        .reschedules
+        .last()
+        .filter(|made| made.new_installments.is_some())
+    else {
+        return Err(Problem::conflict(
+            "status".into(),
+            "the loan owes nothing to reschedule",
+        ));
+    };
+    store::record_reschedule(
+        db,
+        tenant,
+        loan_id,
+        &r.terms,
+        &r.reason,
+        &r.approved_by,
+        actor,
+        &instant(at),
+    )?;
+    let (first, last) = made.new_installments.unwrap_or_default();
+    Ok(Some(json!({
+        "terms": r.terms,
+        "reason": r.reason,
+        "approved_by": r.approved_by,
+        "moved": BreakdownJson::from(made.moved.clone()),
+        "capitalised": made.capitalised,
+        "first_new_seq": first,
+        "last_new_seq": last,
+    })))
+}
+
+/// Refuses a re-age on `on` that would make more re-ages than a limit allows within its
+/// window (the months up to and including `on`), naming the limit and the earlier re-ages.
+fn within_re_age_limits(
+    limits: &[ReAgeLimit],
+    reschedules: &[wit::Reschedule],
+    on: NaiveDate,
+) -> Result<(), Problem> {
+    let re_aged: Vec<NaiveDate> = reschedules
+        .iter()
+        .filter(|r| matches!(r.relief, wit::Relief::ReAge(_)))
+        .filter_map(|r| r.on.parse().ok())
+        .collect();
+    for limit in limits {
+        let since = on
+            .checked_sub_months(Months::new(limit.months))
+            .unwrap_or(NaiveDate::MIN);
+        let within: Vec<String> = re_aged
+            .iter()
+            .filter(|d| **d > since)
+            .map(NaiveDate::to_string)
+            .collect();
+        if within.len() >= limit.at_most as usize {
+            return Err(Problem::conflict(
+                "on".into(),
+                &format!(
+                    "re-age limit: at most {} in any {} months (settings.re_age_limits); \
+                     the loan was re-aged on {}",
+                    limit.at_most,
+                    limit.months,
+                    within.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn require_booked(booked: bool, loan_id: &str) -> Result<(), Problem> {

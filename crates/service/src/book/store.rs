@@ -12,6 +12,7 @@ use super::audit::{self, Entry};
 use super::db::{Db, Param, Row, get_int, get_optional, get_text, int, optional, text};
 use super::parse_date;
 use crate::assess::BreakdownJson;
+use crate::input::RescheduleJson;
 use crate::postloan::core::types as wit;
 use crate::problem::Problem;
 
@@ -149,6 +150,24 @@ fn stored_sum(field: &str, text: &str) -> Result<rust_decimal::Decimal, Problem>
         .map_err(|e| Problem::internal(format!("the stored {field} `{text}`: {e}")))
 }
 
+/// How many loans of `tenant` were restructured, and how many re-aged, on or before `date`:
+/// a loan counts once in each however often it was.
+pub fn rescheduled_loans(db: &Db, tenant: &str, date: &str) -> Result<(i64, i64), Problem> {
+    let counts = db.rows(
+        "SELECT kind, COUNT(DISTINCT loan_id) AS loans FROM reschedules
+         WHERE tenant_id = ? AND on_date <= ? GROUP BY kind",
+        &[text(tenant), text(date)],
+        |row| (get_text(row, "kind"), get_int(row, "loans")),
+    )?;
+    let of = |kind: &str| {
+        counts
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok((of("restructure"), of("re_age")))
+}
+
 /// The write-offs of `tenant`.
 pub fn write_offs(db: &Db, tenant: &str) -> Result<Vec<WriteOff>, Problem> {
     let rows = db.rows(
@@ -263,6 +282,15 @@ pub fn loans(db: &Db, tenant: &str, ids: &[String]) -> Result<Vec<Stored>, Probl
             reason: get_text(row, "reason"),
         },
     )?;
+    let mut reschedules = by_loan(
+        db,
+        &format!(
+            "SELECT loan_id, terms FROM reschedules
+             WHERE tenant_id = ? AND loan_id IN ({set}) ORDER BY loan_id, on_date"
+        ),
+        &params,
+        |row| get_text(row, "terms"),
+    )?;
     let borrower_ids: Vec<String> = heads.values().map(|h| h.0.clone()).collect();
     let borrowers: BTreeMap<String, (Option<String>, String)> = db
         .rows(
@@ -294,7 +322,12 @@ pub fn loans(db: &Db, tenant: &str, ids: &[String]) -> Result<Vec<Stored>, Probl
                     payments: payments.remove(id).unwrap_or_default(),
                     reversals: reversals.remove(id).unwrap_or_default(),
                     pauses: pauses.remove(id).unwrap_or_default(),
-                    reschedules: Vec::new(),
+                    reschedules: reschedules
+                        .remove(id)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|terms| stored_reschedule(terms))
+                        .collect(),
                 },
                 borrower_id,
                 id_number,
@@ -305,6 +338,51 @@ pub fn loans(db: &Db, tenant: &str, ids: &[String]) -> Result<Vec<Stored>, Probl
             })
         })
         .collect())
+}
+
+/// A stored reschedule's terms: written by [`record_reschedule`] from the same type, after
+/// the overdue component accepted them, so they always read back.
+fn stored_reschedule(terms: &str) -> Option<wit::Reschedule> {
+    serde_json::from_str::<RescheduleJson>(terms)
+        .ok()
+        .map(wit::Reschedule::from)
+}
+
+/// Stores a restructure or re-age of a loan.
+#[allow(clippy::too_many_arguments)]
+pub fn record_reschedule(
+    db: &Db,
+    tenant: &str,
+    loan_id: &str,
+    terms: &RescheduleJson,
+    reason: &str,
+    approved_by: &str,
+    actor: &str,
+    at: &str,
+) -> Result<(), Problem> {
+    let kind = if terms.is_re_age() {
+        "re_age"
+    } else {
+        "restructure"
+    };
+    let json = serde_json::to_string(terms)
+        .map_err(|e| Problem::internal(format!("reschedule terms: {e}")))?;
+    db.run(
+        "INSERT INTO reschedules (tenant_id, loan_id, on_date, kind, terms, reason, approved_by,
+           actor, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            text(tenant),
+            text(loan_id),
+            text(terms.on()),
+            text(kind),
+            text(&json),
+            text(reason),
+            text(approved_by),
+            text(actor),
+            text(at),
+        ],
+    )
 }
 
 /// The promises of the loans `ids`, each loan's by date.

@@ -30,7 +30,34 @@ pub struct Settings {
     /// The close's automatic charge-off; none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_off: Option<ChargeOff>,
+    /// How often a loan may be re-aged; FFIEC's retail policy when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub re_age_limits: Option<Vec<ReAgeLimit>>,
 }
+
+/// A loan is re-aged at most `at_most` times in any `months` months, the new one counted.
+#[derive(Deserialize, Serialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct ReAgeLimit {
+    /// Re-ages allowed in the window: 1 or more.
+    pub at_most: u32,
+    /// The window's length in months, up to and including the new re-age's date: 1 to 1200.
+    pub months: u32,
+}
+
+/// FFIEC's Uniform Retail Credit Classification and Account Management Policy: an open-end
+/// account should not be re-aged more than once within any twelve-month period, nor more
+/// than twice within any five-year period.
+const FFIEC_RE_AGE_LIMITS: [ReAgeLimit; 2] = [
+    ReAgeLimit {
+        at_most: 1,
+        months: 12,
+    },
+    ReAgeLimit {
+        at_most: 2,
+        months: 60,
+    },
+];
 
 /// The close writes off a loan once it is this many days in arrears (FFIEC's retail policy:
 /// 120 days past due for closed-end loans, 180 for open-end).
@@ -56,8 +83,24 @@ impl Settings {
                 "must be 1 or more",
             ));
         }
+        for (i, limit) in self.re_age_limits.iter().flatten().enumerate() {
+            let at = |name: &str| format!("settings.re_age_limits[{i}].{name}");
+            if limit.at_most == 0 {
+                return Err(Problem::invalid_field(at("at_most"), "must be 1 or more"));
+            }
+            if !(1..=1200).contains(&limit.months) {
+                return Err(Problem::invalid_field(at("months"), "must be 1 to 1200"));
+            }
+        }
         let contact: ContactPolicyJson = from_value_or_default(&self.contact, "settings.contact")?;
         check_contact_policy(contact).map_err(|p| prefixed(p, "contact"))
+    }
+
+    /// The re-age limits: the tenant's, or FFIEC's when it set none.
+    pub fn re_age_limits(&self) -> Vec<ReAgeLimit> {
+        self.re_age_limits
+            .clone()
+            .unwrap_or_else(|| FFIEC_RE_AGE_LIMITS.to_vec())
     }
 
     /// The policy, as the pipeline reads it.
