@@ -698,6 +698,7 @@ mod arrival_order {
 
     use super::*;
     use crate::policy::{Penalty, PenaltyBasis, Tolerance};
+    use crate::reschedule::Reschedule;
 
     /// 5% of the installment after 10 days late, at most 52.00 an installment and 100.00 a loan.
     fn capped_late_fee() -> LateFee {
@@ -727,14 +728,59 @@ mod arrival_order {
         })
     }
 
+    /// Up to a restructure (one to six months, at 0 to 24%, capitalising or not) and a re-age
+    /// after it (one to six months), each on a day of the first five months of 2026 with its
+    /// first new due date 1 to 40 days later.
+    fn reschedules() -> impl Strategy<Value = Vec<Reschedule>> {
+        use crate::reschedule::{ReAge, Relief, Restructure};
+        use crate::schedule::{DayCount, Frequency, Method};
+        let restructure = (0u64..150, 1u64..40, 1u32..7, 0i64..25, any::<bool>()).prop_map(
+            |(day, first, term, percent, capitalise)| {
+                let on = date("2026-01-01") + chrono::Days::new(day);
+                Reschedule {
+                    on,
+                    relief: Relief::Restructure(Restructure {
+                        annual_rate: Decimal::new(percent, 2),
+                        term,
+                        frequency: Frequency::Monthly,
+                        method: Method::Annuity,
+                        first_due_date: on + chrono::Days::new(first),
+                        day_count: DayCount::Actual365,
+                        capitalise,
+                    }),
+                }
+            },
+        );
+        let re_age = (1u64..60, 1u64..40, 1u32..7);
+        (prop::option::of(restructure), prop::option::of(re_age)).prop_map(
+            |(restructure, re_age)| {
+                let mut made: Vec<Reschedule> = restructure.into_iter().collect();
+                if let Some((later, first, installments)) = re_age {
+                    let after = made.last().map_or(date("2026-01-20"), |r| r.on);
+                    let on = after + chrono::Days::new(later);
+                    made.push(Reschedule {
+                        on,
+                        relief: Relief::ReAge(ReAge {
+                            installments,
+                            frequency: Frequency::Monthly,
+                            first_due_date: on + chrono::Days::new(first),
+                        }),
+                    });
+                }
+                made
+            },
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
         /// The same payments in any arrival order give identical assessments, with penalty
-        /// interest, late fees and tolerance in play.
+        /// interest, late fees, tolerance, restructures and re-ages in play.
         #[test]
         fn any_arrival_order_gives_the_same_assessment(
             payments in payments(),
+            reschedules in reschedules(),
             shuffle in any::<prop::sample::Index>(),
             days in 0u64..200,
         ) {
@@ -745,14 +791,43 @@ mod arrival_order {
                 ..Policy::default()
             };
             let as_of = date("2026-01-01") + chrono::Days::new(days);
-            let expected = assess(&four_month_loan(payments.clone()), as_of, &policy);
+            let loan = |payments| four_month_loan(payments).with_reschedules(reschedules.clone()).unwrap();
+            let expected = assess(&loan(payments.clone()), as_of, &policy);
             let mut arrived = payments;
             if !arrived.is_empty() {
                 let pivot = shuffle.index(arrived.len());
                 arrived.rotate_left(pivot);
                 arrived.reverse();
             }
-            prop_assert_eq!(assess(&four_month_loan(arrived), as_of, &policy), expected);
+            prop_assert_eq!(assess(&loan(arrived), as_of, &policy), expected);
+        }
+
+        /// A reschedule changes nothing before its date, and moves everything owed at its end:
+        /// a re-age leaves what is outstanding that day as it was, and nothing past due.
+        #[test]
+        fn a_reschedule_keeps_the_history_before_it_and_what_is_owed(
+            payments in payments(),
+            reschedules in reschedules(),
+            days in 0u64..200,
+        ) {
+            let policy = Policy {
+                penalty: Some(Penalty { annual_rate: amount("0.24"), basis: PenaltyBasis::OverdueTotal }),
+                late_fee: Some(capped_late_fee()),
+                ..Policy::default()
+            };
+            let without = four_month_loan(payments.clone());
+            let with = four_month_loan(payments).with_reschedules(reschedules.clone()).unwrap();
+            let as_of = date("2026-01-01") + chrono::Days::new(days);
+            if reschedules.first().is_none_or(|r| as_of < r.on) {
+                prop_assert_eq!(assess(&with, as_of, &policy), assess(&without, as_of, &policy));
+            }
+            if let [only] = reschedules.as_slice()
+                && matches!(only.relief, crate::reschedule::Relief::ReAge(_))
+            {
+                let on = assess(&with, only.on, &policy);
+                prop_assert_eq!(on.outstanding, assess(&without, only.on, &policy).outstanding);
+                prop_assert_eq!(on.dpd, 0);
+            }
         }
 
         /// One replay glancing at many dates sees, on each, what assessing that date alone
@@ -761,6 +836,7 @@ mod arrival_order {
         #[test]
         fn glancing_at_many_dates_at_once_matches_each_alone(
             payments in payments(),
+            reschedules in reschedules(),
             reversed in any::<prop::sample::Index>(),
             mut days in prop::collection::vec(0u64..200, 1..12),
         ) {
@@ -775,7 +851,11 @@ mod arrival_order {
                 ..Policy::default()
             };
             let pause = crate::loan::Pause { from: date("2026-02-20"), to: date("2026-03-05"), reason: "hardship".into() };
-            let mut loan = four_month_loan(payments.clone()).with_pauses(vec![pause]).unwrap();
+            let mut loan = four_month_loan(payments.clone())
+                .with_pauses(vec![pause])
+                .unwrap()
+                .with_reschedules(reschedules)
+                .unwrap();
             if !payments.is_empty() {
                 loan = loan.with_reversals(vec![payments[reversed.index(payments.len())].id.clone()]).unwrap();
             }
