@@ -8,7 +8,7 @@ use std::path::Path;
 use postloan_tests::root;
 
 /// The namespaces of the rule ids that explanations and held-back contacts carry.
-const NAMESPACES: [&str; 13] = [
+const NAMESPACES: [&str; 15] = [
     "allocation",
     "arrears",
     "bucket",
@@ -16,8 +16,10 @@ const NAMESPACES: [&str; 13] = [
     "classification",
     "contact",
     "dpd",
+    "forbearance",
     "late-fee",
     "penalty",
+    "reschedule",
     "sms",
     "stage",
     "template",

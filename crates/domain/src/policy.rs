@@ -354,11 +354,11 @@ impl Classification {
     }
 }
 
-/// How a restructured or re-aged loan is classified while it is watched: the China
-/// five-category rules (商业银行金融资产风险分类办法, 2023) keep a restructured asset at least
-/// substandard through an observation period that starts on the first due date of the new
-/// schedule, covers at least two repayment periods and lasts at least a year; falling overdue
-/// again, or being restructured again, within it makes it at least doubtful.
+/// How a restructured or re-aged loan is classified while it is watched: at least
+/// substandard, and at least doubtful once it falls late again or is restructured again,
+/// through an observation period that starts on the first due date of the new schedule,
+/// covers at least two repayment periods and lasts at least a year (docs/overdue.md says
+/// which Chinese rules these readings come from).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Observation {
     /// The mildest class (its rank in the scheme) from the reschedule to the period's end.
