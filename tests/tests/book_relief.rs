@@ -341,6 +341,19 @@ fn a_re_age_spreads_the_arrears_and_a_second_within_a_year_is_refused() {
         (Some(3), Some(5))
     );
 
+    // The booked schedule's dates no longer decide what is owed: an extension is refused.
+    let (status, problem) = book.call(
+        "POST",
+        "/v1/loans/R1/extensions",
+        &key,
+        Some(json!({ "periods": 1 })),
+    );
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (409, Some("periods")),
+        "{problem}"
+    );
+
     // Another re-age on 2026-06-01, within 12 months of the first: FFIEC's once a year.
     let second = json!({
         "on": "2026-06-01", "reason": "second hardship", "approved_by": "team-lead-2",

@@ -404,6 +404,25 @@ fn probes(b: &OfB) -> Vec<Probe> {
             NoSuch,
         ),
         probe(
+            "POST /v1/loans/{}/restructure",
+            b_loan("/restructure"),
+            Some(json!({
+                "on": "2026-03-01", "reason": "by A", "approved_by": "A", "annual_rate": "0",
+                "term": 2, "frequency": "monthly", "method": "annuity",
+                "first_due_date": "2026-04-01", "day_count": "30/360"
+            })),
+            NoSuch,
+        ),
+        probe(
+            "POST /v1/loans/{}/re-age",
+            b_loan("/re-age"),
+            Some(json!({
+                "on": "2026-03-01", "reason": "by A", "approved_by": "A", "installments": 2,
+                "frequency": "monthly", "first_due_date": "2026-04-01"
+            })),
+            NoSuch,
+        ),
+        probe(
             "POST /v1/loans/{}/promises",
             b_loan("/promises"),
             Some(json!({ "id": "PROMISE-BY-A", "amount": "10.00", "date": "2026-12-31" })),

@@ -14,7 +14,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::FieldError;
 use crate::calendar::Calendar;
 use crate::date::LATEST;
-use crate::loan::Installment;
+use crate::loan::{Installment, MAX_INSTALLMENTS};
 use crate::money::Currency;
 use crate::overdue::Breakdown;
 use crate::policy::annual_rate;
@@ -22,6 +22,12 @@ use crate::schedule::{self, DayCount, Frequency, Method, Rounding, Terms};
 
 /// The most reschedules a loan may have.
 pub const MAX_RESCHEDULES: usize = 100;
+
+/// The most a reschedule moves: 10²¹, a thousand times what the largest loan's schedule can
+/// ask for. A reschedule finding more owed (only reachable by restructuring, capitalising,
+/// at rates and over spans at the limits, again and again) is not applied, so that what its
+/// interest and later penalty add stays inside a `Decimal` (docs/overdue.md, "Limits").
+pub const MAX_MOVED: Decimal = Decimal::from_parts(3_735_027_712, 902_409_669, 54, false, 0);
 
 /// A new schedule for what a loan owes, from the end of a business date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,8 +211,13 @@ impl Reschedule {
             })
             .collect();
         if shares.is_empty() {
-            // No principal left: one installment at the first due date carries the rest.
-            shares.push((r.first_due_date, Breakdown::default()));
+            // No principal left (the generator needs some): one installment at the first
+            // due date carries the rest.
+            let share = Breakdown {
+                principal,
+                ..Breakdown::default()
+            };
+            shares.push((r.first_due_date, share));
         }
         if capitalised.is_zero() {
             let first = &mut shares[0].1;
@@ -246,8 +257,10 @@ impl Reschedule {
     }
 }
 
-/// Checks a loan's reschedules: in date order, one a day, at most [`MAX_RESCHEDULES`], each
-/// with usable terms whose due dates fall after its date and by [`LATEST`].
+/// Checks a loan's reschedules: in date order, one a day, at most [`MAX_RESCHEDULES`] making
+/// at most [`MAX_INSTALLMENTS`] new installments in all (so a replay stays as cheap as for
+/// twice the longest schedule), each with usable terms whose due dates fall after its date
+/// and by [`LATEST`].
 pub fn check(reschedules: &[Reschedule]) -> Result<(), FieldError> {
     if reschedules.len() > MAX_RESCHEDULES {
         return Err(FieldError::new(
@@ -272,6 +285,13 @@ pub fn check(reschedules: &[Reschedule]) -> Result<(), FieldError> {
             ));
         }
         check_one(r).map_err(|e| FieldError::new(at(&e.field), e.reason))?;
+    }
+    let made: usize = reschedules.iter().map(|r| r.due_dates().len()).sum();
+    if made > MAX_INSTALLMENTS {
+        return Err(FieldError::new(
+            "loan.reschedules",
+            format!("make {made} installments in all; at most {MAX_INSTALLMENTS}"),
+        ));
     }
     Ok(())
 }

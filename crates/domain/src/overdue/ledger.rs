@@ -9,7 +9,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::{Breakdown, Rescheduled};
 use crate::loan::{Installment, Loan, Payment};
 use crate::policy::{Classification, LateFee, Materiality, Part, Penalty, PenaltyBasis, Policy};
-use crate::reschedule::Reschedule;
+use crate::reschedule::{MAX_MOVED, Reschedule};
 
 /// One installment's account: what it asks for, what was paid, what penalty accrued.
 #[derive(Debug, Clone, Copy)]
@@ -263,17 +263,24 @@ fn event_dates(
 
 /// At the end of its date: what every installment still owes (penalty accrued to the day
 /// included) moves to the installments the reschedule makes of it, numbered on from the
-/// last.
+/// last; unless that is more than [`MAX_MOVED`], when the reschedule is not applied.
 fn apply_reschedule(state: &mut Replay, reschedule: &Reschedule, loan: &Loan, policy: &Policy) {
     let currency = loan.currency();
     let minor_unit = currency.minor_unit();
-    let mut moved = Breakdown::default();
-    for ledger in &mut state.ledgers {
-        let unpaid = ledger.unpaid(minor_unit);
-        if ledger.rescheduled_on.is_none() && !unpaid.total().is_zero() {
-            moved = moved.plus(&unpaid);
-            ledger.supersede(reschedule.on);
-        }
+    let superseded =
+        |l: &Ledger| l.rescheduled_on.is_none() && !l.unpaid(minor_unit).total().is_zero();
+    let moved = state
+        .ledgers
+        .iter()
+        .filter(|l| superseded(l))
+        .fold(Breakdown::default(), |sum, l| {
+            sum.plus(&l.unpaid(minor_unit))
+        });
+    if moved.total() > MAX_MOVED {
+        return;
+    }
+    for ledger in state.ledgers.iter_mut().filter(|l| superseded(l)) {
+        ledger.supersede(reschedule.on);
     }
     let first_seq = state.ledgers.iter().map(|l| l.seq).max().unwrap_or(0) + 1;
     let made = reschedule.installments(moved, currency, first_seq);

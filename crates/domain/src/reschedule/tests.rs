@@ -430,4 +430,56 @@ fn reschedules_are_checked_field_by_field() {
 
     let e = error(vec![re_age("2024-02-20", 1200, "9999-01-01")]);
     assert_eq!(e.field, "loan.reschedules[0].first_due_date");
+
+    // 700 + 600 new installments: more than the 1200 a loan's reschedules may make.
+    let e = error(vec![
+        re_age("2024-02-20", 700, "2024-03-01"),
+        re_age("2024-02-21", 600, "2024-03-01"),
+    ]);
+    assert_eq!(e.field, "loan.reschedules");
+    assert!(e.reason.contains("1300"), "{}", e.reason);
+}
+
+#[test]
+fn the_most_a_reschedule_moves_is_ten_to_the_twenty_first() {
+    assert_eq!(MAX_MOVED, Decimal::from_i128_with_scale(10i128.pow(21), 0));
+}
+
+#[test]
+fn a_reschedule_finding_more_owed_than_the_limit_is_not_applied() {
+    use crate::policy::{Penalty, PenaltyBasis};
+    // 1200 monthly installments of the largest amount from 1900 (about 1.2 × 10¹⁸), at
+    // 1000% penalty a year on all of it: by 2150 the penalty alone is past 10²¹.
+    let largest = "999999999999999.99";
+    let installments = (0..1200u32)
+        .map(|k| Installment {
+            seq: k + 1,
+            due_date: date("1900-01-01")
+                .checked_add_months(chrono::Months::new(k))
+                .unwrap(),
+            principal: amount(largest),
+            interest: Decimal::ZERO,
+            fees: Decimal::ZERO,
+        })
+        .collect();
+    let mut restructure = restructure(true);
+    restructure.on = date("2150-01-01");
+    if let Relief::Restructure(r) = &mut restructure.relief {
+        r.first_due_date = date("2150-02-01");
+    }
+    let loan = Loan::new("L-MAX".into(), cny(), installments, vec![])
+        .unwrap()
+        .with_reschedules(vec![restructure])
+        .unwrap();
+    let policy = Policy {
+        penalty: Some(Penalty {
+            annual_rate: amount("10"),
+            basis: PenaltyBasis::OverdueTotal,
+        }),
+        ..Policy::default()
+    };
+    let a = assess(&loan, date("2150-06-01"), &policy);
+    assert!(a.reschedules.is_empty());
+    assert_eq!(a.installments.len(), 1200);
+    assert!(a.outstanding.total() > MAX_MOVED);
 }

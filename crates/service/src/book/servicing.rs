@@ -441,14 +441,15 @@ fn reschedule(
     let assessment = pipeline::assessed(&stored, &on.to_string(), settings, &[])
         .map_err(|p| p.unprefixed(&format!("loan.reschedules[{index}].")))?
         .assessment;
+    // Not applied, or nothing moved: nothing owed, or more than a reschedule may move.
     let Some(made) = assessment
         .reschedules
-        .last()
+        .get(index)
         .filter(|made| made.new_installments.is_some())
     else {
         return Err(Problem::conflict(
             "status".into(),
-            "the loan owes nothing to reschedule",
+            "the loan owes nothing to reschedule, or more than a reschedule moves (10^21)",
         ));
     };
     store::record_reschedule(
@@ -778,6 +779,19 @@ fn extension(
         ));
     }
     let key = [text(tenant), text(loan_id)];
+    // An extension moves the booked schedule's dates; after a reschedule what is owed
+    // follows the new installments, which a further reschedule changes instead.
+    let rescheduled = db.row(
+        "SELECT MAX(on_date) AS last FROM reschedules WHERE tenant_id = ? AND loan_id = ?",
+        &key,
+        |row| get_optional(row, "last"),
+    )?;
+    if let Some(last) = rescheduled.flatten() {
+        return Err(Problem::conflict(
+            "periods".into(),
+            &format!("the loan was rescheduled on {last}: restructure or re-age it again instead"),
+        ));
+    }
     let dates = db.rows(
         "SELECT seq, due_date FROM installments WHERE tenant_id = ? AND loan_id = ? ORDER BY seq",
         &key,
