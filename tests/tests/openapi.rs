@@ -528,6 +528,26 @@ fn cases(job: i64, action: i64) -> Vec<Case> {
         )
         .unknown(no_loan("/extensions")),
         case(
+            "POST /v1/loans/{}/re-age",
+            loan("/re-age"),
+            Some(json!({
+                "on": "2026-03-05", "reason": "hardship ended", "approved_by": "lead-1",
+                "installments": 3, "frequency": "monthly", "first_due_date": "2026-04-05"
+            })),
+        )
+        .unknown(no_loan("/re-age")),
+        case(
+            "POST /v1/loans/{}/restructure",
+            loan("/restructure"),
+            Some(json!({
+                "on": "2026-03-10", "reason": "income fell", "approved_by": "lead-1",
+                "annual_rate": "0.06", "term": 6, "frequency": "monthly",
+                "method": "annuity", "first_due_date": "2026-04-10",
+                "day_count": "actual/365", "capitalise": true
+            })),
+        )
+        .unknown(no_loan("/restructure")),
+        case(
             "POST /v1/loans/{}/write-off",
             loan("/write-off"),
             Some(json!({ "reason": "uncollectable" })),

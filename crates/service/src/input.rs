@@ -144,20 +144,6 @@ impl From<&wit::Reschedule> for RescheduleJson {
     }
 }
 
-impl RescheduleJson {
-    /// The business date it takes effect at the end of.
-    pub(crate) fn on(&self) -> &str {
-        match self {
-            Self::Restructure { on, .. } | Self::ReAge { on, .. } => on,
-        }
-    }
-
-    /// Whether it is a re-age.
-    pub(crate) fn is_re_age(&self) -> bool {
-        matches!(self, Self::ReAge { .. })
-    }
-}
-
 /// How often installments fall due, as posted.
 #[derive(Deserialize, Serialize, Clone, Copy, PartialEq)]
 #[serde(rename_all = "snake_case")]

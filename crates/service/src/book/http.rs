@@ -116,15 +116,8 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
             caller.require(&[Role::Admin])?;
             loan_change(db, caller, id, Change::WriteOff(parse(request.body())?))
         }
-        (Method::Post, ["loans", id, relief @ ("restructure" | "re-age")]) => {
-            caller.require(&[Role::Admin])?;
-            let body = RescheduleIn::from_body(
-                parse::<serde_json::Value>(request.body())?,
-                *relief == "re-age",
-                now().date_naive(),
-            )?;
-            loan_change(db, caller, id, Change::Reschedule(body))
-        }
+        (Method::Post, ["loans", id, "restructure"]) => reschedule(db, caller, id, request, false),
+        (Method::Post, ["loans", id, "re-age"]) => reschedule(db, caller, id, request, true),
         (Method::Post, ["loans", id, "promises"]) => {
             caller.require(&[Role::Admin, Role::Collector])?;
             loan_change(db, caller, id, Change::Promise(parse(request.body())?))
@@ -193,6 +186,23 @@ struct OptOuts {
 }
 
 /// Applies a change to a loan in one transaction and answers with the loan.
+/// A restructure (`re_age` false) or re-age posted to a loan, by an admin.
+fn reschedule(
+    db: &Db,
+    caller: &Caller,
+    loan_id: &str,
+    request: &Request,
+    re_age: bool,
+) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin])?;
+    let body = RescheduleIn::from_body(
+        parse::<serde_json::Value>(request.body())?,
+        re_age,
+        now().date_naive(),
+    )?;
+    loan_change(db, caller, loan_id, Change::Reschedule(body))
+}
+
 fn loan_change(
     db: &Db,
     caller: &Caller,

@@ -68,6 +68,20 @@ pub struct WriteOffIn {
     on: Option<String>,
 }
 
+impl RescheduleJson {
+    /// The business date it takes effect at the end of.
+    pub(super) fn on(&self) -> &str {
+        match self {
+            Self::Restructure { on, .. } | Self::ReAge { on, .. } => on,
+        }
+    }
+
+    /// Whether it is a re-age.
+    pub(super) fn is_re_age(&self) -> bool {
+        matches!(self, Self::ReAge { .. })
+    }
+}
+
 /// A restructure or re-age: its date and terms, why, and who approved it.
 pub struct RescheduleIn {
     terms: RescheduleJson,
