@@ -112,7 +112,7 @@ fn decide_case(
     })
 }
 
-const STAGES: [(wit::Stage, Stage); 7] = [
+const STAGES: [(wit::Stage, Stage); 8] = [
     (wit::Stage::Current, Stage::Current),
     (wit::Stage::PreDue, Stage::PreDue),
     (wit::Stage::Early, Stage::Early),
@@ -120,6 +120,7 @@ const STAGES: [(wit::Stage, Stage); 7] = [
     (wit::Stage::Late, Stage::Late),
     (wit::Stage::Legal, Stage::Legal),
     (wit::Stage::WriteOffReview, Stage::WriteOffReview),
+    (wit::Stage::Recovery, Stage::Recovery),
 ];
 
 fn stage(stage: wit::Stage) -> Stage {

@@ -260,6 +260,7 @@ fn standing(a: &Assessment, tier: Tier) -> Standing {
         overdue: a.overdue.total(),
         next_due: a.next_due,
         tier: Some(tier),
+        written_off: false,
     }
 }
 
@@ -465,6 +466,7 @@ fn host_standing(a: &core::Assessment, tier: core::RiskTier) -> contact::Standin
         next_due_date: a.next_due.as_ref().map(|n| n.date.clone()),
         next_due_amount: a.next_due.as_ref().map(|n| n.amount.clone()),
         tier: Some(tier),
+        written_off: false,
     }
 }
 

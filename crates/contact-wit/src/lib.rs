@@ -178,6 +178,7 @@ pub fn standing(s: wit::Standing) -> Result<domain::Standing, FieldError> {
         bucket: s.bucket,
         next_due,
         tier: s.tier.map(tier),
+        written_off: s.written_off,
     })
 }
 

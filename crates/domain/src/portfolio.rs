@@ -291,6 +291,19 @@ pub struct WriteOff {
     pub total: Decimal,
 }
 
+impl WriteOff {
+    /// What is still owed of it at the end of `date`: the total written off less the
+    /// recoveries of its loan valued by then, never below nothing.
+    pub fn still_owed(&self, recoveries: &[Recovery], date: NaiveDate) -> Decimal {
+        let recovered: Decimal = recoveries
+            .iter()
+            .filter(|r| r.loan_id == self.loan_id && r.value_date <= date)
+            .map(|r| r.amount)
+            .sum();
+        (self.total - recovered).max(Decimal::ZERO)
+    }
+}
+
 /// Money received on a loan after it was written off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recovery {

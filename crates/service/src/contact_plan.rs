@@ -53,6 +53,9 @@ pub struct LoanContact {
     pub previous: Stage,
     /// The behavioural tier, when scored.
     pub tier: Option<RiskTier>,
+    /// When the loan is written off: what is still owed of the amount written off, which
+    /// the recovery stage asks for in place of the assessment's overdue amount.
+    pub still_owed: Option<String>,
 }
 
 /// The lender's contact settings as the components take them: read once per tenant and
@@ -167,6 +170,7 @@ enum StageJson {
     Late,
     Legal,
     WriteOffReview,
+    Recovery,
 }
 
 #[derive(Deserialize, Clone, Copy)]
@@ -297,6 +301,7 @@ pub fn handle(body: &[u8]) -> Result<Response, Problem> {
         promises: request.promises.into_iter().map(promise).collect(),
         previous: stage(request.previous_stage),
         tier: request.tier.map(tier),
+        still_owed: None,
     };
     Ok(crate::json(200, &plan(&assessment, &policies, inputs)?))
 }
@@ -408,7 +413,7 @@ fn reminder_case(
     inputs: LoanContact,
 ) -> (reminders::ReminderCase, EscalationOnly) {
     let case = reminders::ReminderCase {
-        standing: standing(assessment, inputs.tier),
+        standing: standing(assessment, inputs.tier, inputs.still_owed),
         profile: inputs.profile,
         history: inputs.history,
         now: inputs.now,
@@ -471,15 +476,20 @@ fn planned(loan_id: &str, reminder: &reminders::Reminder) -> wit::ContactAttempt
     }
 }
 
-fn standing(a: &types::Assessment, tier: Option<RiskTier>) -> wit::Standing {
+fn standing(
+    a: &types::Assessment,
+    tier: Option<RiskTier>,
+    still_owed: Option<String>,
+) -> wit::Standing {
     wit::Standing {
+        written_off: still_owed.is_some(),
+        overdue: still_owed.unwrap_or_else(|| a.overdue.total.clone()),
         loan_id: a.loan_id.clone(),
         as_of: a.as_of.clone(),
         currency: a.currency.clone(),
         dpd: a.dpd,
         days_in_arrears: a.days_in_arrears,
         bucket: a.bucket.clone(),
-        overdue: a.overdue.total.clone(),
         next_due_date: a.next_due.as_ref().map(|n| n.date.clone()),
         next_due_amount: a.next_due.as_ref().map(|n| n.amount.clone()),
         tier,
@@ -575,7 +585,7 @@ fn promise(p: PromiseJson) -> wit::Promise {
     }
 }
 
-const STAGES: [(StageJson, Stage, &str); 7] = [
+const STAGES: [(StageJson, Stage, &str); 8] = [
     (StageJson::Current, Stage::Current, "current"),
     (StageJson::PreDue, Stage::PreDue, "pre_due"),
     (StageJson::Early, Stage::Early, "early"),
@@ -587,6 +597,7 @@ const STAGES: [(StageJson, Stage, &str); 7] = [
         Stage::WriteOffReview,
         "write_off_review",
     ),
+    (StageJson::Recovery, Stage::Recovery, "recovery"),
 ];
 
 fn stage(json: StageJson) -> Stage {

@@ -138,6 +138,7 @@ fn standing(dpd: u32, now: DateTime<Utc>) -> Standing {
             Decimal::ONE_HUNDRED,
         )),
         tier: None,
+        written_off: false,
     }
 }
 

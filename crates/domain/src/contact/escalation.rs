@@ -31,8 +31,12 @@ pub enum Stage {
     Legal,
     /// Review for write-off.
     WriteOffReview,
+    /// After a write-off, when the lender's recovery strategy is on: letters and calls about
+    /// what is still owed. Entered by the write-off alone, never by DPD or a step.
+    Recovery,
 }
 
+/// The stages a loan climbs by DPD, risk and promises; recovery is not among them.
 const STAGES: [Stage; 7] = [
     Stage::Current,
     Stage::PreDue,
@@ -54,6 +58,7 @@ impl Stage {
             Self::Late => "late",
             Self::Legal => "legal",
             Self::WriteOffReview => "write_off_review",
+            Self::Recovery => "recovery",
         }
     }
 
@@ -93,8 +98,15 @@ impl Ladder {
         ])
     }
 
-    /// Checks the rungs are collection stages in order with rising thresholds from at least 1.
+    /// Checks the rungs are collection stages in order with rising thresholds from at least 1,
+    /// recovery not among them (a write-off enters it).
     pub fn new(field: &str, rungs: Vec<Rung>) -> Result<Self, FieldError> {
+        if let Some(i) = rungs.iter().position(|r| r.stage == Stage::Recovery) {
+            return Err(FieldError::new(
+                format!("{field}[{i}]"),
+                "recovery is entered by a write-off, not by DPD",
+            ));
+        }
         for (i, pair) in rungs.windows(2).enumerate() {
             if pair[1].stage <= pair[0].stage || pair[1].min_dpd <= pair[0].min_dpd {
                 return Err(FieldError::new(
@@ -255,6 +267,18 @@ pub fn decide(
             standing.loan_id, strategy.name
         ),
     )];
+    if standing.written_off {
+        return recover(
+            standing,
+            profile,
+            history,
+            previous,
+            now,
+            policy,
+            strategy,
+            explanation,
+        );
+    }
     let (mut stage, why) = by_dpd(standing, &strategy.ladder, policy.pre_due_days, today);
     explanation.push(why);
     if stage.in_collection() {
@@ -290,6 +314,53 @@ pub fn decide(
         strategy: strategy.name.clone(),
         broken_promises: broken,
         close_open_tasks: transition == Transition::Cured,
+        actions,
+        suppressed,
+        explanation,
+    }
+}
+
+/// The recovery stage of a loan written off: its contacts through the guard, none while a
+/// dispute is open.
+#[allow(clippy::too_many_arguments)]
+fn recover(
+    standing: &Standing,
+    profile: &ContactProfile,
+    history: &[ContactAttempt],
+    previous: Stage,
+    now: DateTime<Utc>,
+    policy: &EscalationPolicy,
+    strategy: &Strategy,
+    mut explanation: Vec<Ruling>,
+) -> Decision {
+    explanation.push(Ruling::new(
+        "stage.recovery",
+        format!(
+            "written off: the recovery strategy asks for the {} still owed",
+            standing.overdue
+        ),
+    ));
+    let (actions, suppressed) = if profile.dispute_open {
+        explanation.push(dispute_hold());
+        (vec![], vec![])
+    } else {
+        act(
+            Stage::Recovery,
+            standing,
+            profile,
+            history,
+            now,
+            policy,
+            strategy,
+        )
+    };
+    Decision {
+        previous,
+        stage: Stage::Recovery,
+        transition: transition(previous, Stage::Recovery, false),
+        strategy: strategy.name.clone(),
+        broken_promises: 0,
+        close_open_tasks: false,
         actions,
         suppressed,
         explanation,
@@ -440,10 +511,7 @@ fn hold(
     let pending =
         latest.filter(|p| p.status == PromiseStatus::Open && !is_broken(p, policy, today));
     let reason = if profile.dispute_open {
-        Some(Ruling::new(
-            "hold.dispute",
-            "an open dispute holds collection",
-        ))
+        Some(dispute_hold())
     } else if profile.hardship {
         Some(Ruling::new(
             "hold.hardship",
@@ -468,6 +536,10 @@ fn hold(
         }
         None => (stage, false),
     }
+}
+
+fn dispute_hold() -> Ruling {
+    Ruling::new("hold.dispute", "an open dispute holds collection")
 }
 
 fn transition(previous: Stage, stage: Stage, held: bool) -> Transition {
@@ -502,6 +574,7 @@ fn act(
         Stage::Late => (vec![Letter, FieldVisit], vec![]),
         Stage::Legal => (vec![], vec!["legal_referral", "credit_bureau_report"]),
         Stage::WriteOffReview => (vec![], vec!["write_off_review"]),
+        Stage::Recovery => (vec![Letter, VoiceCall], vec![]),
     };
     let rule = format!("stage.{}", stage.name());
     let mut actions = Vec::new();

@@ -220,6 +220,9 @@ pub struct Standing {
     pub next_due: Option<(NaiveDate, Decimal)>,
     /// The behavioural score's tier, when scored.
     pub tier: Option<Tier>,
+    /// Whether it is written off: no reminders, and escalation's recovery stage, where
+    /// `overdue` is what is still owed of the amount written off.
+    pub written_off: bool,
 }
 
 /// Why a contact decision came out as it did.

@@ -145,7 +145,8 @@ pub struct ReminderPlan {
 }
 
 /// Plans the reminders for a loan at `now`. Each reminder planned counts as planned for
-/// the ones after it, so two cadence rules never send the same channel on one day.
+/// the ones after it, so two cadence rules never send the same channel on one day. A loan
+/// written off has no reminders: nothing falls due on it any more.
 pub fn plan(
     standing: &Standing,
     profile: &ContactProfile,
@@ -154,6 +155,9 @@ pub fn plan(
     policy: &ReminderPolicy,
 ) -> ReminderPlan {
     let mut plan = ReminderPlan::default();
+    if standing.written_off {
+        return plan;
+    }
     let mut history = history.to_vec();
     for rule in &policy.cadence {
         let Some((kind, why)) = fires(rule, standing, profile, now) else {

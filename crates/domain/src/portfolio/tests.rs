@@ -599,3 +599,35 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_write_off_still_owes_its_total_less_the_recoveries_by_the_date() {
+    let write_off = WriteOff {
+        loan_id: "a".into(),
+        on: date("2026-07-02"),
+        principal: dec("800"),
+        total: dec("950.00"),
+    };
+    let recovery = |loan: &str, on: &str, amount: &str| Recovery {
+        loan_id: loan.into(),
+        value_date: date(on),
+        amount: dec(amount),
+    };
+    // 100.00 on 07-20 and 300.00 on 08-10 on a; 500 on another loan does not count.
+    let recoveries = [
+        recovery("a", "2026-07-20", "100.00"),
+        recovery("b", "2026-07-25", "500"),
+        recovery("a", "2026-08-10", "300.00"),
+    ];
+    let owed = |on: &str| write_off.still_owed(&recoveries, date(on));
+    assert_eq!(owed("2026-07-19"), dec("950.00"));
+    // 950.00 - 100.00 = 850.00 from 07-20; - 300.00 = 550.00 from 08-10.
+    assert_eq!(owed("2026-07-20"), dec("850.00"));
+    assert_eq!(owed("2026-08-10"), dec("550.00"));
+    // Recovered beyond the total (1000 against 950): nothing is owed, never less.
+    let more = [recovery("a", "2026-09-01", "1000")];
+    assert_eq!(
+        write_off.still_owed(&more, date("2026-09-01")),
+        Decimal::ZERO
+    );
+}

@@ -180,39 +180,61 @@ fn job_for(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
 /// The loans the close of a date runs over: the tenant's loans disbursed by the date that
 /// are active, or were closed by something assessed after it (a loan paid off on 02-25 is
 /// still in the close of 02-20), or were written off after it (a close caught up for a date
-/// before the write-off still counts the loan; the writer stores only its snapshot). Its
-/// parameters are [`closing_on`]'s.
+/// before the write-off still counts the loan; the writer stores only its snapshot), or are
+/// written off at all when the run has the tenant's recovery strategy on. Its parameters are
+/// [`closing_on`]'s.
 const CLOSING_ON: &str = "tenant_id = ? AND disbursed_on <= ?
      AND ((status <> 'written_off' AND (status = 'active' OR assessed_on > ?))
-          OR written_off_on > ?)";
+          OR written_off_on > ? OR (status = 'written_off' AND ? = 'on'))";
 
-/// The parameters of [`CLOSING_ON`] for `tenant` and business date `day`.
-fn closing_on(tenant: &str, day: &str) -> Vec<Param> {
-    vec![text(tenant), text(day), text(day), text(day)]
+/// The parameters of [`CLOSING_ON`] for `tenant` and business date `day`, with or without
+/// the written-off loans (`recovery`).
+fn closing_on(tenant: &str, day: &str, recovery: bool) -> Vec<Param> {
+    let recovery = if recovery { "on" } else { "off" };
+    vec![
+        text(tenant),
+        text(day),
+        text(day),
+        text(day),
+        text(recovery),
+    ]
 }
 
 fn create_job(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
     let day = date.to_string();
-    let mut params = vec![text(tenant), text(&day), text(instant(now()))];
-    params.extend(closing_on(tenant, &day));
+    // Settings that cannot be read fail the run's loans later, each counted.
+    let recovery = tenants::settings(db, tenant).is_ok_and(|s| s.recovery.is_some());
+    let mut params = vec![
+        text(tenant),
+        text(&day),
+        text(instant(now())),
+        int(i64::from(recovery)),
+    ];
+    params.extend(closing_on(tenant, &day, recovery));
     db.run(
         &format!(
-            "INSERT INTO job_runs (tenant_id, business_date, status, total, started_at)
-             SELECT ?, ?, 'running', COUNT(*), ? FROM loans WHERE {CLOSING_ON}
+            "INSERT INTO job_runs (tenant_id, business_date, status, total, started_at, recovery)
+             SELECT ?, ?, 'running', COUNT(*), ?, ? FROM loans WHERE {CLOSING_ON}
              ON CONFLICT (tenant_id, business_date) DO NOTHING"
         ),
         &params,
     )?;
-    let (id, cursor) = db
+    let (id, cursor, recovery) = db
         .row(
-            "SELECT id, cursor FROM job_runs WHERE tenant_id = ? AND business_date = ?",
+            "SELECT id, cursor, recovery FROM job_runs WHERE tenant_id = ? AND business_date = ?",
             &[text(tenant), text(&day)],
-            |row| (get_int(row, "id"), get_text(row, "cursor")),
+            |row| {
+                (
+                    get_int(row, "id"),
+                    get_text(row, "cursor"),
+                    get_int(row, "recovery") != 0,
+                )
+            },
         )?
         .ok_or_else(|| Problem::internal(format!("the run of {day} was not stored")))?;
     // A run started before claims existed goes on after its own cursor.
     claims::partition(db, id, &cursor, |after| {
-        let mut params = closing_on(tenant, &day);
+        let mut params = closing_on(tenant, &day, recovery);
         params.extend([text(after), int(claims::LOANS - 1)]);
         db.row(
             &format!(
@@ -231,6 +253,18 @@ fn create_job(db: &Db, tenant: &str, date: NaiveDate) -> Result<i64, Problem> {
 fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Result<bool, Problem> {
     // A tenant whose settings cannot be read fails every loan, counted, as any failing loan.
     let context = tenants::settings(db, tenant).and_then(|s| Context::new(&s));
+    let recovery = db
+        .row(
+            "SELECT recovery FROM job_runs WHERE id = ?",
+            &[int(id)],
+            |row| get_int(row, "recovery") != 0,
+        )?
+        .unwrap_or(false);
+    let scope = Scope {
+        context,
+        date,
+        recovery,
+    };
     let worker = claims::Worker::new(lease_seconds());
     loop {
         let Some(claim) = db.transaction(|db| worker.take(db, id))? else {
@@ -238,9 +272,7 @@ fn run(db: &Db, tenant: &str, id: i64, date: NaiveDate, until: Instant) -> Resul
             return db.transaction(|db| complete_if_done(db, tenant, id, date));
         };
         // The claim's pages until it is done or lost to another worker.
-        while let Page::Written(new_actions) =
-            page(db, tenant, &context, &worker, &claim, date, until)?
-        {
+        while let Page::Written(new_actions) = page(db, tenant, &scope, &worker, &claim, until)? {
             publish(&new_actions);
             if Instant::now() >= until {
                 return Ok(false);
@@ -272,6 +304,14 @@ enum Page {
     Lost,
 }
 
+/// What every page of a run decides its loans by: the tenant's settings (or why they cannot
+/// be read), the business date, and whether the run takes in the written-off loans.
+struct Scope {
+    context: Result<Context, Problem>,
+    date: NaiveDate,
+    recovery: bool,
+}
+
 /// One page of claim `claim`'s loans after its cursor. The loans are read and decided
 /// outside any transaction, so that other workers' pages go on meanwhile; the decisions are
 /// then written in one transaction with the claim's and the job's progress, which starts by
@@ -285,17 +325,22 @@ enum Page {
 fn page(
     db: &Db,
     tenant: &str,
-    context: &Result<Context, Problem>,
+    scope: &Scope,
     worker: &claims::Worker,
     claim: &claims::Claim,
-    date: NaiveDate,
     until: Instant,
 ) -> Result<Page, Problem> {
+    let Scope {
+        context,
+        date,
+        recovery,
+    } = scope;
+    let (date, recovery) = (*date, *recovery);
     let Some(cursor) = worker.renew(db, claim)? else {
         return Ok(Page::Lost);
     };
     let day = date.to_string();
-    let loan_ids = claim_loans(db, tenant, claim, &cursor, &day)?;
+    let loan_ids = claim_loans(db, tenant, claim, &cursor, &day, recovery)?;
     if loan_ids.is_empty() {
         let finished = db.transaction(|db| worker.finish(db, claim, &cursor))?;
         return Ok(if finished {
@@ -337,9 +382,10 @@ fn claim_loans(
     claim: &claims::Claim,
     cursor: &str,
     day: &str,
+    recovery: bool,
 ) -> Result<Vec<String>, Problem> {
     let mut sql = format!("SELECT id FROM loans WHERE {CLOSING_ON} AND id > ?");
-    let mut params = closing_on(tenant, day);
+    let mut params = closing_on(tenant, day, recovery);
     params.push(text(cursor));
     if let Some(last) = &claim.last_id {
         sql.push_str(" AND id <= ?");

@@ -416,7 +416,7 @@ fn write_off_view(db: &Db, tenant: &str, id: &str) -> Result<Value, Problem> {
     else {
         return Ok(Value::Null);
     };
-    let recoveries = store::recoveries(db, tenant, Some(id))?;
+    let recoveries = store::recoveries(db, tenant, Some(&[id.to_owned()]))?;
     let recovered: Decimal = recoveries.iter().map(|r| r.amount).sum();
     view["recoveries"] = json!(recoveries.len());
     view["recovered"] = json!(recovered.to_string());

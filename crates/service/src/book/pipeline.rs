@@ -8,6 +8,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use postloan_domain::contact::promises;
 use postloan_domain::contact::{Promise, PromiseStatus};
+use postloan_domain::portfolio::{Recovery, WriteOff};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -56,6 +57,9 @@ pub struct Context {
     promise_grace_days: u64,
     /// The days in arrears at which the close writes a loan off, if the tenant says so.
     charge_off_at: Option<u32>,
+    /// Every how many days after its write-off the close contacts a written-off loan, when
+    /// the tenant's recovery strategy is on.
+    recovery_every_days: Option<u32>,
 }
 
 impl Context {
@@ -69,6 +73,7 @@ impl Context {
             contact,
             promise_grace_days: promise_grace_days(settings),
             charge_off_at: settings.charge_off.map(|c| c.days_in_arrears),
+            recovery_every_days: settings.recovery.map(|r| r.every_days),
         })
     }
 }
@@ -259,6 +264,16 @@ impl Pending {
     fn moves(&self) -> bool {
         self.last.is_none_or(|last| self.date >= last)
     }
+
+    /// The loan's write-off and recoveries, when it is written off by the pending date (a
+    /// close catching up a date before its write-off decides it as it was then).
+    fn written_off(&self) -> Option<&(WriteOff, Vec<Recovery>)> {
+        written_off_by(&self.facts, self.date)
+    }
+}
+
+fn written_off_by(facts: &Facts, date: NaiveDate) -> Option<&(WriteOff, Vec<Recovery>)> {
+    facts.written_off.as_ref().filter(|(w, _)| date >= w.on)
 }
 
 /// Decides loans: settles each one's promises, assesses them all and reads their features
@@ -324,11 +339,30 @@ fn decide_all(
 /// A loan scored, with what the steps after scoring read of it.
 type ScoredLoan = (String, Result<(Scored, Pending), Problem>);
 
-/// Whether a scored loan has contacts to plan: one with something outstanding that the close
-/// is not writing off.
+/// Whether a scored loan has contacts to plan: one written off when its recovery contact is
+/// due, or one with something outstanding that the close is not writing off.
 fn needs_plan(context: &Context, scored: &Scored, pending: &Pending, origin: Origin) -> bool {
+    if pending.written_off().is_some() {
+        return recovery_due(context, pending, origin).is_some();
+    }
     !is_zero(&scored.assessment.outstanding.total)
         && charge_off(context, scored, pending, origin).is_none()
+}
+
+/// What a written-off loan still owes, when the tenant's recovery strategy contacts it at
+/// the close of the pending date: every `every_days` days after the write-off, while
+/// anything written off is still owed.
+fn recovery_due(context: &Context, pending: &Pending, origin: Origin) -> Option<Decimal> {
+    let every = i64::from(context.recovery_every_days?);
+    let (write_off, recoveries) = pending.written_off()?;
+    let days = (pending.date - write_off.on).num_days();
+    let owed = write_off.still_owed(recoveries, pending.date);
+    let due = matches!(origin, Origin::Close(_))
+        && pending.moves()
+        && days > 0
+        && days % every == 0
+        && !owed.is_zero();
+    due.then_some(owed)
 }
 
 /// The close's charge-off of a loan by the tenant's policy: the reason, when the close of
@@ -344,6 +378,7 @@ fn charge_off(
     let a = &scored.assessment;
     let due = matches!(origin, Origin::Close(_))
         && pending.moves()
+        && pending.written_off().is_none()
         && a.days_in_arrears >= at
         && !is_zero(&a.outstanding.total);
     due.then(|| {
@@ -381,7 +416,8 @@ fn plan_all(
         if !needs_plan(context, scored, pending, origin) {
             continue;
         }
-        match contact_inputs(&pending.facts, scored, now) {
+        let still_owed = recovery_due(context, pending, origin);
+        match contact_inputs(&pending.facts, scored, now, still_owed) {
             Ok(contact) => {
                 ready.push((&scored.assessment, contact));
                 slots.push(None);
@@ -417,7 +453,9 @@ fn settle(context: &Context, mut facts: Facts, origin: Origin) -> Result<Pending
     };
     // A date before the one last assessed (a close catching up) leaves the promises as the
     // later date judged them, as it leaves the standing.
-    let settled = if last.is_none_or(|last| date >= last) {
+    // A loan written off keeps its promises as the write-off left them: its payments since
+    // are recoveries, which the schedule never sees.
+    let settled = if written_off_by(&facts, date).is_none() && last.is_none_or(|l| date >= l) {
         settle_promises(
             &mut facts.promises,
             &facts.stored.loan,
@@ -448,6 +486,7 @@ fn decide(
     let write_off = charge_off(context, scored, &pending, origin)
         .map(|reason| (reason, scored.assessment.outstanding.clone()));
     let moves = pending.moves();
+    let recovery = pending.written_off().is_some();
     let Pending {
         facts: Facts { stored, .. },
         date,
@@ -455,7 +494,10 @@ fn decide(
         ..
     } = pending;
     let mut standing = standing(scored, plan.as_ref());
-    if write_off.is_some() {
+    if recovery && plan.is_none() {
+        standing.stage = contact_plan::stored_stage_name(&stored.stage);
+    }
+    if write_off.is_some() || recovery {
         // It leaves the book on the stage it was on.
         standing.status = "written_off";
         standing.stage = contact_plan::stored_stage_name(&stored.stage);
@@ -483,8 +525,9 @@ fn decide(
         standing,
         moves,
         previous_stage,
-        snapshot: matches!(origin, Origin::Close(_)) && write_off.is_none(),
+        snapshot: matches!(origin, Origin::Close(_)) && write_off.is_none() && !recovery,
         write_off,
+        recovery,
     })
 }
 
@@ -561,11 +604,13 @@ fn contact_inputs(
     facts: &Facts,
     scored: &Scored,
     now: DateTime<Utc>,
+    still_owed: Option<Decimal>,
 ) -> Result<LoanContact, Problem> {
     let Facts {
         stored,
         promises,
         attempts,
+        ..
     } = facts;
     let profile = ProfileJson::deserialize(&stored.profile).map_err(|e| {
         Problem::internal(format!(
@@ -593,6 +638,7 @@ fn contact_inputs(
             .collect(),
         previous: contact_plan::stage_named(&stored.stage),
         tier: Some(scored.score.risk_tier),
+        still_owed: still_owed.map(|owed| owed.to_string()),
     })
 }
 

@@ -94,7 +94,7 @@ pub fn summary(db: &Db, caller: &Caller, query: &str) -> Result<Response, Proble
         return Ok(csv_response(out));
     }
     let ratios = portfolio::ratios(&book);
-    let write_offs = store::write_offs(db, &caller.tenant)?;
+    let write_offs = store::write_offs(db, &caller.tenant, None)?;
     let written_off = write_offs.iter().filter(|w| w.on <= date).count();
     let (restructured, re_aged) = store::rescheduled_loans(db, &caller.tenant, &date.to_string())?;
     // Everything up to the date: the period from the first business date on.
@@ -147,7 +147,7 @@ pub fn flows(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem>
     }
     let csv = wants_csv(query)?;
     let earlier = snapshots(db, &caller.tenant, from)?;
-    let write_offs = store::write_offs(db, &caller.tenant)?;
+    let write_offs = store::write_offs(db, &caller.tenant, None)?;
     let written_off_by_then: Vec<String> = write_offs
         .iter()
         .filter(|w| w.on <= to)

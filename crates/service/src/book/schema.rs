@@ -228,6 +228,9 @@ const MIGRATIONS: &[&[&str]] = &[
         actor TEXT NOT NULL,
         recorded_at TEXT NOT NULL,
         PRIMARY KEY (tenant_id, loan_id, on_date))"],
+    // Whether a close runs over the written-off loans too (the tenant's recovery strategy
+    // was on when it started: jobs::CLOSING_ON).
+    &["ALTER TABLE job_runs ADD COLUMN recovery INTEGER NOT NULL DEFAULT 0"],
 ];
 
 /// Applies, in one transaction each, the migrations the database has not seen.

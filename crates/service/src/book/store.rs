@@ -59,6 +59,8 @@ pub struct Facts {
     /// The borrower's contact attempts since the instant asked for, and the contacts planned
     /// for the loan.
     pub attempts: Vec<AttemptRow>,
+    /// Its write-off and the recoveries since, when it is written off.
+    pub written_off: Option<(WriteOff, Vec<Recovery>)>,
 }
 
 /// A contact attempt as the book holds it, or a contact the outbox holds as `planned`.
@@ -104,21 +106,26 @@ fn by_loan<T>(
     Ok(grouped)
 }
 
-/// The recoveries of `tenant` (on loan `loan_id` only, when given): payments on loans
+/// `AND loan_id IN (...)` with its parameters after the tenant's, for the loans `ids` of
+/// `tenant` only; nothing more for all its loans.
+fn of_loans(tenant: &str, ids: Option<&[String]>) -> (String, Vec<Param>) {
+    match ids {
+        Some(ids) => (
+            format!("AND loan_id IN ({})", placeholders(ids.len())),
+            keyed(tenant, ids),
+        ),
+        None => (String::new(), vec![text(tenant)]),
+    }
+}
+
+/// The recoveries of `tenant` (on the loans `ids` only, when given): payments on loans
 /// after their write-off, less those reversed.
-pub fn recoveries(db: &Db, tenant: &str, loan_id: Option<&str>) -> Result<Vec<Recovery>, Problem> {
-    let mut params = vec![text(tenant)];
-    let one_loan = match loan_id {
-        Some(id) => {
-            params.push(text(id));
-            "AND loan_id = ?"
-        }
-        None => "",
-    };
+pub fn recoveries(db: &Db, tenant: &str, ids: Option<&[String]>) -> Result<Vec<Recovery>, Problem> {
+    let (of_loans, params) = of_loans(tenant, ids);
     let rows = db.rows(
         &format!(
             "SELECT loan_id, value_date, amount FROM payments p
-             WHERE tenant_id = ? AND recovery = 1 {one_loan}
+             WHERE tenant_id = ? AND recovery = 1 {of_loans}
              AND NOT EXISTS (SELECT 1 FROM reversals r
                              WHERE r.tenant_id = p.tenant_id AND r.payment_id = p.id)
              ORDER BY loan_id, value_date, id"
@@ -168,12 +175,15 @@ pub fn rescheduled_loans(db: &Db, tenant: &str, date: &str) -> Result<(i64, i64)
     Ok((of("restructure"), of("re_age")))
 }
 
-/// The write-offs of `tenant`.
-pub fn write_offs(db: &Db, tenant: &str) -> Result<Vec<WriteOff>, Problem> {
+/// The write-offs of `tenant` (of the loans `ids` only, when given).
+pub fn write_offs(db: &Db, tenant: &str, ids: Option<&[String]>) -> Result<Vec<WriteOff>, Problem> {
+    let (of_loans, params) = of_loans(tenant, ids);
     let rows = db.rows(
-        "SELECT loan_id, written_off_on, principal, total FROM write_offs
-         WHERE tenant_id = ? ORDER BY loan_id",
-        &[text(tenant)],
+        &format!(
+            "SELECT loan_id, written_off_on, principal, total FROM write_offs
+             WHERE tenant_id = ? {of_loans} ORDER BY loan_id"
+        ),
+        &params,
         |row| {
             (
                 get_text(row, "loan_id"),
@@ -519,6 +529,7 @@ pub fn facts(
     borrowers.dedup();
     let attempts = attempts(db, tenant, &borrowers, attempts_since)?;
     let mut planned = planned(db, tenant, ids, attempts_since)?;
+    let mut written_off = written_off_with_recoveries(db, tenant, ids)?;
     Ok(stored
         .into_iter()
         .map(|stored| {
@@ -530,8 +541,37 @@ pub fn facts(
             Facts {
                 promises: promises.remove(&stored.loan.id).unwrap_or_default(),
                 attempts: made,
+                written_off: written_off.remove(&stored.loan.id),
                 stored,
             }
+        })
+        .collect())
+}
+
+/// The loans of `ids` written off, each with its write-off and recoveries: a second query
+/// only when there are any.
+fn written_off_with_recoveries(
+    db: &Db,
+    tenant: &str,
+    ids: &[String],
+) -> Result<BTreeMap<String, (WriteOff, Vec<Recovery>)>, Problem> {
+    let write_offs = write_offs(db, tenant, Some(ids))?;
+    if write_offs.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let written: Vec<String> = write_offs.iter().map(|w| w.loan_id.clone()).collect();
+    let mut recovered: BTreeMap<String, Vec<Recovery>> = BTreeMap::new();
+    for recovery in recoveries(db, tenant, Some(&written))? {
+        recovered
+            .entry(recovery.loan_id.clone())
+            .or_default()
+            .push(recovery);
+    }
+    Ok(write_offs
+        .into_iter()
+        .map(|w| {
+            let recoveries = recovered.remove(&w.loan_id).unwrap_or_default();
+            (w.loan_id.clone(), (w, recoveries))
         })
         .collect())
 }
@@ -601,6 +641,9 @@ pub struct Decision {
     pub held: Vec<Held>,
     /// A charge-off by the tenant's policy: why, and what the loan owed by component.
     pub write_off: Option<(String, wit::Breakdown)>,
+    /// Whether it decides a loan written off by its date: only its recovery stage, its
+    /// actions and what was held back are written.
+    pub recovery: bool,
 }
 
 /// A contact the contact rules held back.
@@ -637,8 +680,13 @@ pub fn write(
     // A loan written off is left as the write-off left it: no standing, contact or audit
     // entry from a decision, whether it was written off since its page was read (the close
     // decides a page outside the write transaction) or on a later date than a close caught
-    // up; only the snapshot of a date before its write-off is kept.
+    // up; only the snapshot of a date before its write-off is kept. A decision of its
+    // recovery stage (the tenant's recovery strategy) writes that stage and its contacts.
     let written_off = written_off(db, tenant, decisions)?;
+    let recovering: Vec<&Decision> = decisions
+        .iter()
+        .filter(|d| d.recovery && written_off.contains_key(&d.loan_id))
+        .collect();
     let before_write_off = |d: &Decision| {
         written_off
             .get(&d.loan_id)
@@ -655,12 +703,16 @@ pub fn write(
     for decision in &decisions {
         write_one(db, tenant, decision)?;
     }
+    for decision in &recovering {
+        write_recovery_stage(db, tenant, decision)?;
+    }
     write_snapshots(db, tenant, &snapshots)?;
     if contagion {
         apply_contagion(db, tenant, &decisions)?;
     }
-    let created = write_actions(db, tenant, &decisions)?;
-    audit_decisions(db, tenant, &decisions, &created)?;
+    let acting: Vec<&Decision> = decisions.iter().chain(&recovering).copied().collect();
+    let created = write_actions(db, tenant, &acting)?;
+    audit_decisions(db, tenant, &acting, &created)?;
     Ok(created)
 }
 
@@ -857,6 +909,24 @@ fn write_one(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> 
             charged_off,
         )?;
     }
+    Ok(())
+}
+
+/// A written-off loan's move to the recovery stage, with the queue its contacts name.
+fn write_recovery_stage(db: &Db, tenant: &str, decision: &Decision) -> Result<(), Problem> {
+    if decision.previous_stage.is_none() {
+        return Ok(());
+    }
+    db.run(
+        "UPDATE loans SET stage = ?, queue = ?
+         WHERE tenant_id = ? AND id = ? AND status = 'written_off'",
+        &[
+            text(decision.standing.stage),
+            optional(decision.standing.queue.clone()),
+            text(tenant),
+            text(&decision.loan_id),
+        ],
+    )?;
     Ok(())
 }
 

@@ -30,6 +30,10 @@ pub struct Settings {
     /// The close's automatic charge-off; none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_off: Option<ChargeOff>,
+    /// The recovery strategy for loans written off; off (no contact after a write-off) by
+    /// default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
     /// How often a loan may be re-aged; FFIEC's retail policy when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub re_age_limits: Option<Vec<ReAgeLimit>>,
@@ -68,6 +72,16 @@ pub struct ChargeOff {
     pub days_in_arrears: u32,
 }
 
+/// The recovery strategy: the close contacts a written-off loan's borrower about what is
+/// still owed every `every_days` days after the write-off (letters and calls, through the
+/// contact rules), until nothing is.
+#[derive(Deserialize, Serialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct Recovery {
+    /// Days between recovery contacts: 1 to 366.
+    pub every_days: u32,
+}
+
 impl Settings {
     /// Checks both parts as the pipeline will read them; a field at fault is named under
     /// `settings.`.
@@ -81,6 +95,15 @@ impl Settings {
             return Err(Problem::invalid_field(
                 "settings.charge_off.days_in_arrears".into(),
                 "must be 1 or more",
+            ));
+        }
+        if self
+            .recovery
+            .is_some_and(|r| !(1..=366).contains(&r.every_days))
+        {
+            return Err(Problem::invalid_field(
+                "settings.recovery.every_days".into(),
+                "must be 1 to 366",
             ));
         }
         for (i, limit) in self.re_age_limits.iter().flatten().enumerate() {

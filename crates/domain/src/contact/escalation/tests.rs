@@ -17,6 +17,7 @@ fn standing(loan_id: &str, dpd: u32, next_due: Option<&str>, tier: Option<Tier>)
         overdue: Decimal::new(50000, 2),
         next_due: next_due.map(|d| (d.parse::<NaiveDate>().unwrap(), Decimal::ONE_HUNDRED)),
         tier,
+        written_off: false,
     }
 }
 
@@ -369,4 +370,116 @@ fn an_sms_planned_for_the_day_holds_back_the_stages_sms() {
         (d.suppressed[0].kind, d.suppressed[0].ruling.rule.as_str()),
         ("sms", "contact.one-message-per-day")
     );
+}
+
+/// A loan written off with 500.00 still owed, 200 days past due.
+fn written_off(loan_id: &str, tier: Option<Tier>) -> Standing {
+    Standing {
+        written_off: true,
+        ..standing(loan_id, 200, None, tier)
+    }
+}
+
+#[test]
+fn a_written_off_loan_is_on_the_recovery_stage_with_letters_and_calls() {
+    let d = decide_at(&written_off("L-1", None), &[], Stage::WriteOffReview);
+    assert_eq!(
+        (d.stage, d.transition),
+        (Stage::Recovery, Transition::Escalated)
+    );
+    let kinds: Vec<(&str, Option<&str>)> = d
+        .actions
+        .iter()
+        .map(|a| (a.kind, a.queue.as_deref()))
+        .collect();
+    // The letter needs no collector; the call goes to the recovery queue.
+    assert_eq!(kinds, [("letter", None), ("voice_call", Some("recovery"))]);
+    assert!(d.actions.iter().all(|a| a.rule == "stage.recovery"));
+    let why = d.explanation.last().unwrap();
+    assert_eq!(why.rule, "stage.recovery");
+    assert!(why.detail.contains("500.00"), "{}", why.detail);
+    // Already there: unchanged, and a high-risk tier has its own queue.
+    let again = decide_at(&written_off("L-1", Some(Tier::E)), &[], Stage::Recovery);
+    assert_eq!(again.transition, Transition::Unchanged);
+    assert_eq!(
+        again.actions[1].queue.as_deref(),
+        Some("recovery-high-risk")
+    );
+}
+
+#[test]
+fn recovery_calls_keep_to_the_contact_rules_and_a_dispute_stops_them() {
+    // Three connected calls today (10:00 Shanghai): China 2025's daily limit is reached, so
+    // the call moves to tomorrow's window; the letter goes today.
+    let called = |minutes: i64| ContactAttempt {
+        loan_id: "L-1".into(),
+        channel: Channel::VoiceCall,
+        at: instant(NOW) - Duration::minutes(minutes),
+        outcome: super::super::Outcome::Connected,
+    };
+    let history = [called(30), called(20), called(10)];
+    let d = decide(
+        &written_off("L-1", None),
+        &profile(chrono_tz::Asia::Shanghai),
+        &history,
+        &[],
+        Stage::Recovery,
+        instant(NOW),
+        &policy(),
+    );
+    let day = |a: &Action| {
+        let window = a.window.as_ref().unwrap();
+        window.not_before.date_naive().to_string()
+    };
+    let days: Vec<(&str, String)> = d.actions.iter().map(|a| (a.kind, day(a))).collect();
+    assert_eq!(
+        days,
+        [
+            ("letter", "2026-03-10".to_owned()),
+            ("voice_call", "2026-03-11".to_owned())
+        ]
+    );
+
+    let mut disputing = profile(chrono_tz::Asia::Shanghai);
+    disputing.dispute_open = true;
+    let d = decide(
+        &written_off("L-1", None),
+        &disputing,
+        &[],
+        &[],
+        Stage::Recovery,
+        instant(NOW),
+        &policy(),
+    );
+    assert!(d.actions.is_empty() && d.suppressed.is_empty());
+    assert_eq!(d.explanation.last().unwrap().rule, "hold.dispute");
+}
+
+#[test]
+fn recovery_is_entered_by_a_write_off_alone() {
+    // A ladder cannot name it.
+    let rungs = vec![
+        Rung {
+            stage: Stage::Early,
+            min_dpd: 1,
+        },
+        Rung {
+            stage: Stage::Recovery,
+            min_dpd: 365,
+        },
+    ];
+    let error = Ladder::new("ladder", rungs).unwrap_err();
+    assert_eq!(error.field, "ladder[1]");
+    // A broken promise on write-off review steps no further while the loan is not written off.
+    let promise = Promise {
+        amount: Decimal::ONE_HUNDRED,
+        date: "2026-03-01".parse().unwrap(),
+        status: PromiseStatus::Broken,
+    };
+    let d = decide_at(
+        &standing("L-1", 200, None, None),
+        &[promise],
+        Stage::WriteOffReview,
+    );
+    assert_eq!(d.stage, Stage::WriteOffReview);
 }

@@ -23,6 +23,7 @@ fn standing(currency: &str) -> Standing {
             Decimal::new(104000, 2),
         )),
         tier: None,
+        written_off: false,
     }
 }
 

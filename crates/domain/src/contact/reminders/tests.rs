@@ -26,6 +26,7 @@ fn standing(dpd: u32, bucket: &str, next_due: Option<(&str, &str)>, overdue: &st
             )
         }),
         tier: None,
+        written_off: false,
     }
 }
 
@@ -110,6 +111,25 @@ fn plan_for(dpd: u32, bucket: &str, profile: &ContactProfile, now: DateTime<Utc>
         now,
         &policy(),
     )
+}
+
+#[test]
+fn a_written_off_loan_gets_no_reminders() {
+    // The cadence that fires for 33 days past due in M2 (above) is silent once written off.
+    let mut english = profile(chrono_tz::Europe::London);
+    english.language = Language::En;
+    let written_off = Standing {
+        written_off: true,
+        ..standing(33, "M2", None, "550.00")
+    };
+    let plan = plan(
+        &written_off,
+        &english,
+        &[],
+        instant("2026-03-10T10:00:00Z"),
+        &policy(),
+    );
+    assert_eq!(plan, ReminderPlan::default());
 }
 
 #[test]
