@@ -394,3 +394,148 @@ fn a_re_age_spreads_the_arrears_and_a_second_within_a_year_is_refused() {
     assert_eq!(re_aged.len(), 2, "{audit}");
     assert!(re_aged[0]["detail"].to_string().contains("team-lead-2"));
 }
+
+/// Loan `W1` of `tenant`: 1000.00 due 2026-01-01, unpaid, written off on 2026-02-01; its
+/// borrower can be written to and called.
+fn written_off_w1(book: &Book, tenant: &str, settings: Value) -> String {
+    let key = book.create_tenant(tenant, settings);
+    let mut w1 = loan("W1", "1000.00", &["2026-01-01"]);
+    w1["borrower"]["profile"]["contact_points"] = json!([
+        { "channel": "voice_call", "address": "+8613800138000" },
+        { "channel": "letter", "address": "上海市黄浦区中山东一路1号" }
+    ]);
+    let (status, body) = book.call("POST", "/v1/loans", &key, Some(w1));
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = book.call(
+        "POST",
+        "/v1/loans/W1/write-off",
+        &key,
+        Some(json!({ "reason": "uncollectable", "on": "2026-02-01" })),
+    );
+    assert_eq!(status, 201, "{body}");
+    key
+}
+
+/// W1's actions by business date: (date, kind, queue, rule).
+fn actions_of_w1(book: &Book, key: &str) -> Vec<(String, String, String, String)> {
+    let (status, body) = book.call("GET", "/v1/actions?limit=1000", key, None);
+    assert_eq!(status, 200, "{body}");
+    let text = |a: &Value, name: &str| a[name].as_str().unwrap_or_default().to_owned();
+    let mut actions: Vec<_> = body["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| a["loan_id"] == "W1")
+        .map(|a| {
+            (
+                text(a, "business_date"),
+                text(a, "kind"),
+                text(a, "queue"),
+                text(a, "rule"),
+            )
+        })
+        .collect();
+    actions.sort();
+    actions
+}
+
+#[test]
+fn a_recovery_strategy_contacts_a_written_off_loan_every_30_days_while_it_owes() {
+    let redis = RedisServer::start();
+    let book = Book::start("book-relief-recovery", &redis);
+    let key = written_off_w1(&book, TENANT, json!({ "recovery": { "every_days": 30 } }));
+    let action = |day: &str, kind: &str, queue: &str, rule: &str| {
+        (
+            day.to_owned(),
+            kind.to_owned(),
+            queue.to_owned(),
+            rule.to_owned(),
+        )
+    };
+    // 03-02 is 29 days after the write-off on 02-01: the close runs over W1 and asks nothing.
+    let closed = book.close(&key, "2026-03-02");
+    assert_eq!(closed["jobs"][0]["total"], 1, "{closed}");
+    assert_eq!(actions_of_w1(&book, &key), vec![]);
+    // 03-03 is the 30th day: a letter, and a call, both by the recovery stage's rule; the
+    // loan moves to that stage and stays written off. Never paid and 61 days past due, W1
+    // scores in tier E, one of the default high-risk tiers (D and E): the call goes to the
+    // recovery-high-risk queue.
+    let closed = book.close(&key, "2026-03-03");
+    assert_eq!(closed["jobs"][0]["failures"], 0, "{closed}");
+    let first = vec![
+        action("2026-03-03", "letter", "", "stage.recovery"),
+        action("2026-03-03", "stage_change", "", "escalated"),
+        action(
+            "2026-03-03",
+            "voice_call",
+            "recovery-high-risk",
+            "stage.recovery",
+        ),
+    ];
+    assert_eq!(actions_of_w1(&book, &key), first);
+    let w1 = view(&book, &key, "W1", "2026-03-03");
+    assert_eq!(w1["standing"]["stage"], "recovery", "{w1}");
+    assert_eq!(w1["standing"]["status"], "written_off");
+    // The stage change says why: all 1000.00 written off is still owed.
+    let (_, body) = book.call("GET", "/v1/actions?limit=1000", &key, None);
+    let change = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "stage_change")
+        .unwrap()
+        .clone();
+    assert!(
+        change["detail"].to_string().contains("1000.00 still owed"),
+        "{change}"
+    );
+
+    // 400.00 recovered on 03-05; on 04-02 (day 60) the next letter and call, no stage change.
+    let (status, body) = book.call(
+        "POST",
+        "/v1/loans/W1/payments",
+        &key,
+        Some(json!({ "id": "R1", "value_date": "2026-03-05", "amount": "400.00" })),
+    );
+    assert_eq!(status, 201, "{body}");
+    book.close(&key, "2026-04-02");
+    let mut second = first.clone();
+    second.extend([
+        action("2026-04-02", "letter", "", "stage.recovery"),
+        action(
+            "2026-04-02",
+            "voice_call",
+            "recovery-high-risk",
+            "stage.recovery",
+        ),
+    ]);
+    second.sort();
+    assert_eq!(actions_of_w1(&book, &key), second);
+
+    // The other 600.00 recovered on 04-10: nothing is owed, so day 90 (05-02) asks nothing.
+    let (status, body) = book.call(
+        "POST",
+        "/v1/loans/W1/payments",
+        &key,
+        Some(json!({ "id": "R2", "value_date": "2026-04-10", "amount": "600.00" })),
+    );
+    assert_eq!(status, 201, "{body}");
+    book.close(&key, "2026-05-02");
+    assert_eq!(actions_of_w1(&book, &key), second);
+
+    // Without the strategy the close leaves a written-off loan alone: not even counted.
+    let off = written_off_w1(&book, "no-recovery", json!({}));
+    let closed = book.close(&off, "2026-03-03");
+    assert_eq!(closed["jobs"][0]["total"], 0, "{closed}");
+    assert_eq!(actions_of_w1(&book, &off), vec![]);
+    // And the strategy's cadence is checked: 0 days is refused.
+    let (status, problem) = book.call(
+        "PUT",
+        "/v1/tenant/settings",
+        &off,
+        Some(json!({ "recovery": { "every_days": 0 } })),
+    );
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["field"], "settings.recovery.every_days");
+}

@@ -351,17 +351,15 @@ fn needs_plan(context: &Context, scored: &Scored, pending: &Pending, origin: Ori
 
 /// What a written-off loan still owes, when the tenant's recovery strategy contacts it at
 /// the close of the pending date: every `every_days` days after the write-off, while
-/// anything written off is still owed.
+/// anything written off is still owed. Its standing stays as the write-off left it, so the
+/// date it was last assessed for does not hold the recovery stage back.
 fn recovery_due(context: &Context, pending: &Pending, origin: Origin) -> Option<Decimal> {
     let every = i64::from(context.recovery_every_days?);
     let (write_off, recoveries) = pending.written_off()?;
     let days = (pending.date - write_off.on).num_days();
     let owed = write_off.still_owed(recoveries, pending.date);
-    let due = matches!(origin, Origin::Close(_))
-        && pending.moves()
-        && days > 0
-        && days % every == 0
-        && !owed.is_zero();
+    let due =
+        matches!(origin, Origin::Close(_)) && days > 0 && days % every == 0 && !owed.is_zero();
     due.then_some(owed)
 }
 
@@ -485,8 +483,9 @@ fn decide(
 ) -> Result<Decision, Problem> {
     let write_off = charge_off(context, scored, &pending, origin)
         .map(|reason| (reason, scored.assessment.outstanding.clone()));
-    let moves = pending.moves();
     let recovery = pending.written_off().is_some();
+    // Of a written-off loan only the recovery stage moves, with each close.
+    let moves = pending.moves() || recovery;
     let Pending {
         facts: Facts { stored, .. },
         date,
@@ -494,12 +493,12 @@ fn decide(
         ..
     } = pending;
     let mut standing = standing(scored, plan.as_ref());
-    if recovery && plan.is_none() {
-        standing.stage = contact_plan::stored_stage_name(&stored.stage);
-    }
     if write_off.is_some() || recovery {
-        // It leaves the book on the stage it was on.
         standing.status = "written_off";
+    }
+    // A loan leaves the book on the stage it was on, and a written-off one stays there but
+    // when its recovery contact is planned.
+    if write_off.is_some() || (recovery && plan.is_none()) {
         standing.stage = contact_plan::stored_stage_name(&stored.stage);
     }
     let previous_stage = (moves && standing.stage != stored.stage).then(|| stored.stage.clone());
