@@ -598,4 +598,4 @@ pub fn assess_borrower(loans: &[Loan], as_of: NaiveDate, policy: &Policy) -> Bor
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,15 +5,15 @@ use crate::loan::Installment;
 use crate::money::Currency;
 use crate::policy::LateFee;
 
-fn date(text: &str) -> NaiveDate {
+pub(crate) fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
 
-fn amount(text: &str) -> Decimal {
+pub(crate) fn amount(text: &str) -> Decimal {
     text.parse().unwrap()
 }
 
-fn installment(seq: u32, due: &str, principal: &str, interest: &str, fees: &str) -> Installment {
+pub(crate) fn installment(seq: u32, due: &str, principal: &str, interest: &str, fees: &str) -> Installment {
     Installment {
         seq,
         due_date: date(due),
@@ -23,7 +23,7 @@ fn installment(seq: u32, due: &str, principal: &str, interest: &str, fees: &str)
     }
 }
 
-fn payment(id: &str, value_date: &str, paid: &str) -> Payment {
+pub(crate) fn payment(id: &str, value_date: &str, paid: &str) -> Payment {
     Payment {
         id: id.into(),
         value_date: date(value_date),

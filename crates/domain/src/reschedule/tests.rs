@@ -5,37 +5,12 @@ use rust_decimal::Decimal;
 
 use super::*;
 use crate::loan::{Loan, Payment};
+use crate::overdue::tests::{amount, date, installment, payment};
 use crate::overdue::{InstallmentStatus, assess};
 use crate::policy::{Classification, Policy, Ranges};
 
-fn date(text: &str) -> NaiveDate {
-    text.parse().unwrap()
-}
-
-fn amount(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
 fn cny() -> Currency {
     Currency::parse("loan.currency", "CNY").unwrap()
-}
-
-fn installment(seq: u32, due: &str, principal: &str, interest: &str, fees: &str) -> Installment {
-    Installment {
-        seq,
-        due_date: date(due),
-        principal: amount(principal),
-        interest: amount(interest),
-        fees: amount(fees),
-    }
-}
-
-fn payment(id: &str, value_date: &str, paid: &str) -> Payment {
-    Payment {
-        id: id.into(),
-        value_date: date(value_date),
-        amount: amount(paid),
-    }
 }
 
 /// Fineract's re-age example: 1000.00 in four installments of 250.00, the first paid.
