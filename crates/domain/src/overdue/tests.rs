@@ -13,7 +13,13 @@ pub(crate) fn amount(text: &str) -> Decimal {
     text.parse().unwrap()
 }
 
-pub(crate) fn installment(seq: u32, due: &str, principal: &str, interest: &str, fees: &str) -> Installment {
+pub(crate) fn installment(
+    seq: u32,
+    due: &str,
+    principal: &str,
+    interest: &str,
+    fees: &str,
+) -> Installment {
     Installment {
         seq,
         due_date: date(due),
