@@ -491,14 +491,13 @@ fn a_recovery_strategy_contacts_a_written_off_loan_every_30_days_while_it_owes()
         "{change}"
     );
 
+    let recover = |id: &str, value_date: &str, amount: &str| {
+        let payment = json!({ "id": id, "value_date": value_date, "amount": amount });
+        let (status, body) = book.call("POST", "/v1/loans/W1/payments", &key, Some(payment));
+        assert_eq!(status, 201, "{body}");
+    };
     // 400.00 recovered on 03-05; on 04-02 (day 60) the next letter and call, no stage change.
-    let (status, body) = book.call(
-        "POST",
-        "/v1/loans/W1/payments",
-        &key,
-        Some(json!({ "id": "R1", "value_date": "2026-03-05", "amount": "400.00" })),
-    );
-    assert_eq!(status, 201, "{body}");
+    recover("R1", "2026-03-05", "400.00");
     book.close(&key, "2026-04-02");
     let mut second = first.clone();
     second.extend([
@@ -514,13 +513,7 @@ fn a_recovery_strategy_contacts_a_written_off_loan_every_30_days_while_it_owes()
     assert_eq!(actions_of_w1(&book, &key), second);
 
     // The other 600.00 recovered on 04-10: nothing is owed, so day 90 (05-02) asks nothing.
-    let (status, body) = book.call(
-        "POST",
-        "/v1/loans/W1/payments",
-        &key,
-        Some(json!({ "id": "R2", "value_date": "2026-04-10", "amount": "600.00" })),
-    );
-    assert_eq!(status, 201, "{body}");
+    recover("R2", "2026-04-10", "600.00");
     book.close(&key, "2026-05-02");
     assert_eq!(actions_of_w1(&book, &key), second);
 

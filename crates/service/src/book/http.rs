@@ -185,7 +185,6 @@ struct OptOuts {
     channels: Vec<String>,
 }
 
-/// Applies a change to a loan in one transaction and answers with the loan.
 /// A restructure (`re_age` false) or re-age posted to a loan, by an admin.
 fn reschedule(
     db: &Db,
@@ -203,6 +202,7 @@ fn reschedule(
     loan_change(db, caller, loan_id, Change::Reschedule(body))
 }
 
+/// Applies a change to a loan in one transaction and answers with the loan.
 fn loan_change(
     db: &Db,
     caller: &Caller,

@@ -330,17 +330,12 @@ fn page(
     claim: &claims::Claim,
     until: Instant,
 ) -> Result<Page, Problem> {
-    let Scope {
-        context,
-        date,
-        recovery,
-    } = scope;
-    let (date, recovery) = (*date, *recovery);
+    let date = scope.date;
     let Some(cursor) = worker.renew(db, claim)? else {
         return Ok(Page::Lost);
     };
     let day = date.to_string();
-    let loan_ids = claim_loans(db, tenant, claim, &cursor, &day, recovery)?;
+    let loan_ids = claim_loans(db, tenant, claim, &cursor, &day, scope.recovery)?;
     if loan_ids.is_empty() {
         let finished = db.transaction(|db| worker.finish(db, claim, &cursor))?;
         return Ok(if finished {
@@ -349,7 +344,7 @@ fn page(
             Page::Lost
         });
     }
-    let closed = pipeline::close(db, tenant, context, &loan_ids, date, || {
+    let closed = pipeline::close(db, tenant, &scope.context, &loan_ids, date, || {
         Instant::now() < until
     })?;
     // Every loan the page read is done unless the budget ran out first.
