@@ -584,6 +584,7 @@ fn cases(job: i64, action: i64) -> Vec<Case> {
         )
         .unknown(no_borrower("/opt-outs")),
         // Queues are the tenant's own names: one nobody stands in is empty, not missing.
+        case("GET /v1/queues", "/v1/queues", None),
         case("GET /v1/queues/{}", "/v1/queues/early", None).unknown("/v1/queues/NO-SUCH-QUEUE"),
         case("GET /v1/actions", "/v1/actions", None),
         case(
@@ -600,6 +601,12 @@ fn cases(job: i64, action: i64) -> Vec<Case> {
             None,
         )
         .unknown("/v1/portfolio/flows?from=2026-03-02&to=2026-03-03"),
+        case(
+            "GET /v1/portfolio/trend",
+            "/v1/portfolio/trend?from=2026-02-01&to=2026-03-01",
+            None,
+        ),
+        case("GET /v1/jobs", "/v1/jobs", None),
         case(
             "POST /v1/jobs/close-of-business",
             "/v1/jobs/close-of-business?date=2026-03-01",

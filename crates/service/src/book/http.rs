@@ -82,7 +82,8 @@ fn known(path: &[&str]) -> bool {
         [
             "tenant" | "api-keys" | "loans" | "events" | "actions" | "portfolio" | "audit",
             ..
-        ] | ["borrowers" | "queues" | "jobs", _, ..]
+        ] | ["borrowers", _, ..]
+            | ["queues" | "jobs", ..]
     )
 }
 
@@ -151,12 +152,15 @@ fn route(db: &Db, caller: &Caller, request: &Request, path: &[&str]) -> Result<R
             let body: OptOuts = parse(request.body())?;
             profile_change(db, caller, id, ProfileChange::OptOuts(body.channels))
         }
+        (Method::Get, ["queues"]) => outbox::queues(db, caller),
         (Method::Get, ["queues", name]) => outbox::queue(db, caller, name, query),
         (Method::Get, ["actions"]) => outbox::list(db, caller, query),
         (Method::Post, ["actions", id, "ack"]) => outbox::acknowledge(db, caller, id),
         (Method::Get, ["portfolio"]) => portfolio::summary(db, caller, query),
         (Method::Get, ["portfolio", "flows"]) => portfolio::flows(db, caller, query),
+        (Method::Get, ["portfolio", "trend"]) => portfolio::trend(db, caller, query),
         (Method::Post, ["jobs", "close-of-business"]) => jobs::start(db, caller, query),
+        (Method::Get, ["jobs"]) => jobs::list(db, caller, query),
         (Method::Get, ["jobs", id]) => jobs::show(db, caller, id),
         (Method::Post, ["events"]) => events::post(db, caller, request),
         (Method::Get, ["audit", "verify"]) => {

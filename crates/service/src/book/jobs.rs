@@ -54,6 +54,17 @@ pub fn start(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem>
     ))
 }
 
+/// `GET /v1/jobs?limit=N`: the latest runs, the latest business date first.
+pub fn list(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
+    let limit = super::page_limit(query, 20, 100)?;
+    let items = db.rows(
+        "SELECT * FROM job_runs WHERE tenant_id = ? ORDER BY business_date DESC LIMIT ?",
+        &[text(&caller.tenant), int(limit)],
+        job_json,
+    )?;
+    Ok(crate::json(200, &json!({ "items": items })))
+}
+
 /// `GET /v1/jobs/{id}`: a run and its progress.
 pub fn show(db: &Db, caller: &Caller, id: &str) -> Result<Response, Problem> {
     let id_number: i64 = id.parse().map_err(|_| Problem::no_such("job", id))?;
@@ -436,6 +447,7 @@ fn complete(db: &Db, tenant: &str, id: i64, date: NaiveDate) -> Result<(), Probl
         "UPDATE job_runs SET status = 'completed', finished_at = ? WHERE id = ?",
         &[text(&at), int(id)],
     )?;
+    super::portfolio::keep_headline(db, tenant, id, date)?;
     let summary = db
         .row("SELECT * FROM job_runs WHERE id = ?", &[int(id)], job_json)?
         .unwrap_or(Value::Null);

@@ -356,7 +356,17 @@ fn view(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Value, Proble
         |row| json!({ "id": get_text(row, "id"), "amount": get_text(row, "amount"), "date": get_text(row, "due_date"), "made_on": get_text(row, "made_on"), "status": get_text(row, "status") }),
     )?;
     let live = pipeline::live(&stored, &as_of, &settings, &promises)?;
+    let actions = super::outbox::of_loan(db, caller, id, CARD_ROWS)?;
+    let contacts = db.rows(
+        "SELECT channel, at, outcome FROM contact_attempts
+         WHERE tenant_id = ? AND loan_id = ? ORDER BY at DESC LIMIT ?",
+        &[text(&caller.tenant), text(id), int(CARD_ROWS)],
+        |row| json!({ "loan_id": id, "channel": get_text(row, "channel"), "at": get_text(row, "at"), "outcome": get_text(row, "outcome") }),
+    )?;
     Ok(json!({
+        "contact_window": contact_window(&stored.profile, &actions, now()),
+        "contacts": contacts,
+        "actions": actions,
         "loan": loan_view(&stored.loan),
         "disbursed_on": stored.disbursed_on,
         "borrower": borrower_view(caller, &stored),
@@ -365,6 +375,45 @@ fn view(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Value, Proble
         "assessment": live,
         "write_off": write_off_view(db, &caller.tenant, id)?,
     }))
+}
+
+/// The most actions and contact attempts a loan's view lists, the newest first.
+const CARD_ROWS: i64 = 50;
+
+/// When the borrower may next be contacted on each channel: of the loan's pending contacts
+/// whose window has not passed at `now`, the earliest window per channel, as the contact
+/// rules set it when the contact was planned (borrower's local time, with its offset).
+fn contact_window(profile: &Value, actions: &[Value], now: DateTime<Utc>) -> Value {
+    let at = |action: &Value, end: &str| {
+        action["detail"][end]
+            .as_str()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+    };
+    let mut earliest: Vec<&Value> = Vec::new();
+    let upcoming = actions
+        .iter()
+        .filter(|a| a["status"] == "pending" && a["channel"].is_string())
+        .filter(|a| at(a, "not_after").is_some_and(|end| end > now));
+    for action in upcoming {
+        match earliest.iter_mut().find(|e| e["channel"] == action["channel"]) {
+            Some(kept) if at(action, "not_before") < at(kept, "not_before") => *kept = action,
+            Some(_) => {}
+            None => earliest.push(action),
+        }
+    }
+    let channels: Vec<Value> = earliest
+        .iter()
+        .map(|a| {
+            json!({
+                "channel": a["channel"],
+                "not_before": a["detail"]["not_before"],
+                "not_after": a["detail"]["not_after"],
+                "rule": a["rule"],
+                "action_id": a["id"],
+            })
+        })
+        .collect();
+    json!({ "time_zone": profile["time_zone"], "channels": channels })
 }
 
 /// The borrower, name, identity number and contact addresses masked unless the caller's

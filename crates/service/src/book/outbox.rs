@@ -102,6 +102,18 @@ pub fn acknowledge(db: &Db, caller: &Caller, id: &str) -> Result<Response, Probl
     Ok(crate::json(200, &action))
 }
 
+/// The latest `limit` actions of loan `loan_id`, the newest first, as the API shows them.
+pub fn of_loan(db: &Db, caller: &Caller, loan_id: &str, limit: i64) -> Result<Vec<Value>, Problem> {
+    db.rows(
+        &format!(
+            "{WITH_BORROWER} WHERE actions.tenant_id = ? AND actions.loan_id = ?
+             ORDER BY actions.id DESC LIMIT ?"
+        ),
+        &[text(&caller.tenant), text(loan_id), int(limit)],
+        |row| action_json(row, caller),
+    )
+}
+
 /// Actions with their borrower's profile, so that a view masks the borrower's name.
 const WITH_BORROWER: &str = "SELECT actions.*, borrowers.profile AS borrower_profile
      FROM actions
@@ -139,8 +151,24 @@ fn action_json(row: &Row<'_>, caller: &Caller) -> Value {
     })
 }
 
-/// `GET /v1/queues/{name}?limit=N&cursor=C`: the active loans in a collector queue, the
-/// most days past due first, each with its pending tasks.
+/// `GET /v1/queues`: each collector queue holding active loans, by name, with how many and
+/// the most days past due among them.
+pub fn queues(db: &Db, caller: &Caller) -> Result<Response, Problem> {
+    let items = db.rows(
+        "SELECT queue, COUNT(*) AS loans, MAX(dpd) AS max_dpd FROM loans
+         WHERE tenant_id = ? AND queue IS NOT NULL AND status = 'active'
+         GROUP BY queue ORDER BY queue",
+        &[text(&caller.tenant)],
+        |row| json!({ "queue": get_text(row, "queue"), "loans": get_int(row, "loans"), "max_dpd": get_int(row, "max_dpd") }),
+    )?;
+    Ok(crate::json(200, &json!({ "items": items })))
+}
+
+/// The filters `GET /v1/queues/{name}` takes: columns of `loans` compared for equality.
+const QUEUE_FILTERS: [&str; 3] = ["stage", "tier", "bucket"];
+
+/// `GET /v1/queues/{name}?stage=&tier=&bucket=&min_dpd=&limit=N&cursor=C`: the active loans
+/// in a collector queue, the most days past due first, each with its pending tasks.
 pub fn queue(db: &Db, caller: &Caller, name: &str, query: &str) -> Result<Response, Problem> {
     let limit = limit(query)?;
     let mut sql = String::from(
@@ -148,6 +176,20 @@ pub fn queue(db: &Db, caller: &Caller, name: &str, query: &str) -> Result<Respon
          WHERE tenant_id = ? AND queue = ? AND status = 'active'",
     );
     let mut params = vec![text(&caller.tenant), text(name)];
+    for filter in QUEUE_FILTERS {
+        if let Some(value) = query_value(query, filter) {
+            check_id(filter, &value)?;
+            sql.push_str(&format!(" AND {filter} = ?"));
+            params.push(text(value));
+        }
+    }
+    if let Some(min) = query_value(query, "min_dpd") {
+        let min: u32 = min.parse().map_err(|_| {
+            Problem::invalid_field("min_dpd".into(), "is not a whole number of days (0 or more)")
+        })?;
+        sql.push_str(" AND dpd >= ?");
+        params.push(int(min));
+    }
     if let Some(cursor) = query_value(query, "cursor") {
         let (dpd, id) = cursor
             .split_once(':')

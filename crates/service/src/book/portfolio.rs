@@ -1,6 +1,6 @@
-//! `GET /v1/portfolio` and `GET /v1/portfolio/flows`: the measures of
-//! `postloan_domain::portfolio` over the snapshots the close-of-business runs stored, as
-//! JSON or, with `format=csv`, CSV.
+//! `GET /v1/portfolio`, `GET /v1/portfolio/flows` and `GET /v1/portfolio/trend`: the
+//! measures of `postloan_domain::portfolio` over the snapshots the close-of-business runs
+//! stored, as JSON or, with `format=csv`, CSV.
 
 use postloan_domain::portfolio::{self, Flows, Losses, PromiseOutcome, Snapshot};
 use rust_decimal::Decimal;
@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use spin_sdk::http::Response;
 
 use super::auth::Caller;
-use super::db::{Db, get_int, get_text, text};
+use super::db::{Db, get_int, get_optional, get_text, int, text};
 use super::loans::query_value;
 use super::{csv_field, csv_response, parse_date, store, tenants};
 use crate::problem::Problem;
@@ -47,6 +47,12 @@ fn snapshots(db: &Db, tenant: &str, date: chrono::NaiveDate) -> Result<Vec<Snaps
             &day,
         ));
     }
+    snapshots_of(db, tenant, date)
+}
+
+/// The snapshots stored for `date`, whether or not its run has completed.
+fn snapshots_of(db: &Db, tenant: &str, date: chrono::NaiveDate) -> Result<Vec<Snapshot>, Problem> {
+    let day = date.to_string();
     db.rows(
         "SELECT loan_id, dpd, bucket, classification, outstanding_principal, overdue_amount
          FROM loan_snapshots WHERE tenant_id = ? AND business_date = ? ORDER BY loan_id",
@@ -72,6 +78,104 @@ fn ratio(value: Option<Decimal>) -> Value {
 
 fn bucket_names(db: &Db, tenant: &str) -> Result<Vec<String>, Problem> {
     Ok(tenants::settings(db, tenant)?.policy()?.bucket_names())
+}
+
+/// The fields of a date's headline, in the order the trend's CSV has them.
+const HEADLINE: [&str; 8] = [
+    "business_date",
+    "loans",
+    "outstanding_principal",
+    "overdue_amount",
+    "par30",
+    "par90",
+    "npl_ratio",
+    "overdue_rate",
+];
+
+/// The headline of the close of `date`: the book's size and its ratios.
+fn headline(date: chrono::NaiveDate, book: &[Snapshot]) -> Value {
+    let totals = portfolio::aging(book, &[]).totals;
+    let ratios = portfolio::ratios(book);
+    json!({
+        "business_date": date.to_string(),
+        "loans": totals.loans,
+        "outstanding_principal": totals.outstanding_principal.to_string(),
+        "overdue_amount": totals.overdue_amount.to_string(),
+        "par30": ratio(ratios.par30),
+        "par90": ratio(ratios.par90),
+        "npl_ratio": ratio(ratios.npl_ratio),
+        "overdue_rate": ratio(ratios.overdue_rate),
+    })
+}
+
+/// Stores the headline of the close of `date` on its run `job`, as the run completes, so
+/// that the trend reads one row per date instead of every loan's snapshot.
+pub fn keep_headline(db: &Db, tenant: &str, job: i64, date: chrono::NaiveDate) -> Result<(), Problem> {
+    let book = snapshots_of(db, tenant, date)?;
+    db.run(
+        "UPDATE job_runs SET headline = ? WHERE id = ?",
+        &[text(headline(date, &book).to_string()), int(job)],
+    )
+}
+
+/// The longest span the trend covers, in days: a year, leap or not.
+const MAX_TREND_DAYS: i64 = 366;
+
+/// `GET /v1/portfolio/trend?from=D1&to=D2`: the headline of each completed close from D1
+/// to D2, oldest first.
+pub fn trend(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
+    let from = date_param(query, "from")?;
+    let to = date_param(query, "to")?;
+    if to < from {
+        return Err(Problem::invalid_field("to".into(), "is before from"));
+    }
+    if (to - from).num_days() > MAX_TREND_DAYS {
+        return Err(Problem::invalid_field(
+            "to".into(),
+            &format!("is more than {MAX_TREND_DAYS} days after from"),
+        ));
+    }
+    let csv = wants_csv(query)?;
+    let runs = db.rows(
+        "SELECT business_date, headline FROM job_runs
+         WHERE tenant_id = ? AND status = 'completed' AND business_date >= ? AND business_date <= ?
+         ORDER BY business_date",
+        &[text(&caller.tenant), text(from.to_string()), text(to.to_string())],
+        |row| (get_text(row, "business_date"), get_optional(row, "headline")),
+    )?;
+    let mut points = Vec::with_capacity(runs.len());
+    for (day, kept) in runs {
+        let point = match kept.and_then(|k| serde_json::from_str::<Value>(&k).ok()) {
+            Some(point) => point,
+            // A run completed before headlines were kept.
+            None => {
+                let date = parse_date("business_date", &day)?;
+                headline(date, &snapshots_of(db, &caller.tenant, date)?)
+            }
+        };
+        points.push(point);
+    }
+    if csv {
+        let mut out = HEADLINE.join(",");
+        out.push('\n');
+        for point in &points {
+            let cells: Vec<String> = HEADLINE
+                .iter()
+                .map(|field| match &point[*field] {
+                    Value::String(s) => csv_field(s),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .collect();
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        return Ok(csv_response(out));
+    }
+    Ok(crate::json(
+        200,
+        &json!({ "from": from.to_string(), "to": to.to_string(), "points": points }),
+    ))
 }
 
 /// `GET /v1/portfolio?date=D`: aging by bucket and the headline ratios at the close of D.

@@ -231,6 +231,9 @@ const MIGRATIONS: &[&[&str]] = &[
     // Whether a close runs over the written-off loans too (the tenant's recovery strategy
     // was on when it started: jobs::CLOSING_ON).
     &["ALTER TABLE job_runs ADD COLUMN recovery INTEGER NOT NULL DEFAULT 0"],
+    // A completed run's headline (portfolio::keep_headline), so that the trend over a year
+    // of dates reads a row per date.
+    &["ALTER TABLE job_runs ADD COLUMN headline TEXT"],
 ];
 
 /// Applies, in one transaction each, the migrations the database has not seen.
