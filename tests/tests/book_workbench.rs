@@ -1,5 +1,5 @@
 //! What the workbench reads and how it is served: the portfolio trend, the queue list and
-//! its filters, the list of runs, the loan card's contacts, actions and next contact window,
+//! its filters, the list of runs, the loan card's allocations, contacts, actions and next contact window,
 //! the web component's files; and the workbench itself in headless Chromium
 //! (web/tests/workbench.mjs).
 
@@ -14,7 +14,10 @@ fn loan(id: &str, installments: Value) -> Value {
         "id": id,
         "borrower": { "id": format!("B-{id}"), "id_number": "110101199003071234", "profile": {
             "name": "张伟", "language": "zh-CN", "time_zone": "Asia/Shanghai",
-            "contact_points": [{ "channel": "sms", "address": "+8613800138000" }]
+            "contact_points": [
+                { "channel": "sms", "address": "+8613800138000" },
+                { "channel": "voice_call", "address": "+8613800138000" }
+            ]
         } },
         "currency": "CNY",
         "disbursed_on": "2025-12-15",
@@ -23,21 +26,28 @@ fn loan(id: &str, installments: Value) -> Value {
 }
 
 /// W1 owes 1000.00 due 2026-01-15 and never pays; W2 owes 500.00 on 2026-01-15, paid that
-/// day, and 500.00 on 2026-03-15. Closed on 2026-01-20, then every date to 2026-02-20.
-fn two_loans_closed(book: &Book, key: &str) {
-    let post = |path: &str, body: Value| {
-        let (status, answer) = book.call("POST", path, key, Some(body));
-        assert_eq!(status, 201, "{path}: {answer}");
+/// day, and 500.00 on 2026-03-15. Booked and paid by events of their dates, so that the
+/// standing is the closes' (a loan booked over HTTP is assessed at today's date); closed
+/// on 2026-01-20, then every date to 2026-02-20.
+fn two_loans_closed(book: &Book, key: &str, tenant: &str) {
+    let event = |id: &str, kind: &str, on: &str, data: Value| {
+        let body = json!({ "id": id, "tenant": tenant, "type": kind, "occurred_at": format!("{on}T02:00:00Z"), "data": data });
+        let (status, answer) = book.call("POST", "/v1/events", key, Some(body));
+        assert_eq!(status, 201, "{id}: {answer}");
     };
-    post(
-        "/v1/loans",
+    event(
+        "w1",
+        "loan.created",
+        "2025-12-15",
         loan(
             "W1",
             json!([{ "seq": 1, "due_date": "2026-01-15", "principal": "1000.00", "interest": "0" }]),
         ),
     );
-    post(
-        "/v1/loans",
+    event(
+        "w2",
+        "loan.created",
+        "2025-12-15",
         loan(
             "W2",
             json!([
@@ -46,9 +56,11 @@ fn two_loans_closed(book: &Book, key: &str) {
             ]),
         ),
     );
-    post(
-        "/v1/loans/W2/payments",
-        json!({ "id": "P1", "value_date": "2026-01-15", "amount": "500.00" }),
+    event(
+        "p1",
+        "payment.posted",
+        "2026-01-15",
+        json!({ "loan_id": "W2", "id": "P1", "value_date": "2026-01-15", "amount": "500.00" }),
     );
     book.close(key, "2026-01-20");
     book.close(key, "2026-02-20");
@@ -62,7 +74,7 @@ fn the_trend_queues_and_runs_read_the_closed_book() {
         "trend",
         json!({ "contact": { "escalation": { "high_risk_tiers": [] } } }),
     );
-    two_loans_closed(&book, &key);
+    two_loans_closed(&book, &key, "trend");
 
     // The book is W1's 1000.00 and W2's 500.00 on every date: 1500.00. W1 is overdue from
     // 2026-01-16: 1000 / 1500 = 0.6667 overdue. PAR30 counts it once more than 30 days past
@@ -75,7 +87,11 @@ fn the_trend_queues_and_runs_read_the_closed_book() {
     );
     assert_eq!(status, 200, "{trend}");
     let points = trend["points"].as_array().expect("points");
-    assert_eq!(points.len(), 32, "2026-01-20 and the 31 dates to 2026-02-20");
+    assert_eq!(
+        points.len(),
+        32,
+        "2026-01-20 and the 31 dates to 2026-02-20"
+    );
     let point = |date: &str| {
         points
             .iter()
@@ -116,12 +132,18 @@ fn the_trend_queues_and_runs_read_the_closed_book() {
     ] {
         let (status, problem) =
             book.call("GET", &format!("/v1/portfolio/trend?{query}"), &key, None);
-        assert_eq!((status, &problem["field"]), (400, &json!(field)), "{query}: {problem}");
+        assert_eq!(
+            (status, &problem["field"]),
+            (400, &json!(field)),
+            "{query}: {problem}"
+        );
     }
 
     // Only W1 is behind: one queue, one loan, 36 days past due.
     let (_, w1) = book.call("GET", "/v1/loans/W1", &key, None);
-    let queue = w1["standing"]["queue"].as_str().expect("W1 is in a queue");
+    let queue = w1["standing"]["queue"]
+        .as_str()
+        .unwrap_or_else(|| panic!("W1 is in a queue: {w1}"));
     let stage = w1["standing"]["stage"].as_str().expect("W1 has a stage");
     let (status, queues) = book.call("GET", "/v1/queues", &key, None);
     assert_eq!(status, 200, "{queues}");
@@ -144,8 +166,13 @@ fn the_trend_queues_and_runs_read_the_closed_book() {
     assert_eq!(in_queue(&format!("stage={stage}&bucket=M2")), ["W1"]);
     assert!(in_queue("bucket=M1").is_empty(), "36 DPD is M2");
     for (filter, field) in [("min_dpd=-1", "min_dpd"), ("stage=a%20b", "stage")] {
-        let (status, problem) = book.call("GET", &format!("/v1/queues/{queue}?{filter}"), &key, None);
-        assert_eq!((status, &problem["field"]), (400, &json!(field)), "{problem}");
+        let (status, problem) =
+            book.call("GET", &format!("/v1/queues/{queue}?{filter}"), &key, None);
+        assert_eq!(
+            (status, &problem["field"]),
+            (400, &json!(field)),
+            "{problem}"
+        );
     }
 
     // The runs, the latest date first.
@@ -161,7 +188,11 @@ fn the_trend_queues_and_runs_read_the_closed_book() {
     assert_eq!(runs["items"][0]["status"], "completed");
     assert_eq!(runs["items"][0]["processed"], 2);
     let (_, all) = book.call("GET", "/v1/jobs", &key, None);
-    assert_eq!(all["items"].as_array().map(Vec::len), Some(20), "20 by default");
+    assert_eq!(
+        all["items"].as_array().map(Vec::len),
+        Some(20),
+        "20 by default"
+    );
     let (status, problem) = book.call("GET", "/v1/jobs?limit=101", &key, None);
     assert_eq!((status, &problem["field"]), (400, &json!("limit")));
 }
@@ -186,6 +217,15 @@ fn a_loan_card_shows_its_contacts_actions_and_next_contact_window() {
         )),
     );
     assert_eq!(status, 201, "{body}");
+    // 400.00 paid on the due date goes to installment 1's principal: it has no interest or
+    // fees, and no penalty has accrued.
+    let (status, body) = book.call(
+        "POST",
+        "/v1/loans/C1/payments",
+        &key,
+        Some(json!({ "id": "P1", "value_date": due.to_string(), "amount": "400.00" })),
+    );
+    assert_eq!(status, 201, "{body}");
     book.close(&key, &today.to_string());
     let (status, body) = book.call(
         "POST",
@@ -201,9 +241,22 @@ fn a_loan_card_shows_its_contacts_actions_and_next_contact_window() {
         card["contacts"][0],
         json!({ "loan_id": "C1", "channel": "voice_call", "at": "2026-03-01T03:00:00Z", "outcome": "no_answer" })
     );
+    assert_eq!(
+        card["allocations"],
+        json!([{
+            "payment_id": "P1", "value_date": due.to_string(), "amount": "400.00",
+            "applied": [{ "seq": 1, "paid": {
+                "principal": "400.00", "interest": "0.00", "fees": "0.00", "penalty": "0.00", "total": "400.00"
+            } }],
+            "unapplied": "0.00"
+        }])
+    );
     let actions = card["actions"].as_array().expect("actions");
     assert!(!actions.is_empty(), "the close planned for C1: {card}");
-    let ids: Vec<i64> = actions.iter().map(|a| a["id"].as_i64().expect("an id")).collect();
+    let ids: Vec<i64> = actions
+        .iter()
+        .map(|a| a["id"].as_i64().expect("an id"))
+        .collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
     assert!(actions.iter().all(|a| a["loan_id"] == "C1"));
 
@@ -231,7 +284,9 @@ fn a_loan_card_shows_its_contacts_actions_and_next_contact_window() {
     );
     assert_eq!(status, 200, "{body}");
     let (_, card) = book.call("GET", "/v1/loans/C1", &key, None);
-    let channels = card["contact_window"]["channels"].as_array().expect("channels");
+    let channels = card["contact_window"]["channels"]
+        .as_array()
+        .expect("channels");
     assert!(
         channels.iter().all(|c| c["action_id"] != sms["action_id"]),
         "{channels:?}"
@@ -239,7 +294,11 @@ fn a_loan_card_shows_its_contacts_actions_and_next_contact_window() {
 }
 
 /// `GET path` without a key, with `headers`: the status, the headers asked for, the body.
-fn fetch(book: &Book, path: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+fn fetch(
+    book: &Book,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let client = reqwest::blocking::Client::builder()
         .no_gzip()
         .build()
@@ -275,10 +334,18 @@ fn the_workbench_is_served_beside_the_api_compressed_and_cached() {
     let (status, headers, zipped) = fetch(&book, &script, &[("accept-encoding", "gzip")]);
     assert_eq!(status, 200);
     assert_eq!(headers["content-encoding"], "gzip");
-    assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(
+        headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(headers["content-type"], "text/javascript; charset=utf-8");
     let plain = std::fs::read(root().join(format!("web/dist{script}"))).expect("the built script");
-    assert!(zipped.len() < plain.len(), "{} < {}", zipped.len(), plain.len());
+    assert!(
+        zipped.len() < plain.len(),
+        "{} < {}",
+        zipped.len(),
+        plain.len()
+    );
     let (_, headers, body) = fetch(&book, &script, &[]);
     assert!(headers.get("content-encoding").is_none());
     assert_eq!(body, plain);
@@ -294,7 +361,10 @@ fn the_workbench_is_served_beside_the_api_compressed_and_cached() {
     assert_eq!(problem["status"], 404);
     // The api keeps /v1.
     let (status, _, body) = fetch(&book, "/v1/health", &[]);
-    assert_eq!((status, body.as_slice()), (200, br#"{"status":"ok"}"#.as_slice()));
+    assert_eq!(
+        (status, body.as_slice()),
+        (200, br#"{"status":"ok"}"#.as_slice())
+    );
 }
 
 #[test]
@@ -310,5 +380,9 @@ fn the_workbench_in_chromium_signs_in_each_role_and_works_the_book() {
         .env("POSTLOAN_SCREENSHOTS", &screenshots)
         .status()
         .expect("node runs web/tests/workbench.mjs (scripts/test installs Node's packages and chromium)");
-    assert!(status.success(), "the browser test failed ({status}); screenshots in {}", screenshots.display());
+    assert!(
+        status.success(),
+        "the browser test failed ({status}); screenshots in {}",
+        screenshots.display()
+    );
 }

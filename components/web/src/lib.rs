@@ -4,7 +4,7 @@
 
 mod site;
 
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 
 use site::{Asked, Asset, answer};
@@ -15,12 +15,7 @@ static SITE: &[Asset] = include!(concat!(env!("OUT_DIR"), "/site.rs"));
 #[http_component]
 fn handle(request: Request) -> Response {
     let header = |name| request.header(name).and_then(|v| v.as_str());
-    let method = match request.method() {
-        Method::Get => "GET".to_owned(),
-        Method::Head => "HEAD".to_owned(),
-        Method::Other(name) => name.clone(),
-        other => format!("{other:?}").to_uppercase(),
-    };
+    let method = request.method().to_string();
     let reply = answer(
         SITE,
         &Asked {

@@ -56,18 +56,27 @@ pub fn answer(assets: &[Asset], asked: &Asked<'_>) -> Reply {
             let mut reply = problem(
                 405,
                 "Method not allowed",
-                &format!("{other} is not allowed here: the workbench's files are read with GET or HEAD"),
+                &format!(
+                    "{other} is not allowed here: the workbench's files are read with GET or HEAD"
+                ),
             );
             reply.headers.push(("allow", "GET, HEAD".to_owned()));
             return reply;
         }
     };
-    let path = if asked.path == "/" { "/index.html" } else { asked.path };
+    let path = if asked.path == "/" {
+        "/index.html"
+    } else {
+        asked.path
+    };
     let Some(asset) = assets.iter().find(|a| a.path == path) else {
         return problem(
             404,
             "Not found",
-            &format!("{} is not a file of the workbench; the api is under /v1", asked.path),
+            &format!(
+                "{} is not a file of the workbench; the api is under /v1",
+                asked.path
+            ),
         );
     };
     let mut headers = vec![
@@ -76,13 +85,23 @@ pub fn answer(assets: &[Asset], asked: &Asked<'_>) -> Reply {
         ("cache-control", cache_control(asset.path).to_owned()),
         ("x-content-type-options", "nosniff".to_owned()),
         ("referrer-policy", "no-referrer".to_owned()),
-        ("content-security-policy", CONTENT_SECURITY_POLICY.to_owned()),
+        (
+            "content-security-policy",
+            CONTENT_SECURITY_POLICY.to_owned(),
+        ),
     ];
     if asset.gzip.is_some() {
         headers.push(("vary", "accept-encoding".to_owned()));
     }
-    if asked.if_none_match.is_some_and(|tags| matches_etag(tags, asset.etag)) {
-        return Reply { status: 304, headers, body: Vec::new() };
+    if asked
+        .if_none_match
+        .is_some_and(|tags| matches_etag(tags, asset.etag))
+    {
+        return Reply {
+            status: 304,
+            headers,
+            body: Vec::new(),
+        };
     }
     let body = match asset.gzip.filter(|_| accepts_gzip(asked.accept_encoding)) {
         Some(zipped) => {
@@ -92,7 +111,11 @@ pub fn answer(assets: &[Asset], asked: &Asked<'_>) -> Reply {
         None => asset.body,
     };
     headers.push(("content-length", body.len().to_string()));
-    Reply { status: 200, headers, body: if head { Vec::new() } else { body.to_vec() } }
+    Reply {
+        status: 200,
+        headers,
+        body: if head { Vec::new() } else { body.to_vec() },
+    }
 }
 
 fn cache_control(path: &str) -> &'static str {

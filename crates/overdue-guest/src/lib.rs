@@ -17,8 +17,8 @@ wit_bindgen::generate!({
 });
 
 use exports::postloan::overdue::overdue::{
-    AssessedLoan, BorrowerAssessment, Error, Guest, LoanCase, LoanHistory, RepaymentSchedule,
-    ScheduleTerms,
+    AssessedLoan, BorrowerAssessment, Error, Guest, LoanCase, LoanHistory, PaymentAllocation,
+    RepaymentSchedule, ScheduleTerms,
 };
 use postloan::core::types::{Assessment, BehaviourFeatures, Loan, Policy};
 
@@ -46,6 +46,21 @@ impl Guest for OverdueEngine {
         Ok(convert::assessment::assessment(overdue::assess(
             &loan, as_of, &policy,
         )))
+    }
+
+    fn allocate(
+        loan: Loan,
+        as_of: String,
+        policy: Policy,
+    ) -> Result<Vec<PaymentAllocation>, Error> {
+        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
+        let loan = convert::loan::loan(loan, "loan")?;
+        let policy = convert::policy::policy(policy)?;
+        let allocations = overdue::allocations(&loan, as_of, &policy);
+        Ok(convert::assessment::allocations(
+            allocations,
+            loan.currency(),
+        ))
     }
 
     fn assess_borrower(

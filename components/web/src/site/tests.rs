@@ -45,12 +45,18 @@ fn the_root_is_the_index_page_revalidated_each_time() {
     let reply = answer(&site(), &get("/"));
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, INDEX);
-    assert_eq!(header(&reply, "content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        header(&reply, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(header(&reply, "cache-control"), Some("no-cache"));
     assert_eq!(header(&reply, "etag"), Some("\"aaa\""));
     assert_eq!(header(&reply, "content-length"), Some("38"));
     assert_eq!(header(&reply, "x-content-type-options"), Some("nosniff"));
-    assert!(header(&reply, "content-security-policy").is_some_and(|c| c.contains("frame-ancestors 'none'")));
+    assert!(
+        header(&reply, "content-security-policy")
+            .is_some_and(|c| c.contains("frame-ancestors 'none'"))
+    );
 }
 
 #[test]
@@ -62,7 +68,10 @@ fn hashed_assets_are_kept_a_year_and_sent_gzipped_to_who_accepts_it() {
     assert_eq!(reply.body, SCRIPT_GZ);
     assert_eq!(header(&reply, "content-encoding"), Some("gzip"));
     assert_eq!(header(&reply, "vary"), Some("accept-encoding"));
-    assert_eq!(header(&reply, "content-length"), Some(SCRIPT_GZ.len().to_string().as_str()));
+    assert_eq!(
+        header(&reply, "content-length"),
+        Some(SCRIPT_GZ.len().to_string().as_str())
+    );
     assert_eq!(
         header(&reply, "cache-control"),
         Some("public, max-age=31536000, immutable")
@@ -71,7 +80,13 @@ fn hashed_assets_are_kept_a_year_and_sent_gzipped_to_who_accepts_it() {
 
 #[test]
 fn gzip_refused_with_q_zero_or_not_named_sends_the_plain_file() {
-    for accept in [None, Some("gzip;q=0"), Some("br, deflate"), Some("*;q=0"), Some("identity")] {
+    for accept in [
+        None,
+        Some("gzip;q=0"),
+        Some("br, deflate"),
+        Some("*;q=0"),
+        Some("identity"),
+    ] {
         let mut asked = get("/assets/index-1a2b.js");
         asked.accept_encoding = accept;
         let reply = answer(&site(), &asked);
@@ -110,10 +125,18 @@ fn head_sends_the_headers_and_no_body() {
 
 #[test]
 fn an_unknown_path_is_a_404_problem_naming_it() {
-    for path in ["/nope", "/assets/../index.html", "/index.html/", "//index.html"] {
+    for path in [
+        "/nope",
+        "/assets/../index.html",
+        "/index.html/",
+        "//index.html",
+    ] {
         let reply = answer(&site(), &get(path));
         assert_eq!(reply.status, 404, "{path}");
-        assert_eq!(header(&reply, "content-type"), Some("application/problem+json"));
+        assert_eq!(
+            header(&reply, "content-type"),
+            Some("application/problem+json")
+        );
         let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(body["status"], 404);
         assert!(body["detail"].as_str().unwrap().starts_with(path), "{body}");
@@ -128,5 +151,8 @@ fn writing_methods_are_refused_with_405_and_allow() {
     assert_eq!(reply.status, 405);
     assert_eq!(header(&reply, "allow"), Some("GET, HEAD"));
     let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
-    assert_eq!(body["detail"].as_str().unwrap().split(' ').next(), Some("POST"));
+    assert_eq!(
+        body["detail"].as_str().unwrap().split(' ').next(),
+        Some("POST")
+    );
 }

@@ -146,6 +146,17 @@ pub(super) struct Replay {
     pub overpaid: Decimal,
     /// For EBA classification: since when both materiality thresholds have been breached.
     pub breached_since: Option<NaiveDate>,
+    /// What each payment counted so far paid, in the order they were applied.
+    pub applied: Vec<Applied>,
+}
+
+/// What one payment paid when it was applied.
+#[derive(Debug, Clone)]
+pub(super) struct Applied {
+    /// Of each installment (by `seq`), part by part, in the order applied.
+    pub to: Vec<(u32, Breakdown)>,
+    /// What was left once every installment was paid.
+    pub left: Decimal,
 }
 
 impl Replay {
@@ -160,6 +171,8 @@ impl Replay {
             rescheduled: self.rescheduled.clone(),
             overpaid: self.overpaid,
             breached_since: self.breached_since,
+            // What payments paid does not change as penalty accrues: only the replay reads it.
+            applied: Vec::new(),
         }
     }
 }
@@ -187,6 +200,7 @@ pub(super) fn replay(
         rescheduled: Vec::new(),
         overpaid: Decimal::ZERO,
         breached_since: None,
+        applied: Vec::with_capacity(payments.len()),
     };
     let materiality = match &policy.classification {
         Classification::EbaDefault(materiality) => Some(*materiality),
@@ -209,7 +223,9 @@ pub(super) fn replay(
             ledger.accrue(date, policy.penalty.as_ref());
         }
         while let Some(payment) = pending.next_if(|p| p.value_date == date) {
-            state.overpaid += allocate(payment, &mut state.ledgers, &policy.allocation, minor_unit);
+            let applied = allocate(payment, &mut state.ledgers, &policy.allocation, minor_unit);
+            state.overpaid += applied.left;
+            state.applied.push(applied);
             counted += 1;
         }
         if let Some(late_fee) = late_fee {
@@ -315,29 +331,35 @@ fn charge_late_fees(state: &mut Replay, date: NaiveDate, late_fee: &LateFee, min
 }
 
 /// Applies a payment to the oldest installment with anything unpaid, part by part in
-/// `order`; returns what is left after the last installment.
+/// `order`; says what it paid of each installment and what is left after the last.
 fn allocate(
     payment: &Payment,
     ledgers: &mut [Ledger],
     order: &[Part; 4],
     minor_unit: u32,
-) -> Decimal {
+) -> Applied {
     let mut left = payment.amount;
+    let mut to = Vec::new();
     for ledger in ledgers.iter_mut() {
         if left.is_zero() {
             break;
         }
         let owed = ledger.owed(minor_unit);
+        let mut paid = Breakdown::default();
         for &part in order {
             let applied = (owed.part(part) - ledger.paid.part(part)).min(left);
             *ledger.paid.part_mut(part) += applied;
+            *paid.part_mut(part) += applied;
             left -= applied;
+        }
+        if !paid.total().is_zero() {
+            to.push((ledger.seq, paid));
         }
         if ledger.paid_off_on.is_none() && ledger.unpaid(minor_unit).total().is_zero() {
             ledger.paid_off_on = Some(payment.value_date);
         }
     }
-    left
+    Applied { to, left }
 }
 
 /// EBA materiality on `date`: the overdue amount exceeds both the absolute threshold and the

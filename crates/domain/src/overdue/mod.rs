@@ -120,6 +120,21 @@ pub struct Rescheduled {
     pub new_seqs: Option<(u32, u32)>,
 }
 
+/// What one payment paid, as the allocation applied it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    /// The payment's identifier.
+    pub payment_id: String,
+    /// The date it counts from.
+    pub value_date: NaiveDate,
+    /// The amount received.
+    pub amount: Decimal,
+    /// What it paid of each installment (by `seq`), part by part, in the order applied.
+    pub applied: Vec<(u32, Breakdown)>,
+    /// What was left once everything the schedule asked for was paid: overpaid.
+    pub unapplied: Decimal,
+}
+
 /// Why a decision came out as it did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reason {
@@ -173,6 +188,28 @@ pub struct Assessment {
 /// later are left out, and the rest are replayed in value-date order.
 pub fn assess(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Assessment {
     assess_with_glances(loan, as_of, &[], policy).0
+}
+
+/// What each payment counted at the end of `as_of` paid, in the order the allocation
+/// applied them (value date, then id): the replay [`assess`] makes, so each installment's
+/// `paid` is these amounts summed by installment.
+pub fn allocations(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Vec<Allocation> {
+    let counted = payments_up_to(loan.standing_payments(), as_of);
+    let mut allocations = Vec::with_capacity(counted.len());
+    ledger::replay(loan, &counted, &[as_of], policy, |_, _, replay| {
+        allocations = counted
+            .iter()
+            .zip(&replay.applied)
+            .map(|(payment, applied)| Allocation {
+                payment_id: payment.id.clone(),
+                value_date: payment.value_date,
+                amount: payment.amount,
+                applied: applied.to.clone(),
+                unapplied: applied.left,
+            })
+            .collect();
+    });
+    allocations
 }
 
 /// A past day as the behavioural features read it: two figures of the [`Assessment`] that
@@ -270,6 +307,7 @@ fn conclude(
         rescheduled,
         overpaid,
         breached_since,
+        ..
     } = replay;
     let installments: Vec<InstallmentAssessment> = ledgers
         .iter()

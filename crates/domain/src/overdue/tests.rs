@@ -935,3 +935,46 @@ fn the_largest_amounts_over_the_longest_span_do_not_overflow() {
     assert_eq!(overdue, owed);
     assert!(assessed.overdue.penalty > owed, "300 years at 1000% a year");
 }
+
+#[test]
+fn each_payment_says_what_it_paid_of_each_installment() {
+    // P1 1060.00 on 2026-01-15 clears installment 1: fees 10.00, interest 50.00, principal
+    // 1000.00. P2 1500.00 on 2026-02-20 clears installment 2 (1050.00) and leaves 450.00 for
+    // installment 3: fees 10.00, interest 30.00, principal 410.00. P3, reversed, and P4,
+    // valued after 2026-02-28, are not listed; P1 comes first, by value date.
+    let mut loan = four_month_loan(vec![
+        payment("P2", "2026-02-20", "1500.00"),
+        payment("P1", "2026-01-15", "1060.00"),
+        payment("P3", "2026-02-21", "100.00"),
+        payment("P4", "2026-03-01", "100.00"),
+    ])
+    .with_reversals(vec!["P3".into()])
+    .unwrap();
+    let applied = allocations(&loan, date("2026-02-28"), &Policy::default());
+    let listed: Vec<&str> = applied.iter().map(|a| a.payment_id.as_str()).collect();
+    assert_eq!(listed, ["P1", "P2"]);
+    assert_eq!(
+        applied[0].applied,
+        [(1, breakdown("1000.00", "50.00", "10.00"))]
+    );
+    assert_eq!(applied[0].unapplied, Decimal::ZERO);
+    assert_eq!(
+        applied[1].applied,
+        [
+            (2, breakdown("1000.00", "40.00", "10.00")),
+            (3, breakdown("410.00", "30.00", "10.00"))
+        ]
+    );
+    assert_eq!(applied[1].value_date, date("2026-02-20"));
+    assert_eq!(applied[1].amount, amount("1500.00"));
+
+    // The whole schedule is 4180.00: 4200.00 leaves 20.00 unapplied, the overpayment.
+    loan = four_month_loan(vec![payment("P1", "2026-01-15", "4200.00")]);
+    let applied = allocations(&loan, date("2026-01-15"), &Policy::default());
+    assert_eq!(applied[0].applied.len(), 4);
+    assert_eq!(applied[0].unapplied, amount("20.00"));
+    assert_eq!(
+        assess(&loan, date("2026-01-15"), &Policy::default()).overpaid,
+        applied[0].unapplied
+    );
+}

@@ -1,20 +1,47 @@
 //! The domain assessment as its WIT record, amounts written in the currency's minor unit.
 
+use postloan_domain::money::Currency;
 use postloan_domain::overdue::{self, InstallmentStatus as Status};
 use postloan_domain::reschedule::ReliefKind;
 
+use crate::exports::postloan::overdue::overdue::{InstallmentPaid, PaymentAllocation};
 use crate::postloan::core::types as wit;
 
-/// Converts an assessment.
-pub fn assessment(a: overdue::Assessment) -> wit::Assessment {
-    let currency = a.currency;
-    let breakdown = |b: &overdue::Breakdown| wit::Breakdown {
+/// A breakdown, each part and the total in `currency`'s minor unit.
+fn breakdown_in(currency: Currency, b: &overdue::Breakdown) -> wit::Breakdown {
+    wit::Breakdown {
         principal: currency.format(b.principal),
         interest: currency.format(b.interest),
         fees: currency.format(b.fees),
         penalty: currency.format(b.penalty),
         total: currency.format(b.total()),
-    };
+    }
+}
+
+/// Converts what each payment paid.
+pub fn allocations(all: Vec<overdue::Allocation>, currency: Currency) -> Vec<PaymentAllocation> {
+    all.into_iter()
+        .map(|a| PaymentAllocation {
+            payment_id: a.payment_id,
+            value_date: a.value_date.to_string(),
+            amount: currency.format(a.amount),
+            applied: a
+                .applied
+                .iter()
+                .map(|(seq, paid)| InstallmentPaid {
+                    seq: *seq,
+                    paid: breakdown_in(currency, paid),
+                })
+                .collect(),
+            unapplied: currency.format(a.unapplied),
+        })
+        .collect()
+}
+
+/// Converts an assessment.
+pub fn assessment(a: overdue::Assessment) -> wit::Assessment {
+    let currency = a.currency;
+    let breakdown = |b: &overdue::Breakdown| breakdown_in(currency, b);
     wit::Assessment {
         loan_id: a.loan_id,
         as_of: a.as_of.to_string(),

@@ -356,6 +356,7 @@ fn view(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Value, Proble
         |row| json!({ "id": get_text(row, "id"), "amount": get_text(row, "amount"), "date": get_text(row, "due_date"), "made_on": get_text(row, "made_on"), "status": get_text(row, "status") }),
     )?;
     let live = pipeline::live(&stored, &as_of, &settings, &promises)?;
+    let allocations = pipeline::allocations(&stored, &as_of, &settings)?;
     let actions = super::outbox::of_loan(db, caller, id, CARD_ROWS)?;
     let contacts = db.rows(
         "SELECT channel, at, outcome FROM contact_attempts
@@ -373,6 +374,7 @@ fn view(db: &Db, caller: &Caller, id: &str, query: &str) -> Result<Value, Proble
         "standing": standing,
         "promises": promises,
         "assessment": live,
+        "allocations": allocations,
         "write_off": write_off_view(db, &caller.tenant, id)?,
     }))
 }
@@ -395,7 +397,10 @@ fn contact_window(profile: &Value, actions: &[Value], now: DateTime<Utc>) -> Val
         .filter(|a| a["status"] == "pending" && a["channel"].is_string())
         .filter(|a| at(a, "not_after").is_some_and(|end| end > now));
     for action in upcoming {
-        match earliest.iter_mut().find(|e| e["channel"] == action["channel"]) {
+        match earliest
+            .iter_mut()
+            .find(|e| e["channel"] == action["channel"])
+        {
             Some(kept) if at(action, "not_before") < at(kept, "not_before") => *kept = action,
             Some(_) => {}
             None => earliest.push(action),

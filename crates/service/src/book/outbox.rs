@@ -185,7 +185,10 @@ pub fn queue(db: &Db, caller: &Caller, name: &str, query: &str) -> Result<Respon
     }
     if let Some(min) = query_value(query, "min_dpd") {
         let min: u32 = min.parse().map_err(|_| {
-            Problem::invalid_field("min_dpd".into(), "is not a whole number of days (0 or more)")
+            Problem::invalid_field(
+                "min_dpd".into(),
+                "is not a whole number of days (0 or more)",
+            )
         })?;
         sql.push_str(" AND dpd >= ?");
         params.push(int(min));

@@ -17,6 +17,7 @@ use super::db::Db;
 use super::store::{self, Candidate, Decision, Facts, Held, PromiseRow, Standing, Stored};
 use super::tenants::Settings;
 use super::{instant, parse_date};
+use crate::assess::AllocationJson;
 use crate::contact_plan::{
     self, ContactPolicies, ContactPolicyJson, LoanContact, PlanJson, ProfileJson,
 };
@@ -109,6 +110,15 @@ pub fn live(
     let scored = score::score_assessed(assessed(stored, as_of, settings, promises)?)?;
     serde_json::to_value(AssessedJson::from(scored))
         .map_err(|e| Problem::internal(format!("could not write the assessment: {e}")))
+}
+
+/// What each payment of a stored loan counted on `as_of` paid, installment by installment.
+pub fn allocations(stored: &Stored, as_of: &str, settings: &Settings) -> Result<Value, Problem> {
+    let context = Context::new(settings)?;
+    let applied = overdue::allocate(&stored.loan, as_of, &context.policy).map_err(Problem::from)?;
+    let applied: Vec<AllocationJson> = applied.into_iter().map(AllocationJson::from).collect();
+    serde_json::to_value(applied)
+        .map_err(|e| Problem::internal(format!("could not write the allocations: {e}")))
 }
 
 /// A stored loan assessed, with its features, on `as_of`, counting the promises made and

@@ -110,7 +110,12 @@ fn headline(date: chrono::NaiveDate, book: &[Snapshot]) -> Value {
 
 /// Stores the headline of the close of `date` on its run `job`, as the run completes, so
 /// that the trend reads one row per date instead of every loan's snapshot.
-pub fn keep_headline(db: &Db, tenant: &str, job: i64, date: chrono::NaiveDate) -> Result<(), Problem> {
+pub fn keep_headline(
+    db: &Db,
+    tenant: &str,
+    job: i64,
+    date: chrono::NaiveDate,
+) -> Result<(), Problem> {
     let book = snapshots_of(db, tenant, date)?;
     db.run(
         "UPDATE job_runs SET headline = ? WHERE id = ?",
@@ -140,8 +145,17 @@ pub fn trend(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem>
         "SELECT business_date, headline FROM job_runs
          WHERE tenant_id = ? AND status = 'completed' AND business_date >= ? AND business_date <= ?
          ORDER BY business_date",
-        &[text(&caller.tenant), text(from.to_string()), text(to.to_string())],
-        |row| (get_text(row, "business_date"), get_optional(row, "headline")),
+        &[
+            text(&caller.tenant),
+            text(from.to_string()),
+            text(to.to_string()),
+        ],
+        |row| {
+            (
+                get_text(row, "business_date"),
+                get_optional(row, "headline"),
+            )
+        },
     )?;
     let mut points = Vec::with_capacity(runs.len());
     for (day, kept) in runs {
