@@ -241,6 +241,8 @@ fn a_loan_card_shows_its_contacts_actions_and_next_contact_window() {
         card["contacts"][0],
         json!({ "loan_id": "C1", "channel": "voice_call", "at": "2026-03-01T03:00:00Z", "outcome": "no_answer" })
     );
+    // Lent in CNY: the sum written with the currency's two decimals.
+    assert_eq!(card["standing"]["principal"], "1000.00");
     assert_eq!(
         card["allocations"],
         json!([{

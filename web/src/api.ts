@@ -311,9 +311,19 @@ export interface LoanView {
     };
   };
   write_off: { on: string; reason: string } | null;
+  allocations?: Allocation[];
   contacts?: { channel: string; at: string; outcome: string }[];
   actions?: Action[];
   contact_window?: { time_zone: string; channels: WindowChannel[] } | null;
+}
+
+/** One payment as the allocation applied it (`GET /v1/loans/{id}` `allocations`). */
+export interface Allocation {
+  payment_id: string;
+  value_date: string;
+  amount: Decimal;
+  applied: { seq: number; paid: Breakdown }[];
+  unapplied: Decimal;
 }
 
 export interface AuditEntry {

@@ -364,6 +364,14 @@ async function collector(page) {
   expectTrue(Array.isArray(withContact.contacts) && withContact.contacts.some((c) => c.channel === 'voice_call' && c.outcome === 'no_answer'), 'API: the contact outcome is in L4\'s contacts');
   await page.getByTestId('contacts-table').waitFor();
   await shot(page, '06-loan-collector');
+
+  // L2's payments, allocated by hand: 2 × 500.00 principal due 01-20 and 02-20. P2a, 300.00
+  // on 02-10, goes to the oldest unpaid installment, #1; P2b, 700.00 on 02-25, clears #1's
+  // remaining 200.00 and then #2's 500.00.
+  await go(page, '#/loans/L2?as_of=2026-03-01');
+  await page.getByTestId('applied-P2b').waitFor();
+  expectEqual(await text(page, 'applied-P2a'), '#1 principal 300.00', 'collector: L2\'s card says what P2a paid');
+  expectEqual(await text(page, 'applied-P2b'), '#1 principal 200.00; #2 principal 500.00', 'collector: and what P2b paid');
   await go(page, '#/jobs');
   await page.getByTestId('jobs-table').waitFor();
   expectTrue((await page.getByTestId('start-close').count()) === 0, 'collector: no start-close button on the jobs page');

@@ -74,6 +74,19 @@ function renderCard(top: HTMLElement, rest: HTMLElement, v: LoanView, id: string
   const a = v.assessment;
   const cur = v.loan.currency;
   const reversed = new Set(v.loan.reversals.map((r) => r.payment_id));
+  const allocated = new Map((v.allocations ?? []).map((a) => [a.payment_id, a]));
+  // What a payment paid, installment by installment: "#1 principal 1,000.00 · interest 50.00".
+  const appliedTo = (id: string): string => {
+    const allocation = allocated.get(id);
+    if (!allocation) return '—';
+    const parts = allocation.applied.map(({ seq, paid }) =>
+      [`#${seq}`, ...(['penalty', 'fees', 'interest', 'principal'] as const)
+        .filter((part) => !/^0(\.0+)?$/.test(paid[part]))
+        .map((part) => `${t(`part.${part}`)} ${amount(paid[part])}`)].join(' '),
+    );
+    if (!/^0(\.0+)?$/.test(allocation.unapplied)) parts.push(`${t('loan.unapplied')} ${amount(allocation.unapplied)}`);
+    return parts.join('; ') || '—';
+  };
   const scheduled = new Map(v.loan.installments.map((i) => [i.seq, i]));
   const profile = v.borrower.profile ?? {};
 
@@ -156,6 +169,7 @@ function renderCard(top: HTMLElement, rest: HTMLElement, v: LoanView, id: string
               { head: t('loan.valueDate'), cell: (p) => date(p.value_date) },
               { head: t('loan.amount'), cell: (p) => `${amount(p.amount)} ${cur}`, num: true, testid: (p) => `payment-${p.id}` },
               { head: t('loan.reversed'), cell: (p) => (reversed.has(p.id) ? t('common.yes') : t('common.no')) },
+              { head: t('loan.appliedTo'), cell: (p) => appliedTo(p.id), testid: (p) => `applied-${p.id}` },
             ],
             v.loan.payments,
             { testid: 'payments-table', captionHidden: true },

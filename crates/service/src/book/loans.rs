@@ -96,7 +96,6 @@ pub fn book(
         new.terms.take(),
     )?;
     parse_date("disbursed_on", &disbursed_on)?;
-    let principal = total_principal(&installments)?;
     let settings = tenants::settings(db, tenant)?;
     // The overdue engine checks the schedule (dates, amounts, currency) before it is stored.
     pipeline::check_loan(
@@ -104,6 +103,7 @@ pub fn book(
         &disbursed_on,
         &settings,
     )?;
+    let principal = total_principal(&installments, &currency)?;
     if exists(db, tenant, &new.id)? {
         return Err(Problem::conflict("id".into(), "a loan with this id exists"));
     }
@@ -215,8 +215,9 @@ fn schedule(
     }
 }
 
-/// The sum of the installments' principal: the amount lent.
-fn total_principal(installments: &[InstallmentJson]) -> Result<String, Problem> {
+/// The sum of the installments' principal: the amount lent, in the currency's minor unit.
+fn total_principal(installments: &[InstallmentJson], currency: &str) -> Result<String, Problem> {
+    let currency = Currency::parse("currency", currency).map_err(Problem::from)?;
     let mut total = rust_decimal::Decimal::ZERO;
     for (i, installment) in installments.iter().enumerate() {
         let principal: rust_decimal::Decimal = installment.principal.parse().map_err(|_| {
@@ -224,7 +225,7 @@ fn total_principal(installments: &[InstallmentJson]) -> Result<String, Problem> 
         })?;
         total += principal;
     }
-    Ok(total.normalize().to_string())
+    Ok(currency.format(total))
 }
 
 /// A profile must read as `/v1/contact-plan`'s and name a known IANA time zone.
