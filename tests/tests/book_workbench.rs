@@ -195,6 +195,33 @@ fn the_trend_queues_and_runs_read_the_closed_book() {
     );
     let (status, problem) = book.call("GET", "/v1/jobs?limit=101", &key, None);
     assert_eq!((status, &problem["field"]), (400, &json!("limit")));
+
+    // The audit log's latest entries, newest first: the last thing done was completing the
+    // close of 2026-02-20, after it the one of 2026-02-19.
+    let (status, latest) = book.call(
+        "GET",
+        "/v1/audit?before=9223372036854775807&limit=3",
+        &key,
+        None,
+    );
+    assert_eq!(status, 200, "{latest}");
+    let entries = latest["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0]["action"], "close_of_business.completed");
+    assert_eq!(entries[0]["detail"]["business_date"], "2026-02-20");
+    let seqs: Vec<i64> = entries
+        .iter()
+        .map(|e| e["seq"].as_i64().expect("seq"))
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seqs:?}"
+    );
+    let (_, first) = book.call("GET", "/v1/audit?limit=2", &key, None);
+    assert_eq!(first["entries"][0]["action"], "tenant.created", "{first}");
+    assert_eq!(first["entries"].as_array().map(Vec::len), Some(2));
+    let (status, problem) = book.call("GET", "/v1/audit?after=1&before=9", &key, None);
+    assert_eq!((status, &problem["field"]), (400, &json!("before")));
 }
 
 #[test]

@@ -82,6 +82,16 @@ fn two_workers_close_one_date_as_one_worker_does() {
         job["claims"]["workers"], 2,
         "both workers finished claims: {job}"
     );
+    let by_worker = job["claims"]["by_worker"].as_array().expect("by_worker");
+    assert_eq!(by_worker.len(), 2, "{job}");
+    let claims: i64 = by_worker
+        .iter()
+        .map(|w| w["claims"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        claims, 5,
+        "the five claims, each finished by one of them: {job}"
+    );
     let got = two.outbox(&key);
     assert_eq!(got.len(), expected.len(), "as many actions as one worker's");
     assert_eq!(got, expected, "the same outbox as one worker's");

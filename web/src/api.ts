@@ -138,7 +138,7 @@ export interface Job {
   started_at: string;
   finished_at: string | null;
   failed_loans?: { loan_id: string; reason: string }[];
-  claims?: { total: number; done: number; held: number; workers: number } | null;
+  claims?: { total: number; done: number; held: number; workers: number; by_worker: { worker: string; claims: number }[] } | null;
 }
 
 export interface AgingRow {

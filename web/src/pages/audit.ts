@@ -59,13 +59,10 @@ export async function auditPage(ctx: PageContext): Promise<void> {
     fill(entriesBody, h('p', { class: 'note' }, t('common.none')));
     return;
   }
-  // GET /v1/audit lists entries after a seq, oldest first. Sequence numbers are unique (shared
-  // by all tenants), so the entries after head − 100 are this tenant's latest, at most 100.
-  const after = Math.max(0, v.head.seq - LATEST);
+  // The latest entries, newest first: the ones before the head's successor.
   try {
-    const { entries } = await get<{ entries: AuditEntry[] }>(`/v1/audit?after=${after}`);
+    const { entries } = await get<{ entries: AuditEntry[] }>(`/v1/audit?before=${v.head.seq + 1}&limit=${LATEST}`);
     if (!ctx.alive()) return;
-    const latest = entries.filter((e) => e.seq <= v.head!.seq).reverse();
     fill(
       entriesBody,
       table(
@@ -79,7 +76,7 @@ export async function auditPage(ctx: PageContext): Promise<void> {
           { head: t('audit.detail'), cell: (e) => h('code', { class: 'one-line', title: summarize(e.detail, 2000) }, summarize(e.detail, 140)) },
           { head: t('audit.hash'), cell: (e) => h('code', { class: 'nowrap', title: e.hash }, e.hash.slice(0, 12) + '…') },
         ],
-        latest,
+        entries,
         { testid: 'audit-table', captionHidden: true, rowAttrs: (e) => ({ 'data-testid': `audit-entry-${e.seq}` }) },
       ),
     );

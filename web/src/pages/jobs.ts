@@ -93,7 +93,13 @@ export async function jobsPage(ctx: PageContext): Promise<void> {
           { head: t('jobs.failures'), cell: (j) => failures(j), num: true, testid: (j) => `failures-${j.id}` },
           {
             head: t('jobs.claims'),
-            cell: (j) => (j.claims ? t('jobs.claimsValue', { done: count(j.claims.done), total: count(j.claims.total), held: count(j.claims.held), workers: count(j.claims.workers) }) : '—'),
+            cell: (j) =>
+              j.claims
+                ? [
+                    t('jobs.claimsValue', { done: count(j.claims.done), total: count(j.claims.total), held: count(j.claims.held), workers: count(j.claims.workers) }),
+                    ...j.claims.by_worker.map((w) => ` · ${w.worker}: ${count(w.claims)}`),
+                  ].join('')
+                : '—',
             num: true,
             testid: (j) => `claims-${j.id}`,
           },

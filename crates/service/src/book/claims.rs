@@ -202,7 +202,7 @@ fn count(db: &Db, job_id: i64, condition: &str) -> Result<i64, Problem> {
 }
 
 /// Run `job_id`'s progress across workers: its claims, how many are done and how many held
-/// now, and how many workers finished one.
+/// now, how many workers finished one and how many each did.
 pub fn progress(db: &Db, job_id: i64) -> Result<Value, Problem> {
     let now = lease_instant(now());
     db.row(
@@ -221,5 +221,17 @@ pub fn progress(db: &Db, job_id: i64) -> Result<Value, Problem> {
             })
         },
     )
-    .map(|progress| progress.unwrap_or(Value::Null))
+    .and_then(|progress| {
+        let Some(mut progress) = progress else {
+            return Ok(Value::Null);
+        };
+        progress["by_worker"] = Value::Array(db.rows(
+            "SELECT holder, COUNT(*) AS claims FROM job_claims
+             WHERE job_id = ? AND status = 'done' AND holder IS NOT NULL
+             GROUP BY holder ORDER BY holder",
+            &[int(job_id)],
+            |row| json!({ "worker": get_text(row, "holder"), "claims": get_int(row, "claims") }),
+        )?);
+        Ok(progress)
+    })
 }

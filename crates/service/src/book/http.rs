@@ -273,20 +273,36 @@ fn profile_change(
     ))
 }
 
-/// `GET /v1/audit?after=SEQ&limit=N`: the tenant's audit entries in order.
+/// `GET /v1/audit?after=SEQ&limit=N`: the tenant's audit entries in order; with
+/// `before=SEQ` instead, those before it, the latest first (`before` alone, the latest).
 fn audit_log(db: &Db, caller: &Caller, query: &str) -> Result<Response, Problem> {
     caller.require(&[Role::Admin, Role::Auditor])?;
-    let after = query_value(query, "after")
-        .map(|a| {
-            a.parse::<i64>()
-                .map_err(|_| Problem::invalid_field("after".into(), "is not an entry number"))
-        })
-        .transpose()?
-        .unwrap_or(0);
+    let entry_number = |name: &str| {
+        query_value(query, name)
+            .map(|a| {
+                a.parse::<i64>()
+                    .map_err(|_| Problem::invalid_field(name.into(), "is not an entry number"))
+            })
+            .transpose()
+    };
+    let limit = super::page_limit(query, 500, 500)?;
+    let (bound, order) = match (entry_number("after")?, entry_number("before")?) {
+        (Some(_), Some(_)) => {
+            return Err(Problem::invalid_field(
+                "before".into(),
+                "cannot be given with after",
+            ));
+        }
+        (after, None) => (("seq > ?", after.unwrap_or(0)), "ASC"),
+        (None, Some(before)) => (("seq < ?", before), "DESC"),
+    };
     let entries = db.rows(
-        "SELECT seq, at, actor, action, entity, detail, prev_hash, hash FROM audit_log
-         WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT 500",
-        &[text(&caller.tenant), int(after)],
+        &format!(
+            "SELECT seq, at, actor, action, entity, detail, prev_hash, hash FROM audit_log
+             WHERE tenant_id = ? AND {} ORDER BY seq {order} LIMIT ?",
+            bound.0
+        ),
+        &[text(&caller.tenant), int(bound.1), int(limit)],
         |row| json!({
             "seq": get_int(row, "seq"),
             "at": get_text(row, "at"),
