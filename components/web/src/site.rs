@@ -145,9 +145,11 @@ fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
             let mut parts = item.split(';');
             let name = parts.next()?.trim();
             name.eq_ignore_ascii_case(coding).then(|| {
+                // A quality is 0 to 1 with up to three decimals: above zero when any
+                // digit is not 0.
                 parts
-                    .find_map(|p| p.trim().strip_prefix("q=").map(str::to_owned))
-                    .map_or(true, |q| q.trim().parse::<f32>().is_ok_and(|q| q > 0.0))
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .is_none_or(|q| q.trim().bytes().any(|b| (b'1'..=b'9').contains(&b)))
             })
         })
     };

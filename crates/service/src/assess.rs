@@ -237,42 +237,6 @@ impl From<wit::Assessment> for AssessmentJson {
     }
 }
 
-/// One payment as the allocation applied it (`overdue.allocate`).
-#[derive(Serialize)]
-pub(crate) struct AllocationJson {
-    payment_id: String,
-    value_date: String,
-    amount: String,
-    applied: Vec<PaidJson>,
-    unapplied: String,
-}
-
-/// What a payment paid of one installment.
-#[derive(Serialize)]
-struct PaidJson {
-    seq: u32,
-    paid: BreakdownJson,
-}
-
-impl From<overdue::PaymentAllocation> for AllocationJson {
-    fn from(a: overdue::PaymentAllocation) -> Self {
-        Self {
-            payment_id: a.payment_id,
-            value_date: a.value_date,
-            amount: a.amount,
-            applied: a
-                .applied
-                .into_iter()
-                .map(|p| PaidJson {
-                    seq: p.seq,
-                    paid: p.paid.into(),
-                })
-                .collect(),
-            unapplied: a.unapplied,
-        }
-    }
-}
-
 impl From<wit::Breakdown> for BreakdownJson {
     fn from(b: wit::Breakdown) -> Self {
         Self {

@@ -93,9 +93,15 @@ fn gzip_refused_with_q_zero_or_not_named_sends_the_plain_file() {
         assert_eq!(reply.body, SCRIPT, "Accept-Encoding {accept:?}");
         assert_eq!(header(&reply, "content-encoding"), None);
     }
-    let mut asked = get("/assets/index-1a2b.js");
-    asked.accept_encoding = Some("*");
-    assert_eq!(answer(&site(), &asked).body, SCRIPT_GZ, "* allows gzip");
+    for accept in ["*", "GZIP;q=0.001", "deflate, gzip;q=1.0"] {
+        let mut asked = get("/assets/index-1a2b.js");
+        asked.accept_encoding = Some(accept);
+        assert_eq!(
+            answer(&site(), &asked).body,
+            SCRIPT_GZ,
+            "{accept} allows gzip"
+        );
+    }
 }
 
 #[test]

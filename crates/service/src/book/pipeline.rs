@@ -10,14 +10,14 @@ use postloan_domain::contact::promises;
 use postloan_domain::contact::{Promise, PromiseStatus};
 use postloan_domain::portfolio::{Recovery, WriteOff};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::db::Db;
 use super::store::{self, Candidate, Decision, Facts, Held, PromiseRow, Standing, Stored};
 use super::tenants::Settings;
 use super::{instant, parse_date};
-use crate::assess::AllocationJson;
+use crate::assess::BreakdownJson;
 use crate::contact_plan::{
     self, ContactPolicies, ContactPolicyJson, LoanContact, PlanJson, ProfileJson,
 };
@@ -119,6 +119,42 @@ pub fn allocations(stored: &Stored, as_of: &str, settings: &Settings) -> Result<
     let applied: Vec<AllocationJson> = applied.into_iter().map(AllocationJson::from).collect();
     serde_json::to_value(applied)
         .map_err(|e| Problem::internal(format!("could not write the allocations: {e}")))
+}
+
+/// One payment as the allocation applied it (`overdue.allocate`).
+#[derive(Serialize)]
+struct AllocationJson {
+    payment_id: String,
+    value_date: String,
+    amount: String,
+    applied: Vec<PaidJson>,
+    unapplied: String,
+}
+
+/// What a payment paid of one installment.
+#[derive(Serialize)]
+struct PaidJson {
+    seq: u32,
+    paid: BreakdownJson,
+}
+
+impl From<overdue::PaymentAllocation> for AllocationJson {
+    fn from(a: overdue::PaymentAllocation) -> Self {
+        Self {
+            payment_id: a.payment_id,
+            value_date: a.value_date,
+            amount: a.amount,
+            applied: a
+                .applied
+                .into_iter()
+                .map(|p| PaidJson {
+                    seq: p.seq,
+                    paid: p.paid.into(),
+                })
+                .collect(),
+            unapplied: a.unapplied,
+        }
+    }
 }
 
 /// A stored loan assessed, with its features, on `as_of`, counting the promises made and
