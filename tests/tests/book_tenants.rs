@@ -140,6 +140,13 @@ fn no_items(body: &Value, _: &OfB) -> Result<(), String> {
     }
 }
 
+fn no_points(body: &Value, _: &OfB) -> Result<(), String> {
+    match body["points"].as_array() {
+        Some(points) if points.is_empty() => Ok(()),
+        _ => Err("A closed no date, yet the trend has points".into()),
+    }
+}
+
 fn empty_queue(body: &Value, b: &OfB) -> Result<(), String> {
     no_items(body, b)?;
     (body["queue"] == b.queue.as_str())
@@ -313,6 +320,8 @@ fn probes(b: &OfB) -> Vec<Probe> {
             Status(200),
         )
         .then(empty_queue),
+        probe("GET /v1/queues", "/v1/queues", None, Status(200)).then(no_items),
+        probe("GET /v1/jobs", "/v1/jobs?limit=100", None, Status(200)).then(no_items),
         probe("GET /v1/actions", "/v1/actions", None, Status(200)).then(no_items),
         probe(
             "GET /v1/actions",
@@ -346,7 +355,27 @@ fn probes(b: &OfB) -> Vec<Probe> {
             None,
             NoSuch,
         ),
+        probe(
+            "GET /v1/portfolio/trend",
+            "/v1/portfolio/trend?from=2026-02-01&to=2026-03-01",
+            None,
+            Status(200),
+        )
+        .then(no_points),
+        probe(
+            "GET /v1/portfolio/trend",
+            "/v1/portfolio/trend?from=2026-02-28&to=2026-03-01&format=csv",
+            None,
+            Status(200),
+        ),
         probe("GET /v1/audit", "/v1/audit", None, Status(200)).then(audit_of_a),
+        probe(
+            "GET /v1/audit",
+            "/v1/audit?before=9223372036854775807&limit=500",
+            None,
+            Status(200),
+        )
+        .then(audit_of_a),
         probe("GET /v1/audit", "/v1/audit?after=0", None, Status(200)).then(audit_of_a),
         probe(
             "GET /v1/audit/verify",

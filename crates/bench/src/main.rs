@@ -201,6 +201,8 @@ struct NightlyFigures {
     store: &'static str,
     loans_per_second: Spread,
     peak_host_rss_mib: f64,
+    /// The workbench's portfolio page over the closed book.
+    first_page: nightly::FirstPage,
 }
 
 fn main() -> Result<()> {
@@ -252,7 +254,7 @@ fn main() -> Result<()> {
         let loans = book::generate(options.nightly_loans, options.seed);
         let workers = options.nightly_workers.max(1);
         let hosts = options.nightly_hosts.max(1);
-        let closes = nightly::close(&loans, options.nightly_runs, workers, hosts)?;
+        let (closes, first_page) = nightly::close(&loans, options.nightly_runs, workers, hosts)?;
         results.nightly = Some(NightlyFigures {
             loans: loans.len(),
             workers,
@@ -264,6 +266,7 @@ fn main() -> Result<()> {
             },
             loans_per_second: Spread::of(closes.iter().map(|c| c.loans_per_second).collect()),
             peak_host_rss_mib: closes.iter().map(|c| c.peak_rss_mib).fold(0.0, f64::max),
+            first_page,
         });
     }
     if wanted(Section::Booking) {
@@ -457,6 +460,11 @@ fn print(r: &Results) {
         println!(
             "| nightly close, peak host RSS | {:.1} MiB |",
             n.peak_host_rss_mib
+        );
+        let page = &n.first_page;
+        println!(
+            "| workbench portfolio page's data, {} loans | {:.1} ms: jobs {:.1}, then portfolio {:.1}, trend {:.1}, flows {:.1} at once |",
+            n.loans, page.page_ms, page.jobs_ms, page.portfolio_ms, page.trend_ms, page.flows_ms
         );
     }
     for (name, bytes) in &r.component_bytes {

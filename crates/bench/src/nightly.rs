@@ -3,7 +3,8 @@
 //! it (booking 100,000 loans through the API would take longer than closing them), then
 //! `POST /v1/jobs/close-of-business` called until the date is closed, as a scheduler does.
 //! Each run closes the next business date of the same book, so every run assesses, scores,
-//! plans and stores every loan.
+//! plans and stores every loan. Then the requests of the workbench's first page, the
+//! portfolio, are timed over the closed book.
 
 use std::io::Write;
 use std::time::Instant;
@@ -24,6 +25,59 @@ pub struct Close {
     pub peak_rss_mib: f64,
 }
 
+/// The workbench's portfolio page over the closed book: what each of its requests took,
+/// the median of [`FIRST_PAGE_TRIES`] calls, in milliseconds.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct FirstPage {
+    /// `GET /v1/jobs?limit=20`, which finds the latest closed date.
+    pub jobs_ms: f64,
+    /// `GET /v1/portfolio?date=`: aging and ratios of the latest date.
+    pub portfolio_ms: f64,
+    /// `GET /v1/portfolio/trend`: the 90 days up to it.
+    pub trend_ms: f64,
+    /// `GET /v1/portfolio/flows` from the first date closed to the latest.
+    pub flows_ms: f64,
+    /// The page's data: the jobs list, then the other three at once (as the page asks).
+    pub page_ms: f64,
+}
+
+/// Calls of each first-page request timed.
+const FIRST_PAGE_TRIES: usize = 5;
+
+/// Times the first page's requests on `book` whose dates `first` to `last` are closed.
+fn first_page(book: &Book, key: &str, first: NaiveDate, last: NaiveDate) -> Result<FirstPage> {
+    let time = |path: String| -> Result<f64> {
+        let mut tries = Vec::with_capacity(FIRST_PAGE_TRIES);
+        for _ in 0..FIRST_PAGE_TRIES {
+            let started = Instant::now();
+            let (status, body) = book.call_text("GET", &path, key, None);
+            tries.push(started.elapsed().as_secs_f64() * 1000.0);
+            if status != 200 {
+                bail!("{path} answered {status}: {body}");
+            }
+        }
+        tries.sort_by(f64::total_cmp);
+        Ok(tries[tries.len() / 2])
+    };
+    let trend_from = last - Days::new(90);
+    let jobs_ms = time("/v1/jobs?limit=20".to_owned())?;
+    let portfolio_ms = time(format!("/v1/portfolio?date={last}"))?;
+    let trend_ms = time(format!("/v1/portfolio/trend?from={trend_from}&to={last}"))?;
+    // One date closed: the flows from it to itself are refused, so time its aging instead.
+    let flows_ms = if last > first {
+        time(format!("/v1/portfolio/flows?from={first}&to={last}"))?
+    } else {
+        portfolio_ms
+    };
+    Ok(FirstPage {
+        jobs_ms,
+        portfolio_ms,
+        trend_ms,
+        flows_ms,
+        page_ms: jobs_ms + portfolio_ms.max(trend_ms).max(flows_ms),
+    })
+}
+
 /// Seeds `loans` into a fresh book and closes `runs` business dates from [`AS_OF`] on, each
 /// by `workers` concurrent callers of the close route spread over `hosts` postloan-host
 /// processes serving the same book (replicas), on SQLite or, when `POSTLOAN_TEST_POSTGRES`
@@ -33,7 +87,7 @@ pub fn close(
     runs: usize,
     workers: usize,
     hosts: usize,
-) -> Result<Vec<Close>> {
+) -> Result<(Vec<Close>, FirstPage)> {
     let redis = RedisServer::start();
     let first_host = Book::start("bench-nightly", &redis);
     let key = first_host.create_tenant("bench", json!({}));
@@ -42,7 +96,7 @@ pub fn close(
     let mut replicas = vec![first_host];
     replicas.extend((1..hosts.max(1)).map(|_| Book::serve(&dir.join("spin.toml"), &dir)));
     let first: NaiveDate = AS_OF.parse()?;
-    (0..runs)
+    let closes = (0..runs)
         .map(|run| {
             let date = first + Days::new(run as u64);
             let started = Instant::now();
@@ -81,7 +135,9 @@ pub fn close(
                 peak_rss_mib: peaks.into_iter().fold(0.0, f64::max),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let last = first + Days::new(runs.saturating_sub(1) as u64);
+    Ok((closes, first_page(&replicas[0], &key, first, last)?))
 }
 
 /// The rows of one table to seed, every value as text (`None` for `NULL`), as

@@ -312,31 +312,54 @@ function formStatus(): HTMLElement {
 }
 
 function promiseForm(path: string, currency: string, reload: () => Promise<unknown>): HTMLElement {
-  const stamp = new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14);
-  const idInput = h('input', { type: 'text', name: 'id', required: true, pattern: '[A-Za-z0-9._\\-]{1,64}', value: `PR-${stamp}`, 'data-testid': 'promise-id' });
+  const newId = () => `PR-${new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}`;
+  const idInput = h('input', { type: 'text', name: 'id', required: true, pattern: '[A-Za-z0-9._\\-]{1,64}', value: newId(), 'data-testid': 'promise-id' });
   const amountInput = h('input', { type: 'text', name: 'amount', required: true, inputmode: 'decimal', pattern: '[0-9]+(\\.[0-9]+)?', autocomplete: 'off', 'data-testid': 'promise-amount' });
   const dateInput = h('input', { type: 'date', name: 'date', required: true, 'data-testid': 'promise-date' });
   const madeOnInput = h('input', { type: 'date', name: 'made_on', 'data-testid': 'promise-made-on' });
+  return recordForm(
+    'promise',
+    t('loan.recordPromise'),
+    async () => {
+      // The amount goes as typed: a decimal string, never a JS number.
+      const body: Record<string, string> = { id: idInput.value.trim(), amount: amountInput.value.trim(), date: dateInput.value };
+      if (madeOnInput.value) body.made_on = madeOnInput.value;
+      const res = await post<{ new_actions: number }>(`${path}/promises`, body);
+      idInput.value = newId();
+      amountInput.value = '';
+      return res.body.new_actions;
+    },
+    reload,
+    [
+      field(t('loan.promiseIdLabel'), idInput),
+      field(t('loan.amountLabel', { currency }), amountInput, t('loan.amountHint')),
+      field(t('loan.dateLabel'), dateInput),
+      field(t('loan.madeOnLabel'), madeOnInput),
+    ],
+  );
+}
+
+/**
+ * A card form recording something on the loan (test ids `NAME-form`, `NAME-submit`,
+ * `NAME-saved`): `send` posts it and says how many actions it added; the card then reloads,
+ * and a refusal shows the API's problem.
+ */
+function recordForm(name: string, title: string, send: () => Promise<number>, reload: () => Promise<unknown>, fields: HTMLElement[]): HTMLElement {
   const status = formStatus();
-  const button = h('button', { type: 'submit', 'data-testid': 'promise-submit' }, t('loan.save'));
+  const button = h('button', { type: 'submit', 'data-testid': `${name}-submit` }, t('loan.save'));
   return h(
     'form',
     {
       class: 'card',
-      'data-testid': 'promise-form',
-      'aria-labelledby': 'promise-form-h',
+      'data-testid': `${name}-form`,
+      'aria-labelledby': `${name}-form-h`,
       onsubmit: async (ev: Event) => {
         ev.preventDefault();
         button.disabled = true;
         fill(status, t('loan.saving'));
-        // The amount goes as typed: a decimal string, never a JS number.
-        const body: Record<string, string> = { id: idInput.value.trim(), amount: amountInput.value.trim(), date: dateInput.value };
-        if (madeOnInput.value) body.made_on = madeOnInput.value;
         try {
-          const res = await post<{ new_actions: number }>(`${path}/promises`, body);
-          fill(status, h('p', { class: 'ok', 'data-testid': 'promise-saved' }, t('loan.saved', { count: res.body.new_actions })));
-          idInput.value = `PR-${new Date().toISOString().replace(/[-:TZ.]/g, '').slice(0, 14)}`;
-          amountInput.value = '';
+          const added = await send();
+          fill(status, h('p', { class: 'ok', 'data-testid': `${name}-saved` }, t('loan.saved', { count: added })));
           await reload();
         } catch (err) {
           fill(status, problemBox(err));
@@ -345,11 +368,8 @@ function promiseForm(path: string, currency: string, reload: () => Promise<unkno
         }
       },
     },
-    h('h2', { id: 'promise-form-h' }, t('loan.recordPromise')),
-    field(t('loan.promiseIdLabel'), idInput),
-    field(t('loan.amountLabel', { currency }), amountInput, t('loan.amountHint')),
-    field(t('loan.dateLabel'), dateInput),
-    field(t('loan.madeOnLabel'), madeOnInput),
+    h('h2', { id: `${name}-form-h` }, title),
+    ...fields,
     button,
     status,
   );
@@ -371,34 +391,14 @@ function outcomeForm(path: string, reload: () => Promise<unknown>): HTMLElement 
   const channel = h('select', { name: 'channel', 'data-testid': 'outcome-channel' }, CHANNELS.map((c) => h('option', { value: c }, c)));
   const at = h('input', { type: 'datetime-local', name: 'at', required: true, value: localNow(), 'data-testid': 'outcome-at' });
   const outcome = h('select', { name: 'outcome', 'data-testid': 'outcome-outcome' }, OUTCOMES.map((o) => h('option', { value: o }, o)));
-  const status = formStatus();
-  const button = h('button', { type: 'submit', 'data-testid': 'outcome-submit' }, t('loan.save'));
-  return h(
-    'form',
-    {
-      class: 'card',
-      'data-testid': 'outcome-form',
-      'aria-labelledby': 'outcome-form-h',
-      onsubmit: async (ev: Event) => {
-        ev.preventDefault();
-        button.disabled = true;
-        fill(status, t('loan.saving'));
-        try {
-          const res = await post<{ new_actions: number }>(`${path}/contact-outcomes`, { channel: channel.value, at: toInstant(at.value), outcome: outcome.value });
-          fill(status, h('p', { class: 'ok', 'data-testid': 'outcome-saved' }, t('loan.saved', { count: res.body.new_actions })));
-          await reload();
-        } catch (err) {
-          fill(status, problemBox(err));
-        } finally {
-          button.disabled = false;
-        }
-      },
+  return recordForm(
+    'outcome',
+    t('loan.recordOutcome'),
+    async () => {
+      const res = await post<{ new_actions: number }>(`${path}/contact-outcomes`, { channel: channel.value, at: toInstant(at.value), outcome: outcome.value });
+      return res.body.new_actions;
     },
-    h('h2', { id: 'outcome-form-h' }, t('loan.recordOutcome')),
-    field(t('loan.channel'), channel),
-    field(t('loan.atLabel'), at),
-    field(t('loan.outcome'), outcome),
-    button,
-    status,
+    reload,
+    [field(t('loan.channel'), channel), field(t('loan.atLabel'), at), field(t('loan.outcome'), outcome)],
   );
 }

@@ -188,22 +188,12 @@ export async function portfolioPage(ctx: PageContext): Promise<void> {
     section(
       'portfolio.trend',
       'trend',
-      h(
-        'form',
-        {
-          class: 'inline-form',
-          onsubmit: (ev: Event) => {
-            ev.preventDefault();
-            state.tfrom = tFrom.value;
-            state.tto = tTo.value;
-            remember();
-            void loadTrend();
-          },
-        },
-        field(t('common.from'), tFrom),
-        field(t('common.to'), tTo),
-        h('button', { type: 'submit', 'data-testid': 'trend-show' }, t('common.show')),
-      ),
+      rangeForm(tFrom, tTo, 'trend-show', () => {
+        state.tfrom = tFrom.value;
+        state.tto = tTo.value;
+        remember();
+        void loadTrend();
+      }),
       csvButton(() => `/v1/portfolio/trend${qs({ from: state.tfrom, to: state.tto, format: 'csv' })}`, () => `trend-${state.tfrom}-${state.tto}.csv`, 'csv-trend'),
       trendBody,
     ),
@@ -278,22 +268,12 @@ export async function portfolioPage(ctx: PageContext): Promise<void> {
     section(
       'portfolio.flows',
       'flows',
-      h(
-        'form',
-        {
-          class: 'inline-form',
-          onsubmit: (ev: Event) => {
-            ev.preventDefault();
-            state.ffrom = fFrom.value;
-            state.fto = fTo.value;
-            remember();
-            void loadFlows();
-          },
-        },
-        field(t('common.from'), fFrom),
-        field(t('common.to'), fTo),
-        h('button', { type: 'submit', 'data-testid': 'flows-show' }, t('common.show')),
-      ),
+      rangeForm(fFrom, fTo, 'flows-show', () => {
+        state.ffrom = fFrom.value;
+        state.fto = fTo.value;
+        remember();
+        void loadFlows();
+      }),
       csvButton(() => `/v1/portfolio/flows${qs({ from: state.ffrom, to: state.fto, format: 'csv' })}`, () => `flows-${state.ffrom}-${state.fto}.csv`, 'csv-flows'),
       flowsBody,
     ),
@@ -355,4 +335,21 @@ export async function portfolioPage(ctx: PageContext): Promise<void> {
 
   if (state.date) remember();
   await Promise.all([loadSummary(), loadTrend(), loadFlows()]);
+}
+
+/** A from–to date form; its Show button (test id `testid`) calls `show`. */
+function rangeForm(from: HTMLInputElement, to: HTMLInputElement, testid: string, show: () => void): HTMLFormElement {
+  return h(
+    'form',
+    {
+      class: 'inline-form',
+      onsubmit: (ev: Event) => {
+        ev.preventDefault();
+        show();
+      },
+    },
+    field(t('common.from'), from),
+    field(t('common.to'), to),
+    h('button', { type: 'submit', 'data-testid': testid }, t('common.show')),
+  );
 }
