@@ -1,6 +1,7 @@
 //! The built components keep their contract: the overdue component exports
 //! `postloan:overdue/overdue` and imports nothing of Spin's, and the pre-composed api component
-//! carries the overdue component inside it and runs on its own.
+//! carries the overdue component inside it and runs on its own; the web component needs
+//! nothing but WASI and serves the workbench on its own.
 
 use postloan_tests::{Host, artifact, post, single_component_manifest, write_manifest};
 use serde_json::json;
@@ -102,4 +103,33 @@ fn the_composed_api_component_serves_without_any_composition() {
     assert_eq!(status, 200, "{assessment}");
     assert_eq!(assessment["dpd"], 2);
     assert_eq!(assessment["overdue"]["total"], "100.00");
+}
+
+#[test]
+fn the_web_component_needs_nothing_but_wasi_and_serves_on_its_own() {
+    let path = "target/wasm32-wasip2/release/postloan_web.wasm";
+    let (imports, exports) = interface_names(path);
+    assert!(
+        exports
+            .iter()
+            .any(|e| e.starts_with("wasi:http/incoming-handler@0.2")),
+        "{exports:?}"
+    );
+    // No Spin interface and no postloan one: it runs on `wasmtime serve` as it is.
+    for import in &imports {
+        assert!(
+            import.starts_with("wasi:"),
+            "the web component imports {import}"
+        );
+    }
+    let manifest = write_manifest(
+        "web-alone",
+        &single_component_manifest("/...", &artifact(path)),
+    );
+    let host = Host::start(&manifest);
+    let page = reqwest::blocking::get(host.url("/")).expect("the host answers");
+    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let built = std::fs::read_to_string(artifact("web/dist/index.html")).expect("web/dist");
+    assert_eq!(page.text().expect("a page"), built);
 }
