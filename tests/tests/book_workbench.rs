@@ -165,7 +165,16 @@ fn the_trend_queues_and_runs_read_the_closed_book() {
     assert!(in_queue("min_dpd=37").is_empty());
     assert_eq!(in_queue(&format!("stage={stage}&bucket=M2")), ["W1"]);
     assert!(in_queue("bucket=M1").is_empty(), "36 DPD is M2");
-    for (filter, field) in [("min_dpd=-1", "min_dpd"), ("stage=a%20b", "stage")] {
+    assert!(
+        in_queue("bucket=M6%2B").is_empty(),
+        "the worst bucket is a bucket"
+    );
+    for (filter, field) in [
+        ("min_dpd=-1", "min_dpd"),
+        ("stage=a%20b", "stage"),
+        ("stage=nowhere", "stage"),
+        ("tier=F", "tier"),
+    ] {
         let (status, problem) =
             book.call("GET", &format!("/v1/queues/{queue}?{filter}"), &key, None);
         assert_eq!(
@@ -346,6 +355,13 @@ fn fetch(
 fn the_workbench_is_served_beside_the_api_compressed_and_cached() {
     let redis = RedisServer::start();
     let book = Book::start("book-workbench-files", &redis);
+    let head = reqwest::blocking::Client::new()
+        .head(book.host.url("/"))
+        .send()
+        .expect("the host answers HEAD");
+    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(head.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(head.bytes().expect("no body").len(), 0);
     let (status, headers, page) = fetch(&book, "/", &[]);
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");

@@ -173,6 +173,8 @@ async function seed() {
 const requests = [];
 let browser;
 
+const cspViolations = [];
+
 async function newPage(role) {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
@@ -180,6 +182,13 @@ async function newPage(role) {
   page.on('request', (req) => requests.push({ role, url: req.url(), method: req.method() }));
   page.on('pageerror', (err) => {
     console.log(`     (page error as ${role}: ${err.message})`);
+  });
+  // The site's Content-Security-Policy allows no inline style or script: a page that needs
+  // one is a failure, not a console line.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      cspViolations.push(`${role}: ${message.text()}`);
+    }
   });
   return page;
 }
@@ -469,6 +478,7 @@ async function main() {
     page = adminPage;
     await chinese(page);
     limits();
+    expectEqual(cspViolations.join('\n'), '', 'no page broke the Content-Security-Policy');
   } catch (err) {
     failed = true;
     if (page) await shot(page, 'failure').catch(() => {});

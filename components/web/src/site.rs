@@ -45,7 +45,7 @@ const IMMUTABLE_PREFIX: &str = "/assets/";
 
 /// The page may load only what the site itself serves and talk only to its own origin (the
 /// api under `/v1`); it may not be framed.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// Answers `asked` from `assets`.
 pub fn answer(assets: &[Asset], asked: &Asked<'_>) -> Reply {
@@ -70,7 +70,7 @@ pub fn answer(assets: &[Asset], asked: &Asked<'_>) -> Reply {
         asked.path
     };
     let Some(asset) = assets.iter().find(|a| a.path == path) else {
-        return problem(
+        let mut reply = problem(
             404,
             "Not found",
             &format!(
@@ -78,10 +78,20 @@ pub fn answer(assets: &[Asset], asked: &Asked<'_>) -> Reply {
                 asked.path
             ),
         );
+        if head {
+            reply.body.clear();
+        }
+        return reply;
+    };
+    let zipped = asset.gzip.filter(|_| accepts_gzip(asked.accept_encoding));
+    // A strong validator names one representation (RFC 9110 §8.8.3): the gzip one its own.
+    let etag = match zipped {
+        Some(_) => format!("{}-gzip\"", asset.etag.trim_end_matches('"')),
+        None => asset.etag.to_owned(),
     };
     let mut headers = vec![
         ("content-type", asset.content_type.to_owned()),
-        ("etag", asset.etag.to_owned()),
+        ("etag", etag.clone()),
         ("cache-control", cache_control(asset.path).to_owned()),
         ("x-content-type-options", "nosniff".to_owned()),
         ("referrer-policy", "no-referrer".to_owned()),
@@ -95,7 +105,7 @@ pub fn answer(assets: &[Asset], asked: &Asked<'_>) -> Reply {
     }
     if asked
         .if_none_match
-        .is_some_and(|tags| matches_etag(tags, asset.etag))
+        .is_some_and(|tags| matches_etag(tags, &etag))
     {
         return Reply {
             status: 304,
@@ -103,18 +113,26 @@ pub fn answer(assets: &[Asset], asked: &Asked<'_>) -> Reply {
             body: Vec::new(),
         };
     }
-    let body = match asset.gzip.filter(|_| accepts_gzip(asked.accept_encoding)) {
+    let body = match zipped {
         Some(zipped) => {
             headers.push(("content-encoding", "gzip".to_owned()));
             zipped
         }
         None => asset.body,
     };
+    if head {
+        // No body follows, so no length that promises one.
+        return Reply {
+            status: 200,
+            headers,
+            body: Vec::new(),
+        };
+    }
     headers.push(("content-length", body.len().to_string()));
     Reply {
         status: 200,
         headers,
-        body: if head { Vec::new() } else { body.to_vec() },
+        body: body.to_vec(),
     }
 }
 
@@ -148,7 +166,10 @@ fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
                 // A quality is 0 to 1 with up to three decimals: above zero when any
                 // digit is not 0.
                 parts
-                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .find_map(|p| {
+                        let (name, value) = p.split_once('=')?;
+                        name.trim().eq_ignore_ascii_case("q").then_some(value)
+                    })
                     .is_none_or(|q| q.trim().bytes().any(|b| (b'1'..=b'9').contains(&b)))
             })
         })

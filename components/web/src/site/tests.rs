@@ -67,6 +67,7 @@ fn hashed_assets_are_kept_a_year_and_sent_gzipped_to_who_accepts_it() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, SCRIPT_GZ);
     assert_eq!(header(&reply, "content-encoding"), Some("gzip"));
+    assert_eq!(header(&reply, "etag"), Some("\"bbb-gzip\""), "its own tag");
     assert_eq!(header(&reply, "vary"), Some("accept-encoding"));
     assert_eq!(
         header(&reply, "content-length"),
@@ -83,6 +84,8 @@ fn gzip_refused_with_q_zero_or_not_named_sends_the_plain_file() {
     for accept in [
         None,
         Some("gzip;q=0"),
+        Some("gzip; q=0.000"),
+        Some("gzip;Q=0"),
         Some("br, deflate"),
         Some("*;q=0"),
         Some("identity"),
@@ -117,6 +120,13 @@ fn a_matching_entity_tag_is_answered_304_without_a_body() {
     let mut asked = get("/index.html");
     asked.if_none_match = Some("\"old\"");
     assert_eq!(answer(&site(), &asked).status, 200);
+    // Each encoding is revalidated by its own tag.
+    let mut asked = get("/assets/index-1a2b.js");
+    asked.accept_encoding = Some("gzip");
+    asked.if_none_match = Some("\"bbb-gzip\"");
+    assert_eq!(answer(&site(), &asked).status, 304);
+    asked.if_none_match = Some("\"bbb\"");
+    assert_eq!(answer(&site(), &asked).status, 200);
 }
 
 #[test]
@@ -126,7 +136,14 @@ fn head_sends_the_headers_and_no_body() {
     let reply = answer(&site(), &asked);
     assert_eq!(reply.status, 200);
     assert!(reply.body.is_empty());
-    assert_eq!(header(&reply, "content-length"), Some("38"));
+    assert_eq!(
+        header(&reply, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert_eq!(header(&reply, "content-length"), None, "no body follows");
+    asked.path = "/nope";
+    let reply = answer(&site(), &asked);
+    assert_eq!((reply.status, reply.body.len()), (404, 0));
 }
 
 #[test]

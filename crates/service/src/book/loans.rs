@@ -396,6 +396,7 @@ fn contact_window(profile: &Value, actions: &[Value], now: DateTime<Utc>) -> Val
     let upcoming = actions
         .iter()
         .filter(|a| a["status"] == "pending" && a["channel"].is_string())
+        .filter(|a| at(a, "not_before").is_some())
         .filter(|a| at(a, "not_after").is_some_and(|end| end > now));
     for action in upcoming {
         match earliest
@@ -518,6 +519,7 @@ pub(super) fn check_filter(filter: &str, value: &str) -> Result<(), Problem> {
     let known = match filter {
         "status" => ["active", "closed", "written_off"].contains(&value),
         "stage" => crate::contact_plan::is_stage_name(value),
+        "tier" => ["A", "B", "C", "D", "E"].contains(&value),
         _ => true,
     };
     if known {

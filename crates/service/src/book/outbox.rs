@@ -178,7 +178,7 @@ pub fn queue(db: &Db, caller: &Caller, name: &str, query: &str) -> Result<Respon
     let mut params = vec![text(&caller.tenant), text(name)];
     for filter in QUEUE_FILTERS {
         if let Some(value) = query_value(query, filter) {
-            check_id(filter, &value)?;
+            super::loans::check_filter(filter, &value)?;
             sql.push_str(&format!(" AND {filter} = ?"));
             params.push(text(value));
         }
