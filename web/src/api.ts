@@ -244,12 +244,13 @@ export interface Action {
   detail: Record<string, unknown> | null;
 }
 
+/** The next window of one channel (`GET /v1/loans/{id}` `contact_window`). */
 export interface WindowChannel {
   channel: string;
-  not_before?: string;
-  not_after?: string;
-  rule?: string;
-  suppressed?: { rule: string; detail: string };
+  not_before: string;
+  not_after: string;
+  rule: string;
+  action_id: number;
 }
 
 export interface LoanView {
@@ -311,10 +312,10 @@ export interface LoanView {
     };
   };
   write_off: { on: string; reason: string } | null;
-  allocations?: Allocation[];
-  contacts?: { channel: string; at: string; outcome: string }[];
-  actions?: Action[];
-  contact_window?: { time_zone: string; channels: WindowChannel[] } | null;
+  allocations: Allocation[];
+  contacts: { channel: string; at: string; outcome: string }[];
+  actions: Action[];
+  contact_window: { time_zone: string; channels: WindowChannel[] };
 }
 
 /** One payment as the allocation applied it (`GET /v1/loans/{id}` `allocations`). */

@@ -38,9 +38,3 @@ export function fill(el: Element, ...children: (Child | Child[])[]): void {
   append(el, children);
 }
 
-let uid = 0;
-/** A fresh element id, for label/for pairs. */
-export function nextId(prefix: string): string {
-  uid += 1;
-  return `${prefix}-${uid}`;
-}

@@ -24,15 +24,6 @@ export function problemBox(err: unknown): HTMLElement {
   return h('div', { class: 'problem', role: 'alert', 'data-testid': 'problem' }, h('p', {}, String(err)));
 }
 
-/** A route the API does not have yet (404 with no such route) is shown as not available. */
-export function isMissingRoute(err: unknown): boolean {
-  return err instanceof ApiError && (err.status === 404 || err.status === 405);
-}
-
-export function notAvailable(path: string): HTMLElement {
-  return h('p', { class: 'note', 'data-testid': 'not-available' }, t('common.notAvailable', { path }));
-}
-
 export function loading(): HTMLElement {
   return h('p', { class: 'note', 'aria-live': 'polite' }, t('common.loading'));
 }

@@ -6,7 +6,7 @@ import { addDays, count, date, instant, isDate, todayUtc } from '../format';
 import { statusWord, t } from '../i18n';
 import type { PageContext } from '../router';
 import { may, role } from '../session';
-import { field, isMissingRoute, loading, notAvailable, problemBox, section, table } from '../ui';
+import { field, loading, problemBox, section, table } from '../ui';
 
 const POLL_MS = 1000;
 
@@ -43,7 +43,6 @@ export async function jobsPage(ctx: PageContext): Promise<void> {
   const jobs = new Map<number, Job>();
   const listBody = h('div', {}, loading());
   const message = h('div', { 'aria-live': 'polite', 'data-testid': 'close-message' });
-  let listAvailable = true;
 
   fill(ctx.root, h('h1', { tabindex: '-1' }, t('jobs.title')), h('p', {}, t('jobs.intro')));
 
@@ -78,12 +77,11 @@ export async function jobsPage(ctx: PageContext): Promise<void> {
   function render(): void {
     const rows = [...jobs.values()].sort((a, b) => (a.business_date < b.business_date ? 1 : a.business_date > b.business_date ? -1 : b.id - a.id));
     if (!rows.length) {
-      fill(listBody, listAvailable ? h('p', { class: 'note' }, t('jobs.empty')) : notAvailable('/v1/jobs'));
+      fill(listBody, h('p', { class: 'note' }, t('jobs.empty')));
       return;
     }
     fill(
       listBody,
-      listAvailable ? null : notAvailable('/v1/jobs'),
       table(
         t('jobs.title'),
         [
@@ -149,11 +147,8 @@ export async function jobsPage(ctx: PageContext): Promise<void> {
       await Promise.all(wanted.map(detail));
     } catch (err) {
       if (!ctx.alive()) return;
-      if (isMissingRoute(err)) listAvailable = false;
-      else {
-        fill(listBody, problemBox(err));
-        return;
-      }
+      fill(listBody, problemBox(err));
+      return;
     }
     if (!ctx.alive()) return;
     render();

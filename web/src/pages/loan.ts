@@ -74,7 +74,7 @@ function renderCard(top: HTMLElement, rest: HTMLElement, v: LoanView, id: string
   const a = v.assessment;
   const cur = v.loan.currency;
   const reversed = new Set(v.loan.reversals.map((r) => r.payment_id));
-  const allocated = new Map((v.allocations ?? []).map((a) => [a.payment_id, a]));
+  const allocated = new Map(v.allocations.map((a) => [a.payment_id, a]));
   // What a payment paid, installment by installment: "#1 principal 1,000.00 · interest 50.00".
   const appliedTo = (id: string): string => {
     const allocation = allocated.get(id);
@@ -232,7 +232,6 @@ function renderCard(top: HTMLElement, rest: HTMLElement, v: LoanView, id: string
 }
 
 function contacts(v: LoanView): Child {
-  if (v.contacts === undefined) return h('p', { class: 'note', 'data-testid': 'not-available' }, t('common.notAvailable', { path: 'contacts' }));
   if (!v.contacts.length) return h('p', { class: 'note' }, t('common.none'));
   return table(
     t('loan.contacts'),
@@ -261,7 +260,6 @@ function actionDetail(a: Action): string {
 }
 
 function actions(v: LoanView): Child {
-  if (v.actions === undefined) return h('p', { class: 'note', 'data-testid': 'not-available' }, t('common.notAvailable', { path: 'actions' }));
   if (!v.actions.length) return h('p', { class: 'note' }, t('common.none'));
   return h(
     'div',
@@ -284,8 +282,7 @@ function actions(v: LoanView): Child {
 
 function contactWindow(v: LoanView): Child | Child[] {
   const w = v.contact_window;
-  if (w === undefined) return h('p', { class: 'note', 'data-testid': 'not-available' }, t('common.notAvailable', { path: 'contact_window' }));
-  if (w === null || !w.channels.length) return h('p', { class: 'note' }, t('common.none'));
+  if (!w.channels.length) return h('p', { class: 'note' }, t('common.none'));
   return [
     h('p', {}, t('loan.windowIntro', { zone: w.time_zone })),
     table(
@@ -294,11 +291,11 @@ function contactWindow(v: LoanView): Child | Child[] {
         { head: t('loan.channel'), cell: (c: WindowChannel) => c.channel, rowHeader: true },
         {
           head: t('loan.notBefore'),
-          cell: (c: WindowChannel) => (c.suppressed ? t('loan.suppressed', { rule: c.suppressed.rule, detail: c.suppressed.detail }) : `${wallClock(c.not_before)} ${w.time_zone}`),
+          cell: (c: WindowChannel) => `${wallClock(c.not_before)} ${w.time_zone}`,
           testid: (c: WindowChannel) => `window-${c.channel}`,
         },
-        { head: t('loan.notAfter'), cell: (c: WindowChannel) => (c.suppressed ? '' : `${wallClock(c.not_after)} ${w.time_zone}`) },
-        { head: t('loan.rule'), cell: (c: WindowChannel) => h('code', {}, c.rule ?? c.suppressed?.rule ?? '') },
+        { head: t('loan.notAfter'), cell: (c: WindowChannel) => `${wallClock(c.not_after)} ${w.time_zone}` },
+        { head: t('loan.rule'), cell: (c: WindowChannel) => h('code', {}, c.rule) },
       ],
       w.channels,
       { testid: 'window-table', captionHidden: true },

@@ -6,19 +6,14 @@ import { fill, h } from '../dom';
 import { addDays, amount, count, date, isDate, monthsBefore, percent } from '../format';
 import { t, type Key } from '../i18n';
 import { replaceQuery, type PageContext } from '../router';
-import { csvButton, field, isMissingRoute, loading, notAvailable, problemBox, section, table, tile } from '../ui';
+import { csvButton, field, loading, problemBox, section, table, tile } from '../ui';
 
 const FLOW_KEYS: FlowKey[] = ['to_next', 'worse', 'same', 'better', 'closed', 'written_off', 'unranked'];
 
-/** The latest completed close, from the newest page of runs; null when none or unavailable. */
-async function latestClose(): Promise<{ date: string | null; available: boolean }> {
-  try {
-    const { items } = await get<{ items: Job[] }>('/v1/jobs?limit=20');
-    return { date: items.find((j) => j.status === 'completed')?.business_date ?? null, available: true };
-  } catch (err) {
-    if (isMissingRoute(err)) return { date: null, available: false };
-    throw err;
-  }
+/** The latest completed close, from the newest page of runs; null when there is none. */
+async function latestClose(): Promise<string | null> {
+  const { items } = await get<{ items: Job[] }>('/v1/jobs?limit=20');
+  return items.find((j) => j.status === 'completed')?.business_date ?? null;
 }
 
 export async function portfolioPage(ctx: PageContext): Promise<void> {
@@ -31,11 +26,10 @@ export async function portfolioPage(ctx: PageContext): Promise<void> {
   if (!isDate(day)) {
     status.appendChild(loading());
     try {
-      const latest = await latestClose();
+      day = await latestClose();
       if (!ctx.alive()) return;
-      day = latest.date;
       fill(status);
-      if (!day) status.appendChild(h('p', { class: 'note' }, t(latest.available ? 'portfolio.noClose' : 'portfolio.jobsUnavailable')));
+      if (!day) status.appendChild(h('p', { class: 'note' }, t('portfolio.noClose')));
     } catch (err) {
       if (!ctx.alive()) return;
       fill(status, problemBox(err));
@@ -211,7 +205,7 @@ export async function portfolioPage(ctx: PageContext): Promise<void> {
       renderTrend(trend);
     } catch (err) {
       if (!ctx.alive()) return;
-      fill(trendBody, isMissingRoute(err) ? notAvailable('/v1/portfolio/trend') : problemBox(err));
+      fill(trendBody, problemBox(err));
     }
   }
 

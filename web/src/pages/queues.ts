@@ -5,7 +5,7 @@ import { fill, h } from '../dom';
 import { amount, count } from '../format';
 import { t } from '../i18n';
 import { href, withQuery, type PageContext } from '../router';
-import { field, isMissingRoute, loading, notAvailable, problemBox, table } from '../ui';
+import { field, loading, problemBox, table } from '../ui';
 
 const STAGES = ['current', 'pre_due', 'early', 'mid', 'late', 'legal', 'write_off_review', 'recovery'];
 const TIERS = ['A', 'B', 'C', 'D', 'E'];
@@ -53,7 +53,7 @@ export async function queuesPage(ctx: PageContext): Promise<void> {
     );
   } catch (err) {
     if (!ctx.alive()) return;
-    fill(body, isMissingRoute(err) ? notAvailable('/v1/queues') : problemBox(err), openByName());
+    fill(body, problemBox(err), openByName());
   }
 }
 
