@@ -231,6 +231,30 @@ const en = {
   'audit.detail': 'Detail',
   'audit.hash': 'Hash',
 
+  'channel.sms': 'SMS',
+  'channel.voice_call': 'voice call',
+  'channel.email': 'e-mail',
+  'channel.push': 'push',
+  'channel.im': 'instant message',
+  'channel.letter': 'letter',
+  'channel.field_visit': 'field visit',
+  'outcome.right_party_contact': 'right party contact',
+  'outcome.promise_to_pay': 'promise to pay',
+  'outcome.connected': 'connected',
+  'outcome.no_answer': 'no answer',
+  'outcome.delivered': 'delivered',
+  'outcome.wrong_number': 'wrong number',
+  'outcome.refused': 'refused',
+  'outcome.dispute_raised': 'dispute raised',
+  'outcome.planned': 'planned',
+  'stage.current': 'current',
+  'stage.pre_due': 'pre-due',
+  'stage.early': 'early',
+  'stage.mid': 'mid',
+  'stage.late': 'late',
+  'stage.legal': 'legal',
+  'stage.write_off_review': 'write-off review',
+  'stage.recovery': 'recovery',
   'status.running': 'running',
   'status.completed': 'completed',
   'status.paid': 'paid',
@@ -486,6 +510,30 @@ const zh: Record<Key, string> = {
   'audit.detail': '详情',
   'audit.hash': '哈希',
 
+  'channel.sms': '短信',
+  'channel.voice_call': '电话',
+  'channel.email': '电子邮件',
+  'channel.push': '推送',
+  'channel.im': '即时消息',
+  'channel.letter': '信函',
+  'channel.field_visit': '外访',
+  'outcome.right_party_contact': '本人接听',
+  'outcome.promise_to_pay': '承诺还款',
+  'outcome.connected': '已接通',
+  'outcome.no_answer': '无人接听',
+  'outcome.delivered': '已送达',
+  'outcome.wrong_number': '号码错误',
+  'outcome.refused': '拒绝',
+  'outcome.dispute_raised': '提出异议',
+  'outcome.planned': '已计划',
+  'stage.current': '正常',
+  'stage.pre_due': '到期前',
+  'stage.early': '早期催收',
+  'stage.mid': '中期催收',
+  'stage.late': '后期催收',
+  'stage.legal': '法律途径',
+  'stage.write_off_review': '核销审查',
+  'stage.recovery': '核销后追偿',
   'status.running': '运行中',
   'status.completed': '已完成',
   'status.paid': '已还清',
@@ -542,7 +590,13 @@ export function t(key: Key, params: Record<string, string | number> = {}): strin
 }
 
 /** A translated status word when the dictionary has one, else the API's own word. */
+/** An API code in the reader's language (`status`, `channel`, `outcome`, `stage` or `role`); a
+ * code the dictionary lacks shows as the API sent it. */
+export function term(kind: 'status' | 'channel' | 'outcome' | 'stage' | 'role', code: string): string {
+  const key = `${kind}.${code}` as Key;
+  return key in en ? t(key) : code;
+}
+
 export function statusWord(status: string): string {
-  const key = `status.${status}` as Key;
-  return key in en ? t(key) : status;
+  return term('status', status);
 }

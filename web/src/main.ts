@@ -1,7 +1,7 @@
 import './style.css';
 import { get, setUnauthorizedHandler, storedKey, storeKey, type Tenant } from './api';
 import { fill, h } from './dom';
-import { LOCALES, locale, setLocale, t, type Key, type Locale } from './i18n';
+import { LOCALES, locale, setLocale, t, term, type Key, type Locale } from './i18n';
 import { parseHash, type Page, type PageContext } from './router';
 import { current, may, onSignIn, role, setCurrent } from './session';
 import { auditPage } from './pages/audit';
@@ -111,7 +111,7 @@ function renderHeader(): void {
               h('span', { 'data-testid': 'tenant-name', title: session.tenant }, session.name),
               ' · ',
               h('span', { class: 'visually-hidden' }, `${t('session.role')}: `),
-              h('span', { class: 'role-badge', 'data-testid': 'role', 'data-role': session.role }, t(`role.${session.role}` as Key)),
+              h('span', { class: 'role-badge', 'data-testid': 'role', 'data-role': session.role }, term('role', session.role)),
             )
           : null,
         h('label', { for: 'lang', class: 'visually-hidden' }, t('lang.label')),

@@ -2,7 +2,7 @@
 
 import { ApiError, downloadCsv } from './api';
 import { h, type Child } from './dom';
-import { t, type Key } from './i18n';
+import { t, term, type Key } from './i18n';
 import { role } from './session';
 
 /** A problem answer (or any failure) explained in words; a 403 says the role may not. */
@@ -12,7 +12,7 @@ export function problemBox(err: unknown): HTMLElement {
     const detail = p.detail || p.title || String(err.status);
     const text =
       err.status === 403
-        ? t('common.forbidden', { role: role() ?? '?', detail })
+        ? t('common.forbidden', { role: term('role', role() ?? '?'), detail })
         : t('common.error', { status: err.status, detail });
     return h(
       'div',

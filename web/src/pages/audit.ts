@@ -3,7 +3,7 @@
 import { get, type AuditEntry, type AuditVerification } from '../api';
 import { fill, h } from '../dom';
 import { count, instant } from '../format';
-import { t, type Key } from '../i18n';
+import { t, term } from '../i18n';
 import type { PageContext } from '../router';
 import { may, role } from '../session';
 import { facts, loading, problemBox, section, table } from '../ui';
@@ -19,7 +19,7 @@ export async function auditPage(ctx: PageContext): Promise<void> {
     fill(
       ctx.root,
       heading,
-      h('div', { class: 'problem', role: 'alert', 'data-testid': 'audit-refused' }, h('p', {}, t('audit.refused', { role: t(`role.${r}` as Key) }))),
+      h('div', { class: 'problem', role: 'alert', 'data-testid': 'audit-refused' }, h('p', {}, t('audit.refused', { role: term('role', r ?? '?') }))),
     );
     return;
   }

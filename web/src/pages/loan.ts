@@ -4,7 +4,7 @@
 import { get, post, qs, type Action, type Breakdown, type LoanView, type WindowChannel } from '../api';
 import { fill, h, type Child } from '../dom';
 import { amount, count, date, instant, isDate, percent, wallClock } from '../format';
-import { statusWord, t } from '../i18n';
+import { statusWord, t, term } from '../i18n';
 import { href, withQuery, type PageContext } from '../router';
 import { may, role } from '../session';
 import { facts, field, loading, problemBox, section, table } from '../ui';
@@ -115,7 +115,7 @@ function renderCard(top: HTMLElement, rest: HTMLElement, v: LoanView, id: string
           [t('loan.principal'), `${amount(v.standing.principal)} ${cur}`, 'loan-principal'],
           [t('loan.dpd'), count(v.standing.dpd), 'loan-dpd'],
           [t('loan.bucket'), v.standing.bucket || '—', 'loan-bucket'],
-          [t('loan.stage'), v.standing.stage, 'loan-stage'],
+          [t('loan.stage'), term('stage', v.standing.stage), 'loan-stage'],
           [t('loan.queue'), v.standing.queue ?? '—', 'loan-queue'],
           [t('loan.classification'), v.standing.classification || '—'],
           [t('loan.assessedOn'), date(v.standing.assessed_on)],
@@ -237,8 +237,8 @@ function contacts(v: LoanView): Child {
     t('loan.contacts'),
     [
       { head: t('loan.at'), cell: (c) => instant(c.at), rowHeader: true },
-      { head: t('loan.channel'), cell: (c) => c.channel },
-      { head: t('loan.outcome'), cell: (c) => c.outcome },
+      { head: t('loan.channel'), cell: (c) => term('channel', c.channel) },
+      { head: t('loan.outcome'), cell: (c) => term('outcome', c.outcome) },
     ],
     v.contacts,
     { testid: 'contacts-table', captionHidden: true },
@@ -249,7 +249,7 @@ function contacts(v: LoanView): Child {
 function actionDetail(a: Action): string {
   const d = a.detail ?? {};
   const parts: string[] = [];
-  if (typeof d.previous_stage === 'string' && typeof d.stage === 'string') parts.push(`${d.previous_stage} → ${d.stage}`);
+  if (typeof d.previous_stage === 'string' && typeof d.stage === 'string') parts.push(`${term('stage', d.previous_stage)} → ${term('stage', d.stage)}`);
   if (typeof d.text === 'string') parts.push(d.text);
   if (typeof d.not_before === 'string') parts.push(`${wallClock(d.not_before)} – ${wallClock(String(d.not_after ?? ''))}`);
   if (typeof d.explanation === 'string') parts.push(d.explanation);
@@ -268,7 +268,7 @@ function actions(v: LoanView): Child {
     t('loan.actions'),
     [
       { head: t('loan.kind'), cell: (a) => a.kind, rowHeader: true },
-      { head: t('loan.channel'), cell: (a) => a.channel ?? a.queue ?? '—' },
+      { head: t('loan.channel'), cell: (a) => (a.channel ? term('channel', a.channel) : a.queue ?? '—') },
       { head: t('loan.rule'), cell: (a) => h('code', {}, a.rule) },
       { head: t('loan.status'), cell: (a) => statusWord(a.status) },
       { head: t('loan.businessDate'), cell: (a) => date(a.business_date) },
@@ -288,7 +288,7 @@ function contactWindow(v: LoanView): Child | Child[] {
     table(
       t('loan.window'),
       [
-        { head: t('loan.channel'), cell: (c: WindowChannel) => c.channel, rowHeader: true },
+        { head: t('loan.channel'), cell: (c: WindowChannel) => term('channel', c.channel), rowHeader: true },
         {
           head: t('loan.notBefore'),
           cell: (c: WindowChannel) => `${wallClock(c.not_before)} ${w.time_zone}`,
@@ -385,9 +385,9 @@ function localNow(): string {
 }
 
 function outcomeForm(path: string, reload: () => Promise<unknown>): HTMLElement {
-  const channel = h('select', { name: 'channel', 'data-testid': 'outcome-channel' }, CHANNELS.map((c) => h('option', { value: c }, c)));
+  const channel = h('select', { name: 'channel', 'data-testid': 'outcome-channel' }, CHANNELS.map((c) => h('option', { value: c }, term('channel', c))));
   const at = h('input', { type: 'datetime-local', name: 'at', required: true, value: localNow(), 'data-testid': 'outcome-at' });
-  const outcome = h('select', { name: 'outcome', 'data-testid': 'outcome-outcome' }, OUTCOMES.map((o) => h('option', { value: o }, o)));
+  const outcome = h('select', { name: 'outcome', 'data-testid': 'outcome-outcome' }, OUTCOMES.map((o) => h('option', { value: o }, term('outcome', o))));
   return recordForm(
     'outcome',
     t('loan.recordOutcome'),

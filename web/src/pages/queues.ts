@@ -3,7 +3,7 @@
 import { get, qs, type QueuePage, type QueueSummary } from '../api';
 import { fill, h } from '../dom';
 import { amount, count } from '../format';
-import { t } from '../i18n';
+import { t, term } from '../i18n';
 import { href, withQuery, type PageContext } from '../router';
 import { field, loading, problemBox, table } from '../ui';
 
@@ -77,12 +77,13 @@ function tasks(list: QueuePage['items'][number]['pending_tasks']): string {
   return [...by].map(([kind, n]) => (n > 1 ? `${kind} × ${n}` : kind)).join(', ') || '—';
 }
 
-function select(name: string, label: string, values: string[], chosen: string): HTMLElement {
+/** A filter's choices: each value sent as the API names it, shown as `show` words it. */
+function select(name: string, label: string, values: string[], chosen: string, show: (v: string) => string = (v) => v): HTMLElement {
   const el = h(
     'select',
     { name, 'data-testid': `filter-${name}` },
     h('option', { value: '' }, t('queues.any')),
-    values.map((v) => h('option', { value: v, selected: v === chosen }, v)),
+    values.map((v) => h('option', { value: v, selected: v === chosen }, show(v))),
   );
   return field(label, el);
 }
@@ -115,7 +116,7 @@ export async function queuePage(ctx: PageContext): Promise<void> {
         });
       },
     },
-    select('stage', t('queues.stage'), STAGES, filters.stage),
+    select('stage', t('queues.stage'), STAGES, filters.stage, (s) => term('stage', s)),
     select('tier', t('queues.tier'), TIERS, filters.tier),
     select('bucket', t('queues.bucket'), BUCKETS, filters.bucket),
     field(t('queues.minDpd'), minDpd),
@@ -144,7 +145,7 @@ export async function queuePage(ctx: PageContext): Promise<void> {
               { head: t('queues.borrower'), cell: (r) => r.borrower_id },
               { head: t('queues.dpd'), cell: (r) => count(r.dpd), num: true, testid: (r) => `dpd-${r.loan_id}` },
               { head: t('queues.bucket'), cell: (r) => r.bucket },
-              { head: t('queues.stage'), cell: (r) => r.stage },
+              { head: t('queues.stage'), cell: (r) => term('stage', r.stage) },
               { head: t('queues.tier'), cell: (r) => r.tier ?? '—' },
               { head: t('queues.overdue'), cell: (r) => `${amount(r.overdue_amount)} ${r.currency}`, num: true, testid: (r) => `overdue-${r.loan_id}` },
               { head: t('queues.tasks'), cell: (r) => tasks(r.pending_tasks) },
