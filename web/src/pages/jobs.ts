@@ -80,6 +80,10 @@ export async function jobsPage(ctx: PageContext): Promise<void> {
       fill(listBody, h('p', { class: 'note' }, t('jobs.empty')));
       return;
     }
+    // Each poll rebuilds the table: the failure lists open stay open, and the focus stays on
+    // the summary it was on, for keyboard and screen-reader users.
+    const open = new Set([...listBody.querySelectorAll<HTMLDetailsElement>('details[open]')].map((d) => d.dataset.job));
+    const focused = document.activeElement instanceof HTMLElement && listBody.contains(document.activeElement) ? document.activeElement.dataset.job : undefined;
     fill(
       listBody,
       table(
@@ -113,6 +117,8 @@ export async function jobsPage(ctx: PageContext): Promise<void> {
         { testid: 'jobs-table', captionHidden: true, rowAttrs: (j) => ({ 'data-testid': `job-${j.id}`, 'data-date': j.business_date }) },
       ),
     );
+    for (const d of listBody.querySelectorAll<HTMLDetailsElement>('details')) d.open = open.has(d.dataset.job);
+    if (focused) listBody.querySelector<HTMLElement>(`summary[data-job="${focused}"]`)?.focus();
   }
 
   function failures(j: Job): HTMLElement | string {
@@ -120,8 +126,8 @@ export async function jobsPage(ctx: PageContext): Promise<void> {
     const list = j.failed_loans ?? [];
     return h(
       'details',
-      {},
-      h('summary', {}, count(j.failures)),
+      { 'data-job': String(j.id) },
+      h('summary', { 'data-job': String(j.id) }, count(j.failures)),
       list.length ? h('ul', {}, list.map((f) => h('li', {}, `${f.loan_id}: ${f.reason}`))) : null,
     );
   }

@@ -146,8 +146,9 @@ pub(super) struct Replay {
     pub overpaid: Decimal,
     /// For EBA classification: since when both materiality thresholds have been breached.
     pub breached_since: Option<NaiveDate>,
-    /// What each payment counted so far paid, in the order they were applied.
-    pub applied: Vec<Applied>,
+    /// What each payment counted so far paid, in the order they were applied; kept only
+    /// when the replay is asked to (the assessment itself needs the ledgers alone).
+    pub applied: Option<Vec<Applied>>,
 }
 
 /// What one payment paid when it was applied.
@@ -172,7 +173,7 @@ impl Replay {
             overpaid: self.overpaid,
             breached_since: self.breached_since,
             // What payments paid does not change as penalty accrues: only the replay reads it.
-            applied: Vec::new(),
+            applied: None,
         }
     }
 }
@@ -182,12 +183,14 @@ impl Replay {
 /// payments counted by then and the accounts after the last event before it;
 /// [`Replay::accrued_to`] the checkpoint gives them as they stood at its end. The history
 /// up to a date does not depend on what comes after it, so one pass serves every date: the
-/// accounts at a checkpoint are those a replay stopping there would give.
+/// accounts at a checkpoint are those a replay stopping there would give. With
+/// `record_allocations`, [`Replay::applied`] says what each payment paid.
 pub(super) fn replay(
     loan: &Loan,
     payments: &[&Payment],
     checkpoints: &[NaiveDate],
     policy: &Policy,
+    record_allocations: bool,
     mut at: impl FnMut(NaiveDate, usize, &Replay),
 ) {
     let minor_unit = loan.currency().minor_unit();
@@ -200,7 +203,7 @@ pub(super) fn replay(
         rescheduled: Vec::new(),
         overpaid: Decimal::ZERO,
         breached_since: None,
-        applied: Vec::with_capacity(payments.len()),
+        applied: record_allocations.then(|| Vec::with_capacity(payments.len())),
     };
     let materiality = match &policy.classification {
         Classification::EbaDefault(materiality) => Some(*materiality),
@@ -223,9 +226,18 @@ pub(super) fn replay(
             ledger.accrue(date, policy.penalty.as_ref());
         }
         while let Some(payment) = pending.next_if(|p| p.value_date == date) {
-            let applied = allocate(payment, &mut state.ledgers, &policy.allocation, minor_unit);
-            state.overpaid += applied.left;
-            state.applied.push(applied);
+            let mut to = state.applied.is_some().then(Vec::new);
+            let left = allocate(
+                payment,
+                &mut state.ledgers,
+                &policy.allocation,
+                minor_unit,
+                to.as_mut(),
+            );
+            state.overpaid += left;
+            if let (Some(applied), Some(to)) = (state.applied.as_mut(), to) {
+                applied.push(Applied { to, left });
+            }
             counted += 1;
         }
         if let Some(late_fee) = late_fee {
@@ -331,15 +343,16 @@ fn charge_late_fees(state: &mut Replay, date: NaiveDate, late_fee: &LateFee, min
 }
 
 /// Applies a payment to the oldest installment with anything unpaid, part by part in
-/// `order`; says what it paid of each installment and what is left after the last.
+/// `order`, noting in `to` (when asked) what it paid of each; returns what is left after the
+/// last installment.
 fn allocate(
     payment: &Payment,
     ledgers: &mut [Ledger],
     order: &[Part; 4],
     minor_unit: u32,
-) -> Applied {
+    mut to: Option<&mut Vec<(u32, Breakdown)>>,
+) -> Decimal {
     let mut left = payment.amount;
-    let mut to = Vec::new();
     for ledger in ledgers.iter_mut() {
         if left.is_zero() {
             break;
@@ -352,14 +365,14 @@ fn allocate(
             *paid.part_mut(part) += applied;
             left -= applied;
         }
-        if !paid.total().is_zero() {
+        if let Some(to) = to.as_deref_mut().filter(|_| !paid.total().is_zero()) {
             to.push((ledger.seq, paid));
         }
         if ledger.paid_off_on.is_none() && ledger.unpaid(minor_unit).total().is_zero() {
             ledger.paid_off_on = Some(payment.value_date);
         }
     }
-    Applied { to, left }
+    left
 }
 
 /// EBA materiality on `date`: the overdue amount exceeds both the absolute threshold and the

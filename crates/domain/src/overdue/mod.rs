@@ -196,10 +196,10 @@ pub fn assess(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Assessment {
 pub fn allocations(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Vec<Allocation> {
     let counted = payments_up_to(loan.standing_payments(), as_of);
     let mut allocations = Vec::with_capacity(counted.len());
-    ledger::replay(loan, &counted, &[as_of], policy, |_, _, replay| {
+    ledger::replay(loan, &counted, &[as_of], policy, true, |_, _, replay| {
         allocations = counted
             .iter()
-            .zip(&replay.applied)
+            .zip(replay.applied.iter().flatten())
             .map(|(payment, applied)| Allocation {
                 payment_id: payment.id.clone(),
                 value_date: payment.value_date,
@@ -259,6 +259,7 @@ pub fn assess_with_glances(
         &counted,
         &checkpoints,
         policy,
+        false,
         |date, payments, replay| {
             if date == as_of {
                 let then = replay.accrued_to(date, policy);
