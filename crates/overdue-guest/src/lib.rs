@@ -40,9 +40,7 @@ impl Guest for OverdueEngine {
     }
 
     fn assess(loan: Loan, as_of: String, policy: Policy) -> Result<Assessment, Error> {
-        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
-        let loan = convert::loan::loan(loan, "loan")?;
-        let policy = convert::policy::policy(policy)?;
+        let (loan, as_of, policy) = read_call(loan, &as_of, policy)?;
         Ok(convert::assessment::assessment(overdue::assess(
             &loan, as_of, &policy,
         )))
@@ -53,9 +51,7 @@ impl Guest for OverdueEngine {
         as_of: String,
         policy: Policy,
     ) -> Result<Vec<PaymentAllocation>, Error> {
-        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
-        let loan = convert::loan::loan(loan, "loan")?;
-        let policy = convert::policy::policy(policy)?;
+        let (loan, as_of, policy) = read_call(loan, &as_of, policy)?;
         let allocations = overdue::allocations(&loan, as_of, &policy);
         Ok(convert::assessment::allocations(
             allocations,
@@ -104,14 +100,28 @@ impl Guest for OverdueEngine {
         policy: Policy,
         history: LoanHistory,
     ) -> Result<BehaviourFeatures, Error> {
-        let as_of = parse_date("as_of", &as_of).map_err(convert::field_error)?;
-        let loan = convert::loan::loan(loan, "loan")?;
-        let policy = convert::policy::policy(policy)?;
+        let (loan, as_of, policy) = read_call(loan, &as_of, policy)?;
         let history = convert::behaviour::history(history)?;
         Ok(convert::behaviour::features(scoring::features(
             &loan, as_of, &policy, history,
         )))
     }
+}
+
+/// A one-loan call's inputs as the domain takes them.
+type Call = (
+    postloan_domain::loan::Loan,
+    chrono::NaiveDate,
+    postloan_domain::policy::Policy,
+);
+
+/// The loan, date and policy of a one-loan call, read in that call's field order (`as_of`,
+/// then `loan`, then `policy`), so the first field at fault is the one named.
+fn read_call(loan: Loan, as_of: &str, policy: Policy) -> Result<Call, Error> {
+    let as_of = parse_date("as_of", as_of).map_err(convert::field_error)?;
+    let loan = convert::loan::loan(loan, "loan")?;
+    let policy = convert::policy::policy(policy)?;
+    Ok((loan, as_of, policy))
 }
 
 /// One case of `assess-many`, under a policy already read.

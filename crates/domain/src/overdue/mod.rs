@@ -195,7 +195,7 @@ pub fn assess(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Assessment {
 /// `paid` is these amounts summed by installment.
 pub fn allocations(loan: &Loan, as_of: NaiveDate, policy: &Policy) -> Vec<Allocation> {
     let counted = payments_up_to(loan.standing_payments(), as_of);
-    let mut allocations = Vec::with_capacity(counted.len());
+    let mut allocations = Vec::new();
     ledger::replay(loan, &counted, &[as_of], policy, true, |_, _, replay| {
         allocations = counted
             .iter()
